@@ -1,0 +1,179 @@
+"""Nodal analysis: numba kernels that assemble KCL residuals and Jacobian values.
+
+For a batch of node-voltage vectors ``x`` (batch, n_free) the residual of free
+node k is the total current (A) flowing out of node k into elements,
+
+    F_k(x) = Σ_elements I_into_element_at_k(x) + g_shunt · x_k ,
+
+and the Jacobian J = ∂F/∂x (S) lives in the fixed CSC pattern of the compiled
+netlist, one value array per sample.  ``g_shunt`` (S, from every free node to
+0 V) is zero in a normal solve; gmin stepping uses it.
+
+One set of kernels is compiled per element model kernel (``model.evaluate``)
+and reused for every circuit and sample.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .netlist import CompiledNetlist
+
+_KERNELS: dict = {}
+
+
+def group_kernels(model):
+    """The numba kernels (stamp, currents, limit, partials) for ``model``'s element kernel."""
+    key = model.evaluate
+    if key in _KERNELS:
+        return _KERNELS[key]
+    evaluate = model.evaluate
+    step_limit = model.step_limit
+    partials = model.parameter_partials
+
+    @njit
+    def volt(x, fixed_v, s, code):
+        return x[s, code] if code >= 0 else fixed_v[s, -code - 1]
+
+    @njit
+    def stamp(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale):
+        for s in range(x.shape[0]):
+            if not active[s]:
+                continue
+            for e in range(term_a.shape[0]):
+                a = term_a[e]
+                b = term_b[e]
+                ia, ib, gaa, gab, gba, gbb = evaluate(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), params[e])
+                if a >= 0:
+                    residual[s, a] += ia
+                    scale[s, a] += abs(ia)
+                    jac[s, slots[e, 0]] += gaa
+                    if b >= 0:
+                        jac[s, slots[e, 1]] += gab
+                if b >= 0:
+                    residual[s, b] += ib
+                    scale[s, b] += abs(ib)
+                    jac[s, slots[e, 3]] += gbb
+                    if a >= 0:
+                        jac[s, slots[e, 2]] += gba
+
+    @njit
+    def residual_only(x, fixed_v, term_a, term_b, params, active, residual):
+        for s in range(x.shape[0]):
+            if not active[s]:
+                continue
+            for e in range(term_a.shape[0]):
+                a = term_a[e]
+                b = term_b[e]
+                out = evaluate(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), params[e])
+                if a >= 0:
+                    residual[s, a] += out[0]
+                if b >= 0:
+                    residual[s, b] += out[1]
+
+    @njit
+    def currents(x, fixed_v, term_a, term_b, params, ia_out, ib_out):
+        for s in range(x.shape[0]):
+            for e in range(term_a.shape[0]):
+                out = evaluate(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
+                ia_out[s, e] = out[0]
+                ib_out[s, e] = out[1]
+
+    @njit
+    def limit(x, dx, fixed_v, term_a, term_b, params, active, alpha):
+        for s in range(x.shape[0]):
+            if not active[s]:
+                continue
+            for e in range(term_a.shape[0]):
+                a = term_a[e]
+                b = term_b[e]
+                dva = dx[s, a] if a >= 0 else 0.0
+                dvb = dx[s, b] if b >= 0 else 0.0
+                if dva == 0.0 and dvb == 0.0:
+                    continue
+                frac = step_limit(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), dva, dvb, params[e])
+                if frac < alpha[s]:
+                    alpha[s] = frac
+
+    kernels = {"stamp": stamp, "residual": residual_only, "currents": currents, "limit": limit}
+    if partials is not None:
+        @njit
+        def parameter_partials(x, fixed_v, term_a, term_b, params, k, da_out, db_out):
+            for s in range(x.shape[0]):
+                for e in range(term_a.shape[0]):
+                    out = partials(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e], k)
+                    da_out[s, e] = out[0]
+                    db_out[s, e] = out[1]
+        kernels["partials"] = parameter_partials
+    _KERNELS[key] = kernels
+    return kernels
+
+
+class CircuitEquations:
+    """KCL equations of a compiled netlist, with replaceable element parameters.
+
+    ``params`` is a list with one float64 array per element group; replace an
+    entry (same shape) to change conductances or gate voltages without
+    recompiling the circuit.
+    """
+
+    def __init__(self, netlist: CompiledNetlist, params=None):
+        self.netlist = netlist
+        self.params = [g.params for g in netlist.groups] if params is None else list(params)
+        self.kernels = [group_kernels(g.model) for g in netlist.groups]
+
+    @property
+    def n_free(self) -> int:
+        return self.netlist.n_free
+
+    def with_params(self, params) -> "CircuitEquations":
+        """A copy sharing the netlist and kernels, with other group parameters."""
+        other = object.__new__(CircuitEquations)
+        other.netlist, other.kernels, other.params = self.netlist, self.kernels, list(params)
+        return other
+
+    def assemble(self, x, fixed_v, active, g_shunt=0.0):
+        """Residual F (A), Jacobian CSC values (S) and current scale Σ|I| (A) per free node.
+
+        Shapes: F and scale (batch, n_free); Jacobian values (batch, nnz).  Rows of
+        inactive samples are left at zero.
+        """
+        batch = x.shape[0]
+        residual = np.zeros((batch, self.n_free))
+        scale = np.zeros((batch, self.n_free))
+        jac = np.zeros((batch, self.netlist.nnz))
+        for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
+            k["stamp"](x, fixed_v, group.term_a, group.term_b, params, group.slots, active,
+                       residual, jac, scale)
+        if g_shunt:
+            residual[active] += g_shunt * x[active]
+            jac[np.ix_(active, self.netlist.diag_slots)] += g_shunt
+        return residual, jac, scale
+
+    def residual(self, x, fixed_v, active=None, g_shunt=0.0):
+        """KCL residual F (A), shape (batch, n_free)."""
+        if active is None:
+            active = np.ones(x.shape[0], dtype=np.bool_)
+        residual = np.zeros((x.shape[0], self.n_free))
+        for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
+            k["residual"](x, fixed_v, group.term_a, group.term_b, params, active, residual)
+        if g_shunt:
+            residual[active] += g_shunt * x[active]
+        return residual
+
+    def step_fraction(self, x, dx, fixed_v, active):
+        """Largest fraction in (0, 1] of the Newton step ``dx`` every element accepts, per sample."""
+        alpha = np.ones(x.shape[0])
+        for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
+            k["limit"](x, dx, fixed_v, group.term_a, group.term_b, params, active, alpha)
+        return alpha
+
+    def element_currents(self, x, fixed_v):
+        """Per group, terminal currents (ia, ib) into each element (A), each (batch, n_elements)."""
+        out = []
+        for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
+            ia = np.empty((x.shape[0], group.term_a.size))
+            ib = np.empty_like(ia)
+            k["currents"](x, fixed_v, group.term_a, group.term_b, params, ia, ib)
+            out.append((ia, ib))
+        return out

@@ -1,0 +1,281 @@
+"""The public entry point: :class:`Crossbar`."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .assembly import CircuitEquations
+from .devices import ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor
+from .linalg import SparseLU
+from .netlist import compile_netlist
+from .newton import NewtonOptions, solve_dc
+from .results import CrossbarSolution, OperatingPoint
+from .topology import build_crossbar_graph
+
+CELLS = ("1t1r", "1r")
+TRANSISTOR_SIDES = ("row", "column")
+ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
+
+
+def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=True) -> np.ndarray:
+    """``value`` as a float64 array, checked finite (and >= 0 / > 0), broadcast to ``shape``."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}") from None
+    if arr.dtype == object or np.iscomplexobj(value):
+        raise TypeError(f"{name} must be real-valued")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    if not allow_negative and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got a minimum of {arr.min()!r}")
+    if not allow_zero and np.any(arr == 0):
+        raise ValueError(f"{name} must be > 0")
+    if shape is not None:
+        if arr.ndim == 0:
+            arr = np.full(shape, float(arr))
+        elif arr.shape != shape:
+            raise ValueError(f"{name} must be a scalar or have shape {shape}, got shape {arr.shape}")
+    return arr
+
+
+def _scalar(name, value, **kw) -> float:
+    arr = _real_array(name, value, **kw)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
+    return float(arr)
+
+
+class Crossbar:
+    """A memristive crossbar: rows × cols cells between row drivers and column virtual grounds.
+
+    Parameters
+    ----------
+    conductances : array (rows, cols), S
+        Memristor state conductances (>= 0, finite).
+    cell : {"1t1r", "1r"}
+        1T-1R cells (NMOS in series with a memristor) or passive 1R cells.
+    transistor_side : {"row", "column"}
+        Where the transistor of a 1T-1R cell sits: drain at the row wire
+        (gate-source voltage falls as the input rises) or source at the column
+        wire (V_GS ≈ V_G).
+    v_gate : float or array (rows,), V
+        Gate (select-line) voltage per row; the body is at 0 V.
+    r_source : float or array (rows,), Ω
+        Row driver output resistance (0 = ideal driver).
+    r_sink : float or array (cols,), Ω
+        Resistance from the bottom of each column into its 0 V virtual ground.
+    r_wire : float, Ω
+        Wire segment resistance between neighbouring cells, rows and columns;
+        ``r_wire_row``/``r_wire_col`` override it per direction.  0 merges the
+        nodes exactly.
+    memristor : ElementModel
+        Memristor model (default :class:`LinearMemristor`).
+    transistor : NMOSModel
+        Transistor model for 1T-1R cells (default :class:`Level1NMOS` card
+        ``Crossbar.DEFAULT_TRANSISTOR``).
+    options : NewtonOptions
+        Solver tolerances and limits.
+
+    Examples
+    --------
+    >>> xb = Crossbar(np.full((4, 4), 1e-5), cell="1t1r", v_gate=1.0, r_wire=2.5)
+    >>> res = xb.solve(np.full(4, 0.2))
+    >>> res.column_currents.shape
+    (4,)
+    """
+
+    DEFAULT_TRANSISTOR = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
+
+    def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str = "row",
+                 v_gate=1.0, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
+                 memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
+                 options: NewtonOptions | None = None):
+        g = _real_array("conductances", conductances)
+        if g.ndim != 2 or 0 in g.shape:
+            raise ValueError(f"conductances must be a non-empty 2-D array (rows, cols), got shape {g.shape}")
+        rows, cols = g.shape
+        if not isinstance(cell, str) or cell.lower() not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+        if not isinstance(transistor_side, str) or transistor_side.lower() not in TRANSISTOR_SIDES:
+            raise ValueError(f"transistor_side must be one of {TRANSISTOR_SIDES}, got {transistor_side!r}")
+        self.cell = cell.lower()
+        self.transistor_side = transistor_side.lower()
+        self.memristor = LinearMemristor() if memristor is None else memristor
+        if not isinstance(self.memristor, ElementModel):
+            raise TypeError(f"memristor must be an ElementModel, got {type(self.memristor).__name__}")
+        self.transistor = self.DEFAULT_TRANSISTOR if transistor is None else transistor
+        if not isinstance(self.transistor, NMOSModel):
+            raise TypeError(f"transistor must be an NMOSModel, got {type(self.transistor).__name__}")
+        self.v_gate = _real_array("v_gate", v_gate, (rows,), allow_negative=True)
+        self.r_source = _real_array("r_source", r_source, (rows,))
+        self.r_sink = _real_array("r_sink", r_sink, (cols,))
+        r_wire = _scalar("r_wire", r_wire)
+        self.r_wire_row = r_wire if r_wire_row is None else _scalar("r_wire_row", r_wire_row)
+        self.r_wire_col = r_wire if r_wire_col is None else _scalar("r_wire_col", r_wire_col)
+        self.options = NewtonOptions() if options is None else options
+        if not isinstance(self.options, NewtonOptions):
+            raise TypeError(f"options must be a NewtonOptions, got {type(self.options).__name__}")
+        self.conductances = g
+
+        self.graph = build_crossbar_graph(
+            g, cell=self.cell, transistor_side=self.transistor_side, v_gate=self.v_gate,
+            r_source=self.r_source, r_sink=self.r_sink, r_wire_row=self.r_wire_row,
+            r_wire_col=self.r_wire_col, memristor=self.memristor, transistor=self.transistor,
+            resistor_model=Resistor())
+        self.netlist = compile_netlist(self.graph)
+        self.equations = CircuitEquations(self.netlist)
+        self.lu = SparseLU(self.netlist.n_free, self.netlist.indptr, self.netlist.indices)
+        self._index_roles()
+
+    @property
+    def shape(self) -> tuple:
+        """(rows, cols)."""
+        return self.conductances.shape
+
+    def _index_roles(self):
+        """Where each role's elements live: role -> (group, positions, index tuples)."""
+        self.role_elements = {}
+        for u, v, key, data in self.graph.edges(keys=True, data=True):
+            loc = self.netlist.edge_location.get((u, v, key))
+            if loc is None:
+                continue  # ideal wire
+            self.role_elements.setdefault(data["role"], []).append((loc, data["index"]))
+        for role, items in self.role_elements.items():
+            groups = {gid for (gid, _), _ in items}
+            assert len(groups) == 1, f"role {role} spans several element groups"
+            gid = groups.pop()
+            pos = np.array([p for (_, p), _ in items], dtype=np.int64)
+            idx = tuple(np.array(c, dtype=np.int64) for c in zip(*[ix for _, ix in items]))
+            self.role_elements[role] = (gid, pos, idx)
+        rows, cols = self.shape
+        self._row_nodes = [("row", i, j) for i in range(rows) for j in range(cols)]
+        self._col_nodes = [("col", i, j) for i in range(rows) for j in range(cols)]
+        self._mid_nodes = [("mid", i, j) for i in range(rows) for j in range(cols)]
+        self._in_codes = np.array([self.netlist.node_code[("in", i)] for i in range(rows)])
+        self._out_codes = np.array([self.netlist.node_code[("out", j)] for j in range(cols)])
+
+    # ------------------------------------------------------------------ inputs
+    def check_inputs(self, v_in) -> tuple[np.ndarray, bool]:
+        """Validate input voltages (V); return them as (batch, rows) and whether input was 1-D."""
+        v = _real_array("v_in", v_in, allow_negative=True)
+        rows = self.shape[0]
+        if v.ndim not in (1, 2):
+            raise ValueError(f"v_in must have shape (rows,) or (batch, rows) with rows={rows}, got {v.shape}")
+        if v.shape[-1] != rows:
+            raise ValueError(f"v_in has {v.shape[-1]} values per vector but the crossbar has {rows} rows "
+                             f"(expected shape (batch, {rows}) or ({rows},))")
+        if v.ndim == 2 and v.shape[0] == 0:
+            raise ValueError("v_in has an empty batch")
+        return (v[None, :] if v.ndim == 1 else v), v.ndim == 1
+
+    def parameters(self, conductances=None, v_gate=None) -> list:
+        """Element-group parameter arrays with optional new ``conductances`` (S) and ``v_gate`` (V)."""
+        params = list(self.equations.params)
+        if conductances is not None:
+            g = _real_array("conductances", conductances)
+            if g.shape != self.shape:
+                raise ValueError(f"conductances must have shape {self.shape}, got {g.shape}")
+            gid, pos, idx = self.role_elements["memristor"]
+            params[gid] = params[gid].copy()
+            params[gid][pos, self.memristor.param_index("conductance")] = g[idx]
+        if v_gate is not None:
+            if self.cell != "1t1r":
+                raise ValueError("v_gate was given but the crossbar has passive 1R cells (no gates)")
+            vg = _real_array("v_gate", v_gate, (self.shape[0],), allow_negative=True)
+            gid, pos, idx = self.role_elements["transistor"]
+            params[gid] = params[gid].copy()
+            params[gid][pos, self.transistor.param_index("v_gate")] = vg[idx[0]]
+        return params
+
+    # ------------------------------------------------------------------- solve
+    def operating_point(self, v_in, *, conductances=None, v_gate=None, x0=None) -> OperatingPoint:
+        """Solve the circuit and return the raw state (for results and for gradients).
+
+        Arguments as :meth:`solve`; ``v_in`` must already be 2-D (batch, rows).
+        """
+        v, _ = self.check_inputs(v_in)
+        params = self.parameters(conductances, v_gate)
+        unchanged = all(a is b for a, b in zip(params, self.equations.params))
+        eqs = self.equations if unchanged else self.equations.with_params(params)
+        fixed_v = self.netlist.fixed_voltages(v)
+        if x0 is not None:
+            x0 = _real_array("x0", x0, allow_negative=True)
+            if x0.shape != (v.shape[0], self.netlist.n_free):
+                raise ValueError(f"x0 must have shape {(v.shape[0], self.netlist.n_free)}, got {x0.shape}")
+        result = solve_dc(eqs, fixed_v, x0, self.options, self.lu)
+        return OperatingPoint(equations=eqs, result=result, fixed_voltages=fixed_v, v_in=v)
+
+    def solve(self, v_in, *, conductances=None, v_gate=None, x0=None) -> CrossbarSolution:
+        """DC operating point for input voltages ``v_in`` (V), shape (batch, rows) or (rows,).
+
+        ``conductances`` (S, (rows, cols)) and ``v_gate`` (V, scalar or (rows,))
+        replace the crossbar's own for this solve without recompiling it.
+        ``x0`` (V, (batch, n_free)) is an initial guess for the free node
+        voltages (default 0 V).  Raises ConvergenceError if the solve fails.
+        """
+        _, one_d = self.check_inputs(v_in)
+        op = self.operating_point(v_in, conductances=conductances, v_gate=v_gate, x0=x0)
+        solution = self.extract(op)
+        return solution.squeezed() if one_d else solution
+
+    def extract(self, op: OperatingPoint) -> CrossbarSolution:
+        """Build the named results from a converged operating point."""
+        eqs, result, fixed_v, v_in = op.equations, op.result, op.fixed_voltages, op.v_in
+        net = self.netlist
+        rows, cols = self.shape
+        batch = v_in.shape[0]
+        x = result.x
+        currents = eqs.element_currents(x, fixed_v)
+
+        def terminal_current(codes):  # current delivered into the circuit by each fixed terminal
+            out = np.zeros((batch, codes.size))
+            lookup = {int(c): k for k, c in enumerate(codes)}
+            for group, (ia, ib) in zip(net.groups, currents):
+                for term, i in ((group.term_a, ia), (group.term_b, ib)):
+                    for e in np.flatnonzero(term < 0):
+                        k = lookup.get(int(term[e]))
+                        if k is not None:
+                            out[:, k] += i[:, e]
+            return out
+
+        shape3 = (batch, rows, cols)
+        row_v = net.node_voltages(x, fixed_v, self._row_nodes).reshape(shape3)
+        col_v = net.node_voltages(x, fixed_v, self._col_nodes).reshape(shape3)
+        mid_v = (net.node_voltages(x, fixed_v, self._mid_nodes).reshape(shape3) if self.cell == "1t1r"
+                 else np.full(shape3, np.nan))
+
+        power_shapes = {"source": (batch, rows), "row_wire": (batch, rows, cols - 1),
+                        "col_wire": (batch, rows - 1, cols), "sink": (batch, cols),
+                        "memristor": shape3, "transistor": shape3}
+        offsets = {"row_wire": (0, -1), "col_wire": (-1, 0)}
+        power = {}
+        cell_currents = np.zeros(shape3)
+        for role, shape in power_shapes.items():
+            arr = np.zeros(shape)
+            if role in self.role_elements:
+                gid, pos, idx = self.role_elements[role]
+                group = net.groups[gid]
+                ia, ib = currents[gid]
+                va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
+                vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
+                p = va * ia[:, pos] + vb * ib[:, pos]
+                idx = tuple(i + o for i, o in zip(idx, offsets.get(role, (0,) * len(idx))))
+                arr[(slice(None),) + idx] = p
+                entering_from_row = (role == "transistor") == (self.transistor_side == "row")
+                if role in ("memristor", "transistor") and (self.cell == "1r" or entering_from_row):
+                    cell_currents[(slice(None),) + idx] = ia[:, pos]
+            if role in ("transistor",) and self.cell == "1r":
+                continue
+            power[role] = arr
+        source_currents = terminal_current(self._in_codes)
+        column_currents = -terminal_current(self._out_codes)
+        total = sum(p.reshape(batch, -1).sum(axis=1) for p in power.values())
+        return CrossbarSolution(
+            column_currents=column_currents, source_currents=source_currents, row_voltages=row_v,
+            column_voltages=col_v, internal_voltages=mid_v, cell_currents=cell_currents, power=power,
+            total_power=total, delivered_power=(v_in * source_currents).sum(axis=1),
+            iterations=result.iterations.copy(), strategy=list(result.strategy))

@@ -1,0 +1,7 @@
+"""Device models: each a two-terminal element the solver can stamp."""
+from .base import ElementModel
+from .level1 import Level1NMOS
+from .mosfet import NMOSModel
+from .passive import LinearMemristor, Resistor, SinhMemristor
+
+__all__ = ["ElementModel", "NMOSModel", "Level1NMOS", "LinearMemristor", "SinhMemristor", "Resistor"]

@@ -1,0 +1,84 @@
+"""The contract between device models and the circuit solver.
+
+Every circuit element the solver knows is a *two-terminal element*: it connects
+node ``a`` to node ``b`` (for a transistor: drain to source, with its gate and
+body held at fixed voltages that are element parameters).  A model supplies
+
+* ``param_names`` -- the layout of one element's parameter vector (float64);
+* ``evaluate(va, vb, p)`` -- a numba ``@njit`` function returning
+  ``(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)``: the currents in amperes
+  flowing *from the nodes into the element* at terminals ``a`` and ``b``, and
+  their partial derivatives in siemens.  A conservative element has
+  ``ib == -ia``; a transistor also leaks current into its body terminal
+  (``-(ia + ib)``), which is held at a fixed voltage.
+* ``step_limit(va, vb, dva, dvb, p)`` -- a numba function returning the
+  fraction in (0, 1] of a proposed Newton step that the element accepts
+  (SPICE-style voltage limiting; 1.0 for well-behaved elements).
+* ``parameter_partials(va, vb, p, k)`` -- ``(dia/dp_k, dib/dp_k)``, the
+  derivatives of the terminal currents with respect to parameter ``k``,
+  used by implicit differentiation.
+
+New models are added by subclassing :class:`ElementModel`; the solver compiles
+one assembly kernel per distinct ``evaluate`` function and never needs to know
+what is inside it.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def no_step_limit(va, vb, dva, dvb, p):
+    """Accept any Newton step (the default for monotone, smooth elements)."""
+    return 1.0
+
+
+class ElementModel(ABC):
+    """Base class of two-terminal element models (see module docstring).
+
+    Subclasses set the class attributes ``param_names`` (tuple of str),
+    ``evaluate`` and optionally ``step_limit`` and ``parameter_partials``
+    (numba dispatchers), and implement :meth:`element_parameters`.
+    Instances must be immutable: their fields describe a model card.
+    """
+
+    param_names: tuple = ()
+    evaluate = None
+    step_limit = staticmethod(no_step_limit)
+    parameter_partials = None
+
+    @abstractmethod
+    def element_parameters(self, **values) -> np.ndarray:
+        """Pack one element's parameter vector (float64, ``len(param_names)``)."""
+
+    def param_index(self, name: str) -> int:
+        """Position of parameter ``name`` in the element parameter vector."""
+        try:
+            return self.param_names.index(name)
+        except ValueError:
+            raise KeyError(f"{type(self).__name__} has no parameter {name!r}; "
+                           f"it has {self.param_names}") from None
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as float after checking it is finite and > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        expected = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {expected}, got {value!r}")
+    return value
+
+
+def check_finite(name: str, value) -> float:
+    """Return ``value`` as float after checking it is a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value

@@ -1,0 +1,220 @@
+"""Circuit graph → compiled netlist: flat index arrays and a fixed sparsity pattern.
+
+Compilation
+
+1. merges the nodes joined by ideal (0 Ω) wires into one electrical node
+   (union–find; no tiny resistors);
+2. splits electrical nodes into *fixed* ones (holding a driver or ground
+   terminal) and *free* ones (unknown voltages);
+3. numbers the free nodes in a fill-reducing order (computed once, here), so
+   that every later LU factorization can use the natural order;
+4. groups elements by model kernel, packing their parameters into one float64
+   array per group, and precomputes where each element's four Jacobian entries
+   live in the compressed-sparse-column (CSC) value array.
+
+Terminal codes: ``k >= 0`` is free node ``k``; ``k < 0`` is fixed terminal
+``-k - 1`` whose voltage is ``fixed_voltages[..., -k - 1]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+
+@dataclass
+class ElementGroup:
+    """Elements sharing one model kernel.
+
+    ``term_a``/``term_b`` -- terminal codes (int64, shape (n,));
+    ``params`` -- parameter vectors (float64, shape (n, n_params));
+    ``slots`` -- CSC value positions of the entries (a,a), (a,b), (b,a), (b,b)
+    (int64, shape (n, 4); −1 where a terminal is fixed);
+    ``edges`` -- the graph edge keys ``(u, v, key)`` in element order.
+    """
+
+    model: object
+    term_a: np.ndarray
+    term_b: np.ndarray
+    params: np.ndarray
+    slots: np.ndarray
+    edges: list
+
+
+@dataclass
+class CompiledNetlist:
+    """A circuit compiled to index arrays (see module docstring)."""
+
+    n_free: int
+    fixed_sources: list  # per fixed terminal: ("input", i) or ("voltage", V)
+    node_code: dict  # graph node -> terminal code
+    groups: list  # list[ElementGroup]
+    indptr: np.ndarray  # CSC pattern of the n_free × n_free Jacobian
+    indices: np.ndarray
+    diag_slots: np.ndarray  # CSC value position of each diagonal entry
+    edge_location: dict = field(default_factory=dict)  # edge key -> (group, position)
+    merged_edges: list = field(default_factory=list)  # ideal-wire edge keys
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.size)
+
+    @property
+    def n_inputs(self) -> int:
+        return sum(1 for s in self.fixed_sources if s[0] == "input")
+
+    def fixed_voltages(self, v_in: np.ndarray) -> np.ndarray:
+        """Voltages (V) of the fixed terminals, shape (batch, n_fixed), from inputs (batch, n_inputs)."""
+        out = np.zeros((v_in.shape[0], len(self.fixed_sources)))
+        for f, (kind, value) in enumerate(self.fixed_sources):
+            out[:, f] = v_in[:, value] if kind == "input" else value
+        return out
+
+    def node_voltages(self, x: np.ndarray, fixed_v: np.ndarray, nodes) -> np.ndarray:
+        """Voltages (V) of graph ``nodes`` for solutions ``x`` (batch, n_free); shape (batch, len(nodes))."""
+        return self.node_voltages_of_codes(x, fixed_v, np.array([self.node_code[n] for n in nodes],
+                                                                dtype=np.int64))
+
+    @staticmethod
+    def node_voltages_of_codes(x: np.ndarray, fixed_v: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Voltages (V) at terminal ``codes`` for solutions ``x``; shape (batch, len(codes))."""
+        free = codes >= 0
+        out = np.empty((x.shape[0], codes.size))
+        out[:, free] = x[:, codes[free]]
+        out[:, ~free] = fixed_v[:, -codes[~free] - 1]
+        return out
+
+
+class _UnionFind:
+    def __init__(self, items):
+        self.parent = {x: x for x in items}
+
+    def find(self, x):
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def _fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
+    """A fill-reducing permutation of the free nodes (minimum degree on AᵀA+A via SuperLU)."""
+    if n <= 2 or pairs.size == 0:
+        return np.arange(n)
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
+    vals = np.concatenate([-np.ones(2 * len(pairs)), np.full(n, 0.0)])
+    a = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
+    a = a + sp.diags(np.asarray(-a.sum(axis=0)).ravel() + 1.0)  # diagonally dominant stand-in
+    lu = spla.splu(a.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                   options={"SymmetricMode": True})
+    return np.asarray(lu.perm_c)
+
+
+def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
+    """Compile a circuit graph (see :mod:`xbarsolve.topology` for its form)."""
+    uf = _UnionFind(graph.nodes)
+    merged_edges = []
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        if data.get("model") is None:
+            uf.union(u, v)
+            merged_edges.append((u, v, k))
+
+    # Electrical nodes and which fixed terminal (if any) each holds.
+    fixed_of_root: dict = {}
+    for node, data in graph.nodes(data=True):
+        source = data.get("fixed")
+        if source is None:
+            continue
+        root = uf.find(node)
+        if root in fixed_of_root and fixed_of_root[root] != source:
+            raise ValueError(f"ideal wires short two fixed terminals: {fixed_of_root[root]} and {source} "
+                             f"(node {node!r}); give one of the wires a resistance > 0")
+        fixed_of_root[root] = source
+    # One fixed terminal per electrical node, even when two share a voltage (each
+    # column's virtual ground is its own terminal, so its current can be read).
+    fixed_sources = list(fixed_of_root.values())
+    fixed_index = {root: f for f, root in enumerate(fixed_of_root)}
+
+    roots = list(dict.fromkeys(uf.find(n) for n in graph.nodes))
+    free_roots = [r for r in roots if r not in fixed_of_root]
+    provisional = {r: k for k, r in enumerate(free_roots)}
+
+    element_edges = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)
+                     if d.get("model") is not None]
+    pairs = []
+    for u, v, _, _ in element_edges:
+        a, b = provisional.get(uf.find(u), -1), provisional.get(uf.find(v), -1)
+        if a >= 0 and b >= 0 and a != b:
+            pairs.append((a, b))
+    pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    order = _fill_reducing_order(len(free_roots), pairs)
+    new_index = np.empty(len(free_roots), dtype=np.int64)
+    new_index[order] = np.arange(len(free_roots))
+
+    def code_of_root(root):
+        if root in fixed_of_root:
+            return -fixed_index[root] - 1
+        return int(new_index[provisional[root]])
+
+    node_code = {n: code_of_root(uf.find(n)) for n in graph.nodes}
+    n_free = len(free_roots)
+
+    # Sparsity pattern: diagonal plus both off-diagonals of every element between free nodes.
+    entries = set((k, k) for k in range(n_free))
+    for u, v, _, _ in element_edges:
+        a, b = node_code[u], node_code[v]
+        if a >= 0 and b >= 0:
+            entries.update(((a, b), (b, a)))
+    entries = np.array(sorted(entries, key=lambda rc: (rc[1], rc[0])), dtype=np.int64).reshape(-1, 2)
+    indices = entries[:, 0].copy()
+    indptr = np.zeros(n_free + 1, dtype=np.int64)
+    np.add.at(indptr, entries[:, 1] + 1, 1)
+    indptr = np.cumsum(indptr)
+    slot_of = {(int(r), int(c)): s for s, (r, c) in enumerate(entries)}
+    diag_slots = np.array([slot_of[(k, k)] for k in range(n_free)], dtype=np.int64)
+
+    # Group elements by model kernel.
+    by_kernel: dict = {}
+    for u, v, k, d in element_edges:
+        model = d["model"]
+        by_kernel.setdefault(model.evaluate, []).append((u, v, k, d))
+    groups, edge_location = [], {}
+    for gid, members in enumerate(by_kernel.values()):
+        n_params = len(members[0][3]["model"].param_names)
+        term_a = np.empty(len(members), dtype=np.int64)
+        term_b = np.empty(len(members), dtype=np.int64)
+        params = np.empty((len(members), n_params))
+        slots = np.full((len(members), 4), -1, dtype=np.int64)
+        edges = []
+        for pos, (u, v, key, d) in enumerate(members):
+            a, b = node_code[u], node_code[v]
+            term_a[pos], term_b[pos] = a, b
+            vec = d["model"].element_parameters(**d["values"])
+            if vec.shape != (n_params,):
+                raise ValueError(f"models sharing a kernel must share a parameter layout; edge {(u, v)} "
+                                 f"has {vec.shape[0]} parameters, expected {n_params}")
+            params[pos] = vec
+            if a >= 0:
+                slots[pos, 0] = slot_of[(a, a)]
+            if a >= 0 and b >= 0:
+                slots[pos, 1] = slot_of[(a, b)]
+                slots[pos, 2] = slot_of[(b, a)]
+            if b >= 0:
+                slots[pos, 3] = slot_of[(b, b)]
+            edges.append((u, v, key))
+            edge_location[(u, v, key)] = (gid, pos)
+        groups.append(ElementGroup(members[0][3]["model"], term_a, term_b, params, slots, edges))
+
+    return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, node_code=node_code,
+                           groups=groups, indptr=indptr, indices=indices, diag_slots=diag_slots,
+                           edge_location=edge_location, merged_edges=merged_edges)

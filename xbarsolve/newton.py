@@ -1,0 +1,233 @@
+"""Damped Newton's method for the crossbar's DC operating point, with fallbacks.
+
+Per Newton step, for every sample of the batch:
+
+1. assemble F(x) and J(x); factorize J; solve J·dx = −F;
+2. converged when, at every free node k,
+   |F_k| <= abstol + reltol·Σ|I|_k   (KCL holds to a relative tolerance of
+   the currents meeting at the node) and
+   |dx_k| <= reltol·|x_k| + vntol    (the update is negligible);
+   the final, tiny ``dx`` is still applied and the last factorization is kept
+   (implicit differentiation reuses it);
+3. otherwise the step is shortened by SPICE-style device limiting (each
+   element accepts only a fraction of it), and a backtracking line search
+   halves it while ‖F‖₂ does not decrease.
+
+Samples that fail are retried with gmin stepping (a shunt conductance from
+every free node to ground, decreased by decades to zero) and then with source
+stepping (input voltages ramped from 0 V, where the solution is known).  If
+everything fails, :class:`~xbarsolve.errors.ConvergenceError` is raised: an
+unconverged answer is never returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .assembly import CircuitEquations
+from .errors import ConvergenceError
+from .linalg import SingularJacobianError, SparseLU
+
+
+@dataclass(frozen=True)
+class NewtonOptions:
+    """Tolerances and limits of the DC solve.
+
+    reltol -- relative tolerance on node voltages and on KCL currents;
+    vntol -- absolute voltage tolerance (V); abstol -- absolute current
+    tolerance (A); max_iterations -- Newton steps per attempt;
+    max_backtracks -- line-search halvings per step; gmin_steps -- shunt
+    conductances (S) tried in order by gmin stepping; source_min_step --
+    smallest input-ramp increment before source stepping gives up.
+    """
+
+    reltol: float = 1e-9
+    vntol: float = 1e-12
+    abstol: float = 1e-15
+    max_iterations: int = 100
+    max_backtracks: int = 10
+    gmin_steps: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
+    source_min_step: float = 1e-4
+
+    def __post_init__(self):
+        for name in ("reltol", "vntol", "abstol", "source_min_step"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+                raise ValueError(f"NewtonOptions.{name} must be a finite number > 0, got {value!r}")
+        for name in ("max_iterations", "max_backtracks"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"NewtonOptions.{name} must be an integer >= 1, got {value!r}")
+
+
+@dataclass
+class NewtonResult:
+    """Outcome of a batched DC solve.
+
+    x -- free node voltages (V), (batch, n_free); iterations -- Newton steps
+    per sample, all stages; converged -- bool per sample; residual_norm --
+    ‖F‖₂ (A) at the last assembled iterate; factors -- the LU factorization of
+    each sample's final Jacobian; strategy -- per sample, which stage solved it.
+    """
+
+    x: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    residual_norm: np.ndarray
+    factors: list
+    strategy: list = field(default_factory=list)
+
+
+def newton(eqs: CircuitEquations, lu: SparseLU, x0: np.ndarray, fixed_v: np.ndarray,
+           options: NewtonOptions, g_shunt: float = 0.0) -> NewtonResult:
+    """One attempt of damped Newton from ``x0`` for every sample (no fallbacks)."""
+    batch, n = x0.shape
+    x = np.array(x0, dtype=float, copy=True)
+    iterations = np.zeros(batch, dtype=np.int64)
+    converged = np.zeros(batch, dtype=bool)
+    active = np.ones(batch, dtype=bool)
+    factors = [None] * batch
+    residual_norm = np.full(batch, np.inf)
+    if n == 0:
+        return NewtonResult(x, iterations, np.ones(batch, dtype=bool), np.zeros(batch), factors)
+
+    x_prev = np.zeros_like(x)
+    dx_prev = np.zeros_like(x)
+    alpha_prev = np.zeros(batch)
+    fnorm_prev = np.full(batch, np.inf)
+    backtracks = np.zeros(batch, dtype=np.int64)
+    dx = np.zeros_like(x)
+
+    while active.any():
+        residual, jac, scale = eqs.assemble(x, fixed_v, active, g_shunt)
+        fnorm = np.linalg.norm(residual, axis=1)
+        finite = np.isfinite(fnorm) & np.isfinite(jac).all(axis=1)
+        residual_norm[active] = fnorm[active]
+        kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale).all(axis=1)
+
+        # Backtrack where the previous step did not reduce ‖F‖ (or produced non-finite values).
+        worse = ~finite | (fnorm > (1.0 - 1e-4 * alpha_prev) * fnorm_prev)
+        retreat = active & ~kcl_ok & worse & (backtracks < options.max_backtracks) & np.isfinite(fnorm_prev)
+        if retreat.any():
+            alpha_prev[retreat] *= 0.5
+            backtracks[retreat] += 1
+            x[retreat] = x_prev[retreat] + alpha_prev[retreat, None] * dx_prev[retreat]
+        stalled = active & ~retreat & ~finite
+        active &= ~stalled
+        step = active & ~retreat
+        for s in np.flatnonzero(step):
+            try:
+                factors[s] = lu.factorize(jac[s])
+                dx[s] = factors[s].solve(-residual[s])
+            except SingularJacobianError:
+                factors[s] = None
+                dx[s] = np.nan
+            iterations[s] += 1
+        bad_solve = step & ~np.isfinite(dx).all(axis=1)
+        active &= ~bad_solve
+        step &= ~bad_solve
+
+        update_ok = (np.abs(dx) <= options.reltol * np.maximum(np.abs(x), np.abs(x + dx))
+                     + options.vntol).all(axis=1)
+        done = step & kcl_ok & update_ok
+        x[done] += dx[done]
+        converged |= done
+        active &= ~done
+        step &= ~done
+        active &= ~(step & (iterations >= options.max_iterations))
+        step &= active
+        if step.any():
+            alpha = eqs.step_fraction(x, dx, fixed_v, step)
+            x_prev[step] = x[step]
+            dx_prev[step] = dx[step]
+            fnorm_prev[step] = fnorm[step]
+            alpha_prev[step] = alpha[step]
+            backtracks[step] = 0
+            x[step] += alpha[step, None] * dx[step]
+    return NewtonResult(x, iterations, converged, residual_norm, factors)
+
+
+def _merge(into: NewtonResult, part: NewtonResult, idx: np.ndarray, label: str):
+    into.iterations[idx] += part.iterations
+    ok = part.converged
+    into.x[idx[ok]] = part.x[ok]
+    into.converged[idx[ok]] = True
+    into.residual_norm[idx] = part.residual_norm
+    for local, s in enumerate(idx):
+        if ok[local]:
+            into.factors[s] = part.factors[local]
+            into.strategy[s] = label
+
+
+def _gmin_stepping(eqs, lu, x0, fixed_v, options) -> NewtonResult:
+    """Solve with a decreasing shunt conductance, each solution seeding the next."""
+    batch = x0.shape[0]
+    out = NewtonResult(np.array(x0, copy=True), np.zeros(batch, dtype=np.int64),
+                       np.ones(batch, dtype=bool), np.full(batch, np.inf), [None] * batch)
+    for g in tuple(options.gmin_steps) + (0.0,):
+        idx = np.flatnonzero(out.converged)  # still on track
+        if idx.size == 0:
+            break
+        res = newton(eqs, lu, out.x[idx], fixed_v[idx], options, g_shunt=g)
+        out.iterations[idx] += res.iterations
+        out.residual_norm[idx] = res.residual_norm
+        out.x[idx[res.converged]] = res.x[res.converged]
+        out.converged[idx[~res.converged]] = False
+        for local, s in enumerate(idx):
+            out.factors[s] = res.factors[local]
+    return out
+
+
+def _source_stepping(eqs, lu, fixed_v, options) -> NewtonResult:
+    batch, n = fixed_v.shape[0], eqs.n_free
+    out = NewtonResult(np.zeros((batch, n)), np.zeros(batch, dtype=np.int64),
+                       np.zeros(batch, dtype=bool), np.full(batch, np.inf), [None] * batch)
+    for s in range(batch):
+        x = np.zeros((1, n))
+        level, step = 0.0, 0.1
+        while True:
+            target = min(1.0, level + step)
+            res = newton(eqs, lu, x, fixed_v[s:s + 1] * target, options)
+            out.iterations[s] += res.iterations[0]
+            out.residual_norm[s] = res.residual_norm[0]
+            if res.converged[0]:
+                x, level = res.x, target
+                if level >= 1.0:
+                    out.x[s], out.converged[s], out.factors[s] = x[0], True, res.factors[0]
+                    break
+                step = min(2.0 * step, 0.5)
+            else:
+                step *= 0.25
+                if step < options.source_min_step:
+                    break
+    return out
+
+
+def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
+             options: NewtonOptions = NewtonOptions(), lu: SparseLU | None = None) -> NewtonResult:
+    """Solve the DC operating point of every sample; raise ConvergenceError on failure.
+
+    ``fixed_v`` (V): fixed terminal voltages, (batch, n_fixed); ``x0`` (V):
+    initial free node voltages, (batch, n_free), default 0 V.
+    """
+    net = eqs.netlist
+    if lu is None:
+        lu = SparseLU(net.n_free, net.indptr, net.indices)
+    batch = fixed_v.shape[0]
+    x0 = np.zeros((batch, net.n_free)) if x0 is None else np.asarray(x0, dtype=float)
+    result = newton(eqs, lu, x0, fixed_v, options)
+    result.strategy = ["newton" if c else None for c in result.converged]
+    stage = "newton"
+    failed = np.flatnonzero(~result.converged)
+    if failed.size:
+        stage = "gmin stepping"
+        _merge(result, _gmin_stepping(eqs, lu, x0[failed], fixed_v[failed], options), failed, stage)
+        failed = np.flatnonzero(~result.converged)
+    if failed.size:
+        stage = "source stepping"
+        _merge(result, _source_stepping(eqs, lu, fixed_v[failed], options), failed, stage)
+        failed = np.flatnonzero(~result.converged)
+    if failed.size:
+        raise ConvergenceError(failed, result.residual_norm[failed], result.iterations[failed], stage)
+    return result

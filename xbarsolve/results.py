@@ -1,0 +1,82 @@
+"""Named results of a crossbar DC solve."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class OperatingPoint:
+    """The raw converged state of a batched solve.
+
+    equations -- the :class:`~xbarsolve.assembly.CircuitEquations` solved
+    (with the element parameters used); result -- the
+    :class:`~xbarsolve.newton.NewtonResult` (free node voltages ``x`` (V) and
+    the LU factor of each sample's final Jacobian); fixed_voltages -- (batch,
+    n_fixed) V; v_in -- (batch, rows) V.
+    """
+
+    equations: object
+    result: object
+    fixed_voltages: np.ndarray
+    v_in: np.ndarray
+
+
+@dataclass
+class CrossbarSolution:
+    """The DC operating point of a crossbar, for every input vector of a batch.
+
+    Shapes are for a batch of B input vectors on a rows × cols crossbar; a
+    1-D input gives the same arrays without the leading batch axis.
+
+    Attributes
+    ----------
+    column_currents : (B, cols) A
+        Current into each column's virtual ground (positive from rows to columns).
+    source_currents : (B, rows) A
+        Current delivered by each row driver.
+    row_voltages, column_voltages : (B, rows, cols) V
+        Row-wire and column-wire node voltages at each cell.
+    internal_voltages : (B, rows, cols) V
+        Node between transistor and memristor (NaN for passive 1R cells).
+    cell_currents : (B, rows, cols) A
+        Current flowing from the row wire into each cell.
+    power : dict of arrays, W
+        Power dissipated in every element, by role: ``source`` (B, rows),
+        ``row_wire`` (B, rows, cols−1; segment j−1→j at [..., j−1]),
+        ``col_wire`` (B, rows−1, cols; segment i−1→i at [..., i−1, :]),
+        ``sink`` (B, cols), ``memristor`` and ``transistor`` (B, rows, cols).
+        Ideal (0 Ω) wires dissipate 0.
+    total_power : (B,) W
+        Sum of all element powers.
+    delivered_power : (B,) W
+        Power delivered by the row drivers, Σ V_in·I_source.
+    iterations : (B,) int
+        Newton iterations used (all strategies together).
+    strategy : list of str
+        Which strategy converged for each sample: "newton", "gmin stepping"
+        or "source stepping".
+    """
+
+    column_currents: np.ndarray
+    source_currents: np.ndarray
+    row_voltages: np.ndarray
+    column_voltages: np.ndarray
+    internal_voltages: np.ndarray
+    cell_currents: np.ndarray
+    power: dict
+    total_power: np.ndarray
+    delivered_power: np.ndarray
+    iterations: np.ndarray
+    strategy: list
+
+    def squeezed(self) -> "CrossbarSolution":
+        """The same solution without the batch axis (for a batch of one)."""
+        return CrossbarSolution(
+            column_currents=self.column_currents[0], source_currents=self.source_currents[0],
+            row_voltages=self.row_voltages[0], column_voltages=self.column_voltages[0],
+            internal_voltages=self.internal_voltages[0], cell_currents=self.cell_currents[0],
+            power={k: v[0] for k, v in self.power.items()}, total_power=self.total_power[0],
+            delivered_power=self.delivered_power[0], iterations=self.iterations[0],
+            strategy=self.strategy[0])

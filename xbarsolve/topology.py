@@ -1,0 +1,98 @@
+"""Crossbar description → circuit graph (networkx).
+
+Nodes (hashable tuples):
+
+* ``("in", i)``       -- driver of row i, a fixed terminal at the input voltage;
+* ``("out", j)``      -- virtual ground of column j, a fixed terminal at 0 V;
+* ``("row", i, j)``   -- the row wire where it meets cell (i, j);
+* ``("col", i, j)``   -- the column wire where it meets cell (i, j);
+* ``("mid", i, j)``   -- the node between transistor and memristor of a 1T-1R cell.
+
+Fixed terminals carry the node attribute ``fixed``: ``("input", i)`` or
+``("voltage", value_in_volts)``.
+
+Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
+*b* of an element (drain to source for a transistor).  Each edge has the
+attributes ``model`` (an :class:`~xbarsolve.devices.ElementModel`, or ``None``
+for an ideal 0 Ω wire that merges its nodes), ``values`` (keyword arguments of
+``model.element_parameters``), ``role`` and ``index``:
+
+=============  ==========  ==================================================
+role           index       connects
+=============  ==========  ==================================================
+``source``     (i,)        ("in", i) → ("row", i, 0)
+``row_wire``   (i, j)      ("row", i, j−1) → ("row", i, j), j = 1…cols−1
+``col_wire``   (i, j)      ("col", i−1, j) → ("col", i, j), i = 1…rows−1
+``sink``       (j,)        ("col", rows−1, j) → ("out", j)
+``memristor``  (i, j)      the memristor of cell (i, j)
+``transistor`` (i, j)      the NMOS of cell (i, j), drain first
+=============  ==========  ==================================================
+
+Row drivers sit at column 0, sense amplifiers below row rows−1; the wire
+segments lie between neighbouring cells.  With the transistor on the row side
+a cell is row → NMOS → mid → memristor → column; on the column side it is
+row → memristor → mid → NMOS → column.
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+
+
+def _add_resistor(graph, a, b, resistance, role, index, resistor_model):
+    if resistance == 0.0:
+        graph.add_edge(a, b, model=None, values={}, role=role, index=index)
+    else:
+        graph.add_edge(a, b, model=resistor_model, values={"resistance": float(resistance)},
+                       role=role, index=index)
+
+
+def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str,
+                         v_gate: np.ndarray, r_source: np.ndarray, r_sink: np.ndarray,
+                         r_wire_row: float, r_wire_col: float, memristor, transistor,
+                         resistor_model) -> nx.MultiDiGraph:
+    """Build the circuit graph of a validated crossbar description.
+
+    ``conductances`` (S) has shape (rows, cols); ``v_gate`` (V) shape (rows,);
+    ``r_source`` (Ω) shape (rows,); ``r_sink`` (Ω) shape (cols,); wire
+    resistances are per segment (Ω).  Arguments are assumed validated
+    (see :class:`xbarsolve.Crossbar`).
+    """
+    rows, cols = conductances.shape
+    graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side)
+    for i in range(rows):
+        graph.add_node(("in", i), fixed=("input", i))
+    for j in range(cols):
+        graph.add_node(("out", j), fixed=("voltage", 0.0))
+    for i in range(rows):
+        for j in range(cols):
+            graph.add_node(("row", i, j))
+            graph.add_node(("col", i, j))
+
+    for i in range(rows):
+        _add_resistor(graph, ("in", i), ("row", i, 0), r_source[i], "source", (i,), resistor_model)
+        for j in range(1, cols):
+            _add_resistor(graph, ("row", i, j - 1), ("row", i, j), r_wire_row, "row_wire", (i, j),
+                          resistor_model)
+    for j in range(cols):
+        for i in range(1, rows):
+            _add_resistor(graph, ("col", i - 1, j), ("col", i, j), r_wire_col, "col_wire", (i, j),
+                          resistor_model)
+        _add_resistor(graph, ("col", rows - 1, j), ("out", j), r_sink[j], "sink", (j,), resistor_model)
+
+    for i in range(rows):
+        for j in range(cols):
+            row, col, mid = ("row", i, j), ("col", i, j), ("mid", i, j)
+            g = {"conductance": float(conductances[i, j])}
+            if cell == "1r":
+                graph.add_edge(row, col, model=memristor, values=g, role="memristor", index=(i, j))
+                continue
+            graph.add_node(mid)
+            gate = {"v_gate": float(v_gate[i]), "v_body": 0.0}
+            if transistor_side == "row":
+                graph.add_edge(row, mid, model=transistor, values=gate, role="transistor", index=(i, j))
+                graph.add_edge(mid, col, model=memristor, values=g, role="memristor", index=(i, j))
+            else:
+                graph.add_edge(row, mid, model=memristor, values=g, role="memristor", index=(i, j))
+                graph.add_edge(mid, col, model=transistor, values=gate, role="transistor", index=(i, j))
+    return graph
