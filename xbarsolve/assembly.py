@@ -36,23 +36,27 @@ def group_kernels(model):
         return x[s, code] if code >= 0 else fixed_v[s, -code - 1]
 
     @njit
-    def stamp(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale):
+    def stamp(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise):
         for s in range(x.shape[0]):
             if not active[s]:
                 continue
             for e in range(term_a.shape[0]):
                 a = term_a[e]
                 b = term_b[e]
-                ia, ib, gaa, gab, gba, gbb = evaluate(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), params[e])
+                va = volt(x, fixed_v, s, a)
+                vb = volt(x, fixed_v, s, b)
+                ia, ib, gaa, gab, gba, gbb = evaluate(va, vb, params[e])
                 if a >= 0:
                     residual[s, a] += ia
                     scale[s, a] += abs(ia)
+                    noise[s, a] += abs(gaa * va) + abs(gab * vb)
                     jac[s, slots[e, 0]] += gaa
                     if b >= 0:
                         jac[s, slots[e, 1]] += gab
                 if b >= 0:
                     residual[s, b] += ib
                     scale[s, b] += abs(ib)
+                    noise[s, b] += abs(gba * va) + abs(gbb * vb)
                     jac[s, slots[e, 3]] += gbb
                     if a >= 0:
                         jac[s, slots[e, 2]] += gba
@@ -133,22 +137,26 @@ class CircuitEquations:
         return other
 
     def assemble(self, x, fixed_v, active, g_shunt=0.0):
-        """Residual F (A), Jacobian CSC values (S) and current scale Σ|I| (A) per free node.
+        """Residual F (A), Jacobian CSC values (S), current scale and rounding scale per free node.
 
-        Shapes: F and scale (batch, n_free); Jacobian values (batch, nnz).  Rows of
-        inactive samples are left at zero.
+        ``scale`` is Σ|I| (A) over the currents meeting at the node; ``noise`` is
+        Σ|∂I/∂v|·|v| (A), the size of the terms whose rounding limits how
+        precisely F can be evaluated (large for very low resistances).
+        Shapes: F, scale and noise (batch, n_free); Jacobian values (batch, nnz).
+        Rows of inactive samples are left at zero.
         """
         batch = x.shape[0]
         residual = np.zeros((batch, self.n_free))
         scale = np.zeros((batch, self.n_free))
+        noise = np.zeros((batch, self.n_free))
         jac = np.zeros((batch, self.netlist.nnz))
         for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
             k["stamp"](x, fixed_v, group.term_a, group.term_b, params, group.slots, active,
-                       residual, jac, scale)
+                       residual, jac, scale, noise)
         if g_shunt:
             residual[active] += g_shunt * x[active]
             jac[np.ix_(active, self.netlist.diag_slots)] += g_shunt
-        return residual, jac, scale
+        return residual, jac, scale, noise
 
     def residual(self, x, fixed_v, active=None, g_shunt=0.0):
         """KCL residual F (A), shape (batch, n_free)."""

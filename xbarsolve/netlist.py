@@ -107,7 +107,10 @@ class _UnionFind:
 
 
 def _fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
-    """A fill-reducing permutation of the free nodes (minimum degree on AᵀA+A via SuperLU)."""
+    """New position of each free node in a fill-reducing order (minimum degree on Aᵀ+A, SuperLU).
+
+    SuperLU's ``perm_c[i]`` is the position column ``i`` moves to.
+    """
     if n <= 2 or pairs.size == 0:
         return np.arange(n)
     rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
@@ -157,9 +160,7 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
         if a >= 0 and b >= 0 and a != b:
             pairs.append((a, b))
     pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    order = _fill_reducing_order(len(free_roots), pairs)
-    new_index = np.empty(len(free_roots), dtype=np.int64)
-    new_index[order] = np.arange(len(free_roots))
+    new_index = _fill_reducing_order(len(free_roots), pairs)  # old position -> new position
 
     def code_of_root(root):
         if root in fixed_of_root:

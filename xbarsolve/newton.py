@@ -4,8 +4,9 @@ Per Newton step, for every sample of the batch:
 
 1. assemble F(x) and J(x); factorize J; solve J·dx = −F;
 2. converged when, at every free node k,
-   |F_k| <= abstol + reltol·Σ|I|_k   (KCL holds to a relative tolerance of
-   the currents meeting at the node) and
+   |F_k| <= abstol + reltol·Σ|I|_k + 16·eps·Σ|g·v|_k   (KCL holds to a
+   relative tolerance of the currents meeting at the node, or to the rounding
+   floor of evaluating them) and
    |dx_k| <= reltol·|x_k| + vntol    (the update is negligible);
    the final, tiny ``dx`` is still applied and the last factorization is kept
    (implicit differentiation reuses it);
@@ -28,6 +29,11 @@ import numpy as np
 from .assembly import CircuitEquations
 from .errors import ConvergenceError
 from .linalg import SingularJacobianError, SparseLU
+
+
+# F cannot be evaluated more precisely than the rounding of its largest terms
+# (g·v for a 1 mΩ wire is 1e3 × v): the KCL test allows this many ulps of them.
+ROUNDING_FACTOR = 16 * np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -100,11 +106,12 @@ def newton(eqs: CircuitEquations, lu: SparseLU, x0: np.ndarray, fixed_v: np.ndar
     dx = np.zeros_like(x)
 
     while active.any():
-        residual, jac, scale = eqs.assemble(x, fixed_v, active, g_shunt)
+        residual, jac, scale, noise = eqs.assemble(x, fixed_v, active, g_shunt)
         fnorm = np.linalg.norm(residual, axis=1)
         finite = np.isfinite(fnorm) & np.isfinite(jac).all(axis=1)
         residual_norm[active] = fnorm[active]
-        kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale).all(axis=1)
+        kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale
+                  + ROUNDING_FACTOR * noise).all(axis=1)
 
         # Backtrack where the previous step did not reduce ‖F‖ (or produced non-finite values).
         worse = ~finite | (fnorm > (1.0 - 1e-4 * alpha_prev) * fnorm_prev)

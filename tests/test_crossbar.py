@@ -1,0 +1,157 @@
+"""Crossbar API: graph structure, batching, results, overrides, extensibility, errors."""
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from numba import njit
+
+from xbarsolve import (ConvergenceError, Crossbar, ElementModel, Level1NMOS, NewtonOptions,
+                       SinhMemristor)
+
+RNG = np.random.default_rng(42)
+G = RNG.uniform(3.3e-6, 3.3e-5, size=(5, 4))
+V = RNG.uniform(-0.1, 0.5, size=(3, 5))
+PARASITIC = dict(r_source=100.0, r_sink=50.0, r_wire_row=2.5, r_wire_col=4.0)
+
+
+def test_graph_has_every_element_with_its_role():
+    xb = Crossbar(G, **PARASITIC)
+    graph = xb.graph
+    assert isinstance(graph, nx.MultiDiGraph)
+    roles = {}
+    for _, _, d in graph.edges(data=True):
+        roles[d["role"]] = roles.get(d["role"], 0) + 1
+    rows, cols = G.shape
+    assert roles == {"source": rows, "row_wire": rows * (cols - 1), "col_wire": (rows - 1) * cols,
+                     "sink": cols, "memristor": rows * cols, "transistor": rows * cols}
+    # free nodes: row, column and internal node of every cell
+    assert xb.netlist.n_free == 3 * rows * cols
+
+
+def test_batched_solve_equals_one_by_one_and_1d_input_gives_1d_results():
+    xb = Crossbar(G, transistor_side="column", v_gate=np.linspace(0.8, 1.2, 5), **PARASITIC)
+    batch = xb.solve(V)
+    assert batch.column_currents.shape == (3, 4)
+    assert batch.row_voltages.shape == (3, 5, 4)
+    assert batch.iterations.shape == (3,)
+    for s in range(3):
+        single = xb.solve(V[s])
+        assert single.column_currents.shape == (4,)
+        assert single.power["memristor"].shape == (5, 4)
+        np.testing.assert_allclose(single.column_currents, batch.column_currents[s], rtol=1e-12)
+
+
+def test_power_and_current_bookkeeping():
+    xb = Crossbar(G, **PARASITIC)
+    res = xb.solve(V)
+    rows, cols = G.shape
+    assert res.power["row_wire"].shape == (3, rows, cols - 1)
+    assert res.power["col_wire"].shape == (3, rows - 1, cols)
+    # source power equals dissipated power (energy conservation, 1e-9 relative)
+    np.testing.assert_allclose(res.delivered_power, res.total_power, rtol=1e-9)
+    # sink current of a column is what its sink resistor carries
+    col_bottom = res.column_voltages[:, -1, :]
+    np.testing.assert_allclose(res.column_currents, col_bottom / PARASITIC["r_sink"], rtol=1e-12)
+    # memristor power is G·V² across it (transistor on the row side: mid -> column)
+    vm = res.internal_voltages - res.column_voltages
+    np.testing.assert_allclose(res.power["memristor"], G * vm ** 2, rtol=1e-9)
+
+
+def test_per_row_gate_voltage_only_changes_that_row():
+    xb = Crossbar(G, v_gate=1.0)
+    vg = np.full(5, 1.0)
+    vg[2] = 0.7
+    a = xb.solve(V[0])
+    b = xb.solve(V[0], v_gate=vg)
+    changed = ~np.isclose(a.cell_currents, b.cell_currents, rtol=1e-13, atol=0)
+    assert changed[2].any() and not np.delete(changed, 2, axis=0).any()
+
+
+def test_overriding_conductances_equals_rebuilding():
+    xb = Crossbar(G, **PARASITIC)
+    g2 = G[::-1] * 1.5
+    np.testing.assert_allclose(xb.solve(V, conductances=g2).column_currents,
+                               Crossbar(g2, **PARASITIC).solve(V).column_currents, rtol=1e-12)
+
+
+def test_sinh_memristor_crossbar():
+    m = SinhMemristor(v0=0.2)
+    res = Crossbar(G, cell="1r", memristor=m).solve(V[0])
+    expected = (G * 0.2 * np.sinh(V[0][:, None] / 0.2)).sum(axis=0)
+    np.testing.assert_allclose(res.column_currents, expected, rtol=1e-13)
+
+
+# A user-defined model: a memristor with a cubic term, I = G·(V + V³/Vc²).
+@njit
+def _cubic_evaluate(va, vb, p):
+    v = va - vb
+    i = p[0] * (v + v ** 3 / p[1] ** 2)
+    d = p[0] * (1 + 3 * v * v / p[1] ** 2)
+    return i, -i, d, -d, -d, d
+
+
+class CubicMemristor(ElementModel):
+    param_names = ("conductance", "v_c")
+    evaluate = staticmethod(_cubic_evaluate)
+
+    def element_parameters(self, *, conductance):
+        return np.array([conductance, 0.3])
+
+
+def test_user_defined_model_plugs_in_without_touching_the_solver():
+    res = Crossbar(G, cell="1r", memristor=CubicMemristor(), r_wire=1.0, r_sink=10.0).solve(V)
+    # check KCL at the internal structure indirectly: 1R cell current from the node voltages
+    dv = res.row_voltages - res.column_voltages
+    np.testing.assert_allclose(res.cell_currents, G * (dv + dv ** 3 / 0.09), rtol=1e-10)
+    np.testing.assert_allclose(res.source_currents.sum(1), res.column_currents.sum(1), rtol=1e-9)
+
+
+def test_non_convergence_raises_typed_error_with_diagnostics():
+    opts = NewtonOptions(max_iterations=1, gmin_steps=(), source_min_step=0.5)
+    xb = Crossbar(G, options=opts, **PARASITIC)
+    with pytest.raises(ConvergenceError) as info:
+        xb.solve(V)
+    err = info.value
+    assert err.stage == "source stepping"
+    assert err.samples.tolist() == [0, 1, 2]
+    assert (err.iterations >= 1).all() and (err.residual_norm > 0).all()
+
+
+def test_unconverged_answer_is_never_returned_even_for_hard_inputs():
+    card = Level1NMOS(vto=0.5, kp=1e-3, gamma=0.5, lambda_=0.1, w=1e-6, l=1e-6)
+    xb = Crossbar(np.full((3, 3), 1e-3), transistor=card, v_gate=0.55, r_wire=1000.0, r_source=1000.0,
+                  r_sink=1000.0)
+    res = xb.solve(np.array([[20.0, -15.0, 8.0]]))
+    np.testing.assert_allclose(res.delivered_power, res.total_power, rtol=1e-8)
+
+
+@pytest.mark.parametrize("kwargs, error, fragment", [
+    (dict(conductances=-G), ValueError, "conductances must be >= 0"),
+    (dict(conductances=np.full((2, 2), np.nan)), ValueError, "conductances must be finite"),
+    (dict(conductances=np.ones(3)), ValueError, "2-D"),
+    (dict(conductances=G, cell="2t2r"), ValueError, "cell must be one of"),
+    (dict(conductances=G, transistor_side="middle"), ValueError, "transistor_side must be one of"),
+    (dict(conductances=G, r_wire=-1.0), ValueError, "r_wire must be >= 0"),
+    (dict(conductances=G, r_source=np.ones(3)), ValueError, "r_source must be a scalar or have shape (5,)"),
+    (dict(conductances=G, v_gate="high"), TypeError, "v_gate must be a number"),
+    (dict(conductances=G, transistor="nmos"), TypeError, "transistor must be an NMOSModel"),
+])
+def test_bad_construction_arguments(kwargs, error, fragment):
+    with pytest.raises(error, match=None) as info:
+        Crossbar(**kwargs)
+    assert fragment in str(info.value)
+
+
+def test_bad_inputs_to_solve():
+    xb = Crossbar(G)
+    with pytest.raises(ValueError, match="crossbar has 5 rows"):
+        xb.solve(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="finite"):
+        xb.solve(np.full(5, np.inf))
+    with pytest.raises(ValueError, match="must have shape"):
+        xb.solve(np.ones(5), conductances=np.ones((4, 5)))
+    with pytest.raises(ValueError, match="w must be finite and > 0"):
+        Level1NMOS(w=0.0)
+    with pytest.raises(ValueError, match="no gates"):
+        Crossbar(G, cell="1r").solve(np.ones(5), v_gate=1.0)

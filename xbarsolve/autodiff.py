@@ -1,0 +1,225 @@
+"""Torch autograd for crossbar DC solutions: exact gradients by implicit differentiation.
+
+>>> import torch
+>>> from xbarsolve import Crossbar
+>>> from xbarsolve.autodiff import crossbar_currents
+>>> xb = Crossbar(np.full((4, 3), 1e-5), cell="1t1r", v_gate=1.0, r_source=50.0, r_wire=2.5)
+>>> g = torch.full((4, 3), 1e-5, dtype=torch.float64, requires_grad=True)
+>>> i = crossbar_currents(xb, torch.full((8, 4), 0.2, dtype=torch.float64), conductances=g)
+>>> i.sum().backward()          # g.grad: dΣI/dG, (rows, cols), A/S
+
+The forward pass solves with the xbarsolve core (same netlist, LU pattern and
+Newton options as :meth:`Crossbar.operating_point`); the backward pass solves
+Jᵀλ = ∂L/∂x once per sample with the LU factor of the final Newton Jacobian
+(no refactorization) and forms −λᵀ∂F/∂θ plus the explicit output partials
+with numba kernels (see :mod:`xbarsolve.adjoint`).  The solver runs in
+float64; outputs take the promoted dtype of the tensor arguments and every
+gradient is cast back to its input's dtype and device.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import torch
+
+from .adjoint import (DIFFERENTIABLE, OUTPUTS, PARAMETERS, CrossbarAdjoint, NotDifferentiableError,
+                      crossbar_parameters, solve_with_parameters)
+
+__all__ = ["crossbar_currents", "CrossbarLayer", "adjoint_plan", "NotDifferentiableError", "OUTPUTS"]
+
+_ARGUMENTS = ("v_in",) + tuple(PARAMETERS)  # order of the differentiable arguments
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def adjoint_plan(crossbar) -> CrossbarAdjoint:
+    """The (cached) :class:`~xbarsolve.adjoint.CrossbarAdjoint` of ``crossbar``, built once."""
+    plan = _PLANS.get(crossbar)
+    if plan is None:
+        plan = _PLANS[crossbar] = CrossbarAdjoint(crossbar)
+    return plan
+
+
+def _as_numpy(name: str, value):
+    """``value`` (tensor, array or number) as float64 numpy, detached; None stays None."""
+    if value is None:
+        return None
+    if torch.is_tensor(value):
+        if value.is_complex():
+            raise TypeError(f"{name} must be real-valued, got a {value.dtype} tensor")
+        return value.detach().to(device="cpu", dtype=torch.float64).numpy()
+    return value  # validated by the crossbar (numbers, arrays)
+
+
+def _output_names(outputs) -> tuple[tuple, bool]:
+    """Output names as a tuple, and whether a single name (not a sequence) was given."""
+    if isinstance(outputs, str):
+        return (outputs,), True
+    try:
+        return tuple(outputs), False
+    except TypeError:
+        raise TypeError(f"outputs must be a name or a sequence of names from {tuple(OUTPUTS)}") from None
+
+
+def _result_dtype_device(args: dict):
+    """Promoted floating dtype of the tensor arguments (float64 if none) and the device of the first."""
+    tensors = [a for a in args.values() if torch.is_tensor(a)]
+    dtype = None
+    for t in tensors:
+        if t.is_floating_point():
+            dtype = t.dtype if dtype is None else torch.promote_types(dtype, t.dtype)
+    device = tensors[0].device if tensors else torch.device("cpu")
+    return dtype or torch.float64, device
+
+
+class _Problem:
+    """Everything the autograd function needs, validated before any solve."""
+
+    def __init__(self, plan, names, v, params, x0, wrt, dtype, device, one_d):
+        self.plan, self.names, self.v, self.params, self.x0 = plan, names, v, params, x0
+        self.wrt, self.dtype, self.device, self.one_d = wrt, dtype, device, one_d
+
+
+class _CrossbarSolve(torch.autograd.Function):
+    """Autograd node: (v_in, conductances, v_gate, resistances) -> named crossbar outputs."""
+
+    @staticmethod
+    def forward(ctx, problem, *args):
+        op = solve_with_parameters(problem.plan.crossbar, problem.v, problem.params, problem.x0)
+        values = problem.plan.outputs(op, problem.names)
+        ctx.problem, ctx.op = problem, op
+        ctx.inputs = [(a.dtype, a.device, a.shape) if torch.is_tensor(a) else None for a in args]
+        outs = []
+        for name in problem.names:
+            y = values[name][0] if problem.one_d else values[name]
+            outs.append(torch.from_numpy(np.ascontiguousarray(y)).to(dtype=problem.dtype, device=problem.device))
+        return tuple(outs)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, *grad_outputs):
+        problem, op = ctx.problem, ctx.op
+        batch = op.v_in.shape[0]
+        cotangents = {}
+        for name, g in zip(problem.names, grad_outputs):
+            if g is None:
+                continue
+            g = g.detach().to(device="cpu", dtype=torch.float64).numpy()
+            if not np.all(np.isfinite(g)):
+                raise ValueError(f"the upstream gradient of {name!r} contains NaN or infinity; implicit "
+                                 f"differentiation needs finite cotangents (check the loss for overflow)")
+            if np.any(g):
+                cotangents[name] = g.reshape(batch, -1)
+        wrt = {n for n, need in zip(_ARGUMENTS, ctx.needs_input_grad[1:]) if need}
+        grads = problem.plan.vjp(op, cotangents, wrt) if cotangents else {}
+        result = [None]
+        for name, meta, need in zip(_ARGUMENTS, ctx.inputs, ctx.needs_input_grad[1:]):
+            if not need:
+                result.append(None)
+                continue
+            dtype, device, shape = meta
+            g = grads.get(name)
+            if g is None:
+                result.append(torch.zeros(shape, dtype=dtype, device=device))
+                continue
+            if name == "v_in" and problem.one_d:
+                g = g[0]
+            if len(shape) == 0:  # a scalar broadcast over rows or columns
+                g = np.asarray(g.sum())
+            result.append(torch.from_numpy(np.ascontiguousarray(g)).reshape(shape).to(dtype=dtype, device=device))
+        return tuple(result)
+
+
+def crossbar_currents(crossbar, v_in, conductances=None, v_gate=None, r_source=None, r_sink=None,
+                      r_wire_row=None, r_wire_col=None, *, outputs="column_currents", x0=None):
+    """Solve ``crossbar`` and return differentiable outputs as torch tensors.
+
+    Parameters
+    ----------
+    crossbar : Crossbar
+        Compiled once; nothing is rebuilt per call.
+    v_in : tensor (batch, rows) or (rows,), V
+        Input (row driver) voltages.
+    conductances : tensor (rows, cols), S, optional
+        Memristor state conductances (default: the crossbar's own).
+    v_gate : scalar or tensor (rows,), V, optional
+        Gate voltages of 1T-1R cells (default: the crossbar's own).
+    r_source : scalar or tensor (rows,), Ω, optional
+    r_sink : scalar or tensor (cols,), Ω, optional
+    r_wire_row, r_wire_col : scalar, Ω, optional
+        Parasitic resistances replacing the compiled ones without recompiling.
+        An entry that was 0 Ω (merged nodes) at compile time must stay 0 and a
+        non-zero one must stay non-zero; gradients with respect to a 0 Ω
+        resistance are refused (:class:`NotDifferentiableError`).
+    outputs : str or sequence of str
+        Any of ``column_currents`` (batch, cols) A, ``source_currents``
+        (batch, rows) A, ``cell_currents`` (batch, rows, cols) A,
+        ``row_voltages``, ``column_voltages``, ``internal_voltages`` (1T-1R
+        only) (batch, rows, cols) V.  A single name returns one tensor, a
+        sequence a tuple.  A 1-D ``v_in`` drops the batch axis.
+    x0 : array (batch, n_free), V, optional
+        Initial guess of the free node voltages (not differentiable).
+
+    Any argument may be a tensor with ``requires_grad``; gradients flow to
+    ``v_in`` (per sample) and to the parameters (summed over the batch).
+    Errors (bad shapes, 0 Ω gradients, unknown outputs) are raised before any
+    solve; a failed solve raises :class:`~xbarsolve.ConvergenceError`.
+    """
+    plan = adjoint_plan(crossbar)
+    names, single = _output_names(outputs)
+    names = plan.check_outputs(names)
+    args = {"v_in": v_in, "conductances": conductances, "v_gate": v_gate, "r_source": r_source,
+            "r_sink": r_sink, "r_wire_row": r_wire_row, "r_wire_col": r_wire_col}
+    if torch.is_tensor(x0) and x0.requires_grad:
+        raise NotDifferentiableError("x0 is only an initial guess: the converged solution does not depend on "
+                                     "it, so it cannot require a gradient")
+    grad_on = torch.is_grad_enabled()
+    wrt = {n for n, a in args.items() if grad_on and torch.is_tensor(a) and a.requires_grad}
+    values = {n: _as_numpy(n, a) for n, a in args.items()}
+    plan.check_differentiable(wrt, values)
+    v, one_d = crossbar.check_inputs(values["v_in"])
+    params = crossbar_parameters(crossbar, **{n: values[n] for n in PARAMETERS})
+    dtype, device = _result_dtype_device(args)
+    problem = _Problem(plan, names, v, params, _as_numpy("x0", x0), wrt, dtype, device, one_d)
+    result = _CrossbarSolve.apply(problem, *(args[n] for n in _ARGUMENTS))
+    return result[0] if single else tuple(result)
+
+
+class CrossbarLayer(torch.nn.Module):
+    """A compiled crossbar as a torch module: v_in (batch, rows) V → outputs (default column currents, A).
+
+    ``trainable`` names the quantities held as :class:`torch.nn.Parameter`
+    (any of ``conductances`` (S), ``v_gate`` (V), ``r_source``, ``r_sink``,
+    ``r_wire_row``, ``r_wire_col`` (Ω)); the others are buffers.  Initial
+    values are the crossbar's own.  Values stay in SI units; keep
+    conductances >= 0 (e.g. clamp them after each optimizer step).
+    """
+
+    def __init__(self, crossbar, *, trainable=("conductances",), dtype=torch.float64,
+                 outputs="column_currents"):
+        super().__init__()
+        self.crossbar = crossbar
+        self.outputs = outputs
+        self._plan = adjoint_plan(crossbar)
+        self._plan.check_outputs(_output_names(outputs)[0])
+        trainable = tuple(trainable)
+        unknown = [n for n in trainable if n not in PARAMETERS]
+        if unknown:
+            raise ValueError(f"cannot train {unknown}: trainable quantities are {tuple(PARAMETERS)}")
+        self._plan.check_differentiable(trainable)
+        for name in PARAMETERS:
+            if name == "v_gate" and crossbar.cell != "1t1r":
+                continue
+            value = torch.as_tensor(np.array(getattr(crossbar, name), dtype=float), dtype=dtype)
+            if name in trainable:
+                self.register_parameter(name, torch.nn.Parameter(value))
+            else:
+                self.register_buffer(name, value)
+
+    def forward(self, v_in):
+        """Outputs for input voltages ``v_in`` (V), as :func:`crossbar_currents`."""
+        kwargs = {n: getattr(self, n) for n in PARAMETERS if hasattr(self, n)}
+        return crossbar_currents(self.crossbar, v_in, outputs=self.outputs, **kwargs)
+
+
+assert set(_ARGUMENTS) == set(DIFFERENTIABLE)

@@ -1,0 +1,687 @@
+"""SPICE interop: export a crossbar as an ngspice netlist, parse model cards, run ngspice.
+
+Three public functions and one convenience wrapper:
+
+* :func:`to_spice_netlist` -- the exact circuit a :class:`~xbarsolve.Crossbar`
+  solves, as ngspice netlist text;
+* :func:`parse_model_card` -- a ``.model NAME nmos level=1 ...`` card (or a
+  BSIM4 ``level=54`` card, when :mod:`xbarsolve.devices.bsim` exists) to an
+  :class:`~xbarsolve.devices.NMOSModel`;
+* :func:`run_ngspice` -- run a netlist through ``ngspice -b`` and read its
+  operating point(s) back from the binary raw file, with full float64
+  precision;
+* :func:`ngspice_solve` -- export, run and reshape into the arrays of
+  :class:`~xbarsolve.CrossbarSolution` (column currents, node voltages, ...).
+
+Node naming (graph node of :mod:`xbarsolve.topology` → SPICE node)
+------------------------------------------------------------------
+=====================  ============  ===========================================
+graph node             SPICE node    meaning
+=====================  ============  ===========================================
+``("in", i)``          ``in_i``      row driver i (voltage source ``Vin_i``)
+``("out", j)``         ``out_j``     virtual ground of column j (``Vout_j``, 0 V)
+``("row", i, j)``      ``r_i_j``     row wire at cell (i, j)
+``("col", i, j)``      ``c_i_j``     column wire at cell (i, j)
+``("mid", i, j)``      ``m_i_j``     transistor–memristor node of a 1T-1R cell
+gate line of row i     ``g_i``       driven by ``Vg_i`` at ``v_gate[i]``
+body, ground           ``0``
+=====================  ============  ===========================================
+
+SPICE is case-insensitive: ngspice reports every name in lower case, which is
+how :func:`run_ngspice` returns them.  Every graph node is its own SPICE node,
+also where ideal wires merge them in the solver, so every voltage can be
+compared one to one.
+
+Elements (``role`` of the graph edge → SPICE element)
+-----------------------------------------------------
+=============  ==============================================================
+role           SPICE element
+=============  ==============================================================
+``source``     ``Rsrc_i in_i r_i_0 R``   (``Vsrc_i ... 0`` when R = 0)
+``row_wire``   ``Rrw_i_j r_i_{j-1} r_i_j R``   (``Vrw_i_j`` when R = 0)
+``col_wire``   ``Rcw_i_j c_{i-1}_j c_i_j R``   (``Vcw_i_j`` when R = 0)
+``sink``       ``Rsnk_j c_{rows-1}_j out_j R``  (``Vsnk_j`` when R = 0)
+``memristor``  linear: ``Rmem_i_j a b 1/G`` (omitted when G = 0, an open
+               circuit); sinh: ``Bmem_i_j a b I=G*V0*sinh(V(a,b)/V0)``
+``transistor`` ``Mfet_i_j drain g_i source 0 NAME W=.. L=..``
+=============  ==============================================================
+
+Zero-ohm wires are 0 V voltage sources (exact, not tiny resistors).  Input
+currents: ``i(vin_i)`` is the current *into* the source's + terminal, so the
+current a driver delivers is ``-i(vin_i)``; the column current (positive from
+rows to the virtual ground) is ``+i(vout_j)``.
+
+Transistor cards: :class:`~xbarsolve.devices.Level1NMOS` becomes ``.model NAME
+nmos level=1`` with exactly VTO KP GAMMA PHI LAMBDA LD IS (W and L on each
+instance); its ``gmin`` is SPICE's global ``.options gmin=`` and its
+``temperature`` is ``.options temp= tnom=`` (°C; TNOM = TEMP so that ngspice
+applies no temperature scaling).  A model with a ``bsim4_model_card(name)``
+method (the BSIM-like model) provides its own card text.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+
+from .devices import Level1NMOS, LinearMemristor, NMOSModel, Resistor, SinhMemristor
+
+__all__ = ["to_spice_netlist", "parse_model_card", "parse_spice_number", "run_ngspice",
+           "ngspice_solve", "ngspice_available", "spice_node_name", "NgspiceError",
+           "TRANSISTOR_MODEL_NAME", "RAW_FILE_NAME"]
+
+TRANSISTOR_MODEL_NAME = "xbar_nmos"
+RAW_FILE_NAME = "xbarsolve.raw"
+CELSIUS_TO_KELVIN = 273.15
+
+
+class NgspiceError(RuntimeError):
+    """ngspice is missing, failed, or did not produce the expected operating points."""
+
+
+# ----------------------------------------------------------------------------- numbers
+_SUFFIXES = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3,
+             "u": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18}
+_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?([a-z]*)$",
+                     re.IGNORECASE)
+
+
+def parse_spice_number(text: str) -> float:
+    """A SPICE number: ``1e-5``, ``10u``, ``2.5k``, ``1meg``, ``3mil``, ``1uF`` (unit letters ignored).
+
+    Suffixes (case-insensitive): T G MEG K MIL M U N P F A; note that ``M`` is
+    milli and ``MEG`` mega, as in every SPICE.  Raises ValueError otherwise.
+    """
+    m = _NUMBER.match(text.strip())
+    if m is None:
+        raise ValueError(f"not a SPICE number: {text!r}")
+    mantissa, suffix, _unit = m.groups()
+    value = float(mantissa)
+    if suffix:
+        value *= _SUFFIXES[suffix.lower()]
+    return value
+
+
+def _fmt(x: float) -> str:
+    """Shortest text that reads back as exactly ``x`` (no engineering suffixes)."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write a non-finite number ({x!r}) into a netlist")
+    return repr(x)
+
+
+# ----------------------------------------------------------------------------- export
+def spice_node_name(node) -> str:
+    """SPICE node name of a graph node of :mod:`xbarsolve.topology` (see module docstring)."""
+    kind = node[0]
+    prefix = {"in": "in", "out": "out", "row": "r", "col": "c", "mid": "m"}.get(kind)
+    if prefix is None:
+        raise ValueError(f"unknown graph node {node!r}")
+    return "_".join([prefix] + [str(int(k)) for k in node[1:]])
+
+
+_ROLE_PREFIX = {"source": "src", "row_wire": "rw", "col_wire": "cw", "sink": "snk",
+                "memristor": "mem", "transistor": "fet"}
+
+
+def _level1_card(model: Level1NMOS, name: str) -> str:
+    params = [("vto", model.vto), ("kp", model.kp), ("gamma", model.gamma), ("phi", model.phi),
+              ("lambda", model.lambda_), ("ld", model.ld), ("is", model.junction_is)]
+    return f".model {name} nmos level=1 " + " ".join(f"{k}={_fmt(v)}" for k, v in params)
+
+
+def _transistor_card(model: NMOSModel, name: str) -> str:
+    if isinstance(model, Level1NMOS):
+        return _level1_card(model, name)
+    card = getattr(model, "bsim4_model_card", None)
+    if callable(card):
+        if getattr(model, "junction_is", 0.0) > 0.0:
+            warnings.warn(f"{type(model).__name__}.junction_is = {model.junction_is:g} A, but its BSIM4 card "
+                          "switches BSIM4's junction diodes off (ngspice keeps only gmin): the exported "
+                          "circuit differs by the junction currents; use junction_is=0 for an exact match",
+                          UserWarning, stacklevel=3)
+        text = card(name).strip()
+        if not re.match(rf"(?is)^\s*\.model\s+{re.escape(name)}\s", text):
+            raise ValueError(f"{type(model).__name__}.bsim4_model_card({name!r}) did not return a "
+                             f"'.model {name} ...' card")
+        return text
+    raise NotImplementedError(f"no SPICE card for transistor model {type(model).__name__}: "
+                              "use Level1NMOS or a model with a bsim4_model_card(name) method")
+
+
+def _instance_geometry(model: NMOSModel) -> str:
+    parts = []
+    for attr, key in (("w", "W"), ("l", "L")):
+        value = getattr(model, attr, None)
+        if value is not None:
+            parts.append(f"{key}={_fmt(value)}")
+    return " ".join(parts)
+
+
+def _check_v_in(crossbar, v_in) -> np.ndarray:
+    v, _ = crossbar.check_inputs(v_in)
+    return v
+
+
+def _spice_options(crossbar, options) -> dict:
+    """The ``.options`` of an exported netlist: solver tolerances, transistor gmin/temperature, extras."""
+    newton = crossbar.options
+    opts = {"reltol": newton.reltol, "abstol": newton.abstol, "vntol": newton.vntol}
+    if crossbar.cell == "1t1r":
+        t = crossbar.transistor
+        opts["gmin"] = t.gmin
+        celsius = round(t.temperature - CELSIUS_TO_KELVIN, 12)
+        opts["temp"] = celsius
+        opts["tnom"] = celsius
+    for key, value in (options or {}).items():
+        opts[str(key).lower()] = value
+    return opts
+
+
+def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mapping | None = None,
+                     raw_file: str = RAW_FILE_NAME) -> str:
+    """The circuit of ``crossbar`` driven by ``v_in`` (V), as ngspice netlist text.
+
+    Parameters
+    ----------
+    crossbar : Crossbar
+        The crossbar; its circuit graph is translated element by element (see
+        the module docstring for node and element names).
+    v_in : array (rows,) or (batch, rows), V
+        Row input voltages.  One vector gives a portable netlist ending in
+        ``.op``.  Several vectors give an ngspice netlist whose ``.control``
+        block runs one ``op`` per vector (``alter``-ing the ``Vin_i``
+        sources) and writes every operating point to ``raw_file``
+        (appending, binary), which :func:`run_ngspice` reads back.
+    title : str
+        First line of the netlist (SPICE ignores it); a summary by default.
+    options : mapping
+        ``.options`` to add or override.  By default the netlist carries the
+        crossbar's Newton tolerances (``reltol``, ``abstol`` (A), ``vntol``
+        (V): the same names and meaning in SPICE), the transistor's ``gmin``
+        (S) and its temperature as ``temp``/``tnom`` (°C).  A value of
+        ``None`` writes the bare flag (e.g. ``{"acct": None}``).
+    raw_file : str
+        Raw file written by the ``.control`` block of a batch netlist.
+
+    Returns
+    -------
+    str
+        The netlist, ending in ``.end`` and a newline.
+    """
+    v = _check_v_in(crossbar, v_in)
+    rows, cols = crossbar.shape
+    graph = crossbar.graph
+    if title is None:
+        side = f", transistor on the {crossbar.transistor_side} side" if crossbar.cell == "1t1r" else ""
+        title = (f"xbarsolve crossbar {rows}x{cols}, {crossbar.cell} cells{side}, "
+                 f"memristor {type(crossbar.memristor).__name__}")
+    title = " ".join(str(title).split()) or "xbarsolve crossbar"
+    lines = [title,
+             "* exported by xbarsolve.spice.to_spice_netlist",
+             "* nodes: in_i row driver, out_j column virtual ground, r_i_j / c_i_j row / column wire",
+             "*        at cell (i,j), m_i_j transistor-memristor node, g_i gate line of row i, 0 body",
+             "* currents: driver i delivers -i(vin_i); column j collects +i(vout_j)",
+             "* drivers, virtual grounds, gate lines"]
+    for i in range(rows):
+        lines.append(f"Vin_{i} in_{i} 0 DC {_fmt(v[0, i])}")
+    for j in range(cols):
+        lines.append(f"Vout_{j} out_{j} 0 DC 0")
+    has_fet = crossbar.cell == "1t1r"
+    if has_fet:
+        for i in range(rows):
+            lines.append(f"Vg_{i} g_{i} 0 DC {_fmt(crossbar.v_gate[i])}")
+
+    sections = {role: [] for role in _ROLE_PREFIX}
+    geometry = _instance_geometry(crossbar.transistor) if has_fet else ""
+    for a, b, data in graph.edges(data=True):
+        role = data["role"]
+        idx = "_".join(str(int(k)) for k in data["index"])
+        name = f"{_ROLE_PREFIX[role]}_{idx}"
+        na, nb = spice_node_name(a), spice_node_name(b)
+        model = data["model"]
+        values = data["values"]
+        if model is None:
+            sections[role].append(f"V{name} {na} {nb} DC 0")
+        elif isinstance(model, Resistor):
+            sections[role].append(f"R{name} {na} {nb} {_fmt(values['resistance'])}")
+        elif isinstance(model, LinearMemristor):
+            g = float(values["conductance"])
+            if g == 0.0:
+                sections[role].append(f"* R{name} {na} {nb}: G = 0 S, an open circuit")
+            else:
+                sections[role].append(f"R{name} {na} {nb} {_fmt(1.0 / g)}")
+        elif isinstance(model, SinhMemristor):
+            g, v0 = float(values["conductance"]), float(model.v0)
+            sections[role].append(f"B{name} {na} {nb} I={_fmt(g * v0)}*sinh(V({na},{nb})/{_fmt(v0)})")
+        elif isinstance(model, NMOSModel):
+            gate = f"g_{int(data['index'][0])}"
+            sections[role].append(f"M{name} {na} {gate} {nb} 0 {TRANSISTOR_MODEL_NAME} {geometry}".rstrip())
+        else:
+            raise NotImplementedError(f"no SPICE element for model {type(model).__name__} "
+                                      f"(role {role}, index {data['index']})")
+    labels = {"source": "driver resistances", "row_wire": "row wire segments",
+              "col_wire": "column wire segments", "sink": "sink resistances",
+              "memristor": "memristors", "transistor": "transistors"}
+    for role, items in sections.items():
+        if items:
+            lines.append(f"* {labels[role]}")
+            lines.extend(items)
+    if has_fet:
+        lines.append(_transistor_card(crossbar.transistor, TRANSISTOR_MODEL_NAME))
+    opts = _spice_options(crossbar, options)
+    if opts:
+        lines.append(".options " + " ".join(k if val is None else f"{k}={_fmt(val)}"
+                                            for k, val in opts.items()))
+    if v.shape[0] == 1:
+        lines.append(".op")
+    else:
+        lines += [".control", "set filetype=binary", "op", f"write {raw_file}", "set appendwrite"]
+        for s in range(1, v.shape[0]):
+            for i in range(rows):
+                if v[s, i] != v[s - 1, i]:
+                    lines.append(f"alter vin_{i} dc = {_fmt(v[s, i])}")
+            lines += ["op", f"write {raw_file}"]
+        lines += ["rusage time", "quit", ".endc"]
+    lines.append(".end")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- model cards
+def _logical_lines(text: str) -> list:
+    """Netlist text → logical lines: comments dropped, '+' continuations joined."""
+    out = []
+    for raw in text.splitlines():
+        line = re.split(r"[;$]", raw, maxsplit=1)[0].rstrip() if not raw.lstrip().startswith("*") else ""
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("+"):
+            if not out:
+                raise ValueError(f"continuation line without a line to continue: {raw!r}")
+            out[-1] += " " + line.lstrip()[1:]
+        else:
+            out.append(line.strip())
+    return out
+
+
+_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^\s=()]+)")
+
+_LEVEL1_FIELDS = {"vto": "vto", "vt0": "vto", "kp": "kp", "gamma": "gamma", "phi": "phi",
+                  "lambda": "lambda_", "ld": "ld", "is": "junction_is"}
+
+
+def _assignments(text: str) -> list:
+    """``name=value`` pairs (names lower case, values as text) of a card or line."""
+    rest = _ASSIGN.sub(" ", text).replace("(", " ").replace(")", " ").split()
+    return [(k.lower(), v) for k, v in _ASSIGN.findall(text)], rest
+
+
+def _bsim_class():
+    try:
+        from .devices.bsim import BsimLikeNMOS  # noqa: WPS433 -- optional, written concurrently
+    except ImportError:
+        return None
+    return BsimLikeNMOS
+
+
+def _card_parameters(card: str) -> dict:
+    """{name (lower case): value} of one ``.model`` card's ``name=value`` pairs (numbers parsed)."""
+    body = " ".join(_logical_lines(card))
+    body = body.split(None, 3)[3] if len(body.split(None, 3)) > 3 else ""
+    pairs, leftovers = _assignments(body)
+    if leftovers:
+        raise ValueError(f"cannot read {' '.join(leftovers)!r} in .model card")
+    params = {}
+    for key, value in pairs:
+        if key in params:
+            raise ValueError(f"parameter {key.upper()} given twice in .model card")
+        params[key] = parse_spice_number(value)
+    return params
+
+
+def _bsim_from_params(cls, params: dict, extras: dict, model_name: str):
+    """A BsimLikeNMOS from BSIM4 card parameters (names lower case, values parsed).
+
+    Card parameters that are fields of ``cls`` set those fields; every other
+    parameter must have exactly the value that the model's own card
+    (``bsim4_model_card``) fixes it to -- the effects BsimLikeNMOS does not
+    model, switched off -- or a ValueError names it.
+    """
+    field_names = [f.name for f in dataclasses.fields(cls) if f.init]
+    inherited = {f.name for f in dataclasses.fields(NMOSModel)}
+    card_fields = {f.lower(): f for f in field_names if f not in inherited and f not in ("w", "l")}
+    kwargs = {card_fields[k]: v for k, v in params.items() if k in card_fields}
+    kwargs.update({k: v for k, v in extras.items() if k in field_names})
+    # The card switches BSIM4's junction diodes off (JSS = JSWS = JSWGS = 0, checked
+    # below): ngspice then keeps only gmin across each junction, i.e. junction IS = 0.
+    kwargs["junction_is"] = 0.0
+    model = cls(**kwargs)
+    fixed = _card_parameters(model.bsim4_model_card(model_name))
+    fixed.pop("level", None)
+    fixed.pop("tnom", None)
+    unsupported, mismatched = [], []
+    for key, value in params.items():
+        if key in card_fields:
+            continue
+        if key not in fixed:
+            unsupported.append(key.upper())
+        elif value != fixed[key]:
+            mismatched.append(f"{key.upper()}={value:g} (modelled only at {key.upper()}={fixed[key]:g})")
+    if unsupported:
+        raise ValueError(f"unsupported BSIM4 parameter(s) in .model card {model_name}: "
+                         f"{', '.join(unsupported)} (BsimLikeNMOS reads: "
+                         f"{' '.join(sorted(k.upper() for k in card_fields))}, plus the switches "
+                         "its own card writes)")
+    if mismatched:
+        raise ValueError(f"BSIM4 parameter(s) in .model card {model_name} set effects that "
+                         f"BsimLikeNMOS does not model: {', '.join(mismatched)}")
+    return model
+
+
+def parse_model_card(text: str, *, name: str | None = None, w: float | None = None,
+                     l: float | None = None, ignore=()) -> NMOSModel:
+    """An :class:`~xbarsolve.devices.NMOSModel` from a SPICE ``.model`` card.
+
+    ``text`` is a ``.model NAME nmos level=1 VTO=.. KP=..`` card, or a netlist
+    (fragment) containing one.  Names and suffixes are case-insensitive,
+    numbers may carry engineering suffixes (``200u``, ``2.5k``, ``1meg``),
+    parentheses and ``+`` continuation lines are allowed.
+
+    Level 1 (the default level) accepts VTO (alias VT0, V), KP (A/V²), GAMMA
+    (√V), PHI (V), LAMBDA (1/V), LD (m) and IS (A, the junction saturation
+    current).  BSIM4 cards (``level=54`` or ``14``) are read into
+    :class:`xbarsolve.devices.bsim.BsimLikeNMOS` when that module exists.
+    Any other parameter raises ValueError naming it, unless listed in
+    ``ignore`` (e.g. capacitances, which do not affect a DC solve).
+
+    The rest of the netlist completes the model: W and L (m) come from the
+    first ``M`` instance line using the card (or the ``w``/``l`` arguments,
+    which win; ngspice's default is 100 µm), ``gmin`` (S) from ``.options
+    gmin=``, the temperature from ``.options temp=`` or ``.temp`` (°C; the
+    model stores kelvin).  ``name`` selects one card when there are several.
+    """
+    lines = _logical_lines(text)
+    cards = [ln for ln in lines if re.match(r"(?i)^\.model\s", ln)]
+    if name is not None:
+        cards = [c for c in cards if c.split()[1].lower() == name.lower()]
+    if not cards:
+        raise ValueError("no .model card found" + (f" named {name!r}" if name else ""))
+    if len(cards) > 1:
+        raise ValueError(f"{len(cards)} .model cards found; choose one with name=")
+    card = cards[0]
+    tokens = card.replace("(", " ( ").split()
+    if len(tokens) < 3:
+        raise ValueError(f"incomplete .model card: {card!r}")
+    model_name, mtype = tokens[1], tokens[2].lower()
+    if mtype != "nmos":
+        raise ValueError(f"only nmos model cards are supported, got type {tokens[2]!r} in {card!r}")
+    try:
+        params = _card_parameters(card)
+    except ValueError as exc:
+        raise ValueError(f"{exc} {model_name}") from None
+    level = params.pop("level", 1.0)
+    ignored = {str(p).lower() for p in ignore}
+    params = {k: v for k, v in params.items() if k not in ignored}
+
+    # instance geometry, gmin and temperature from the rest of the netlist
+    extras = {}
+    for ln in lines:
+        if ln[0] in "mM" and len(ln.split()) >= 6 and ln.split()[5].lower() == model_name.lower():
+            inst, _ = _assignments(" ".join(ln.split()[6:]))
+            for key, value in inst:
+                if key in ("w", "l"):
+                    extras[key] = parse_spice_number(value)
+            break
+    for ln in lines:
+        low = ln.lower()
+        if low.startswith(".option"):
+            for key, value in _assignments(ln.split(None, 1)[1] if " " in ln else "")[0]:
+                if key == "gmin":
+                    extras["gmin"] = parse_spice_number(value)
+                elif key == "temp":
+                    extras["temp_c"] = parse_spice_number(value)
+                elif key == "tnom":
+                    extras["tnom_c"] = parse_spice_number(value)
+        elif low.startswith(".temp"):
+            extras["temp_c"] = parse_spice_number(ln.split()[1])
+    if "tnom" in params:
+        extras["tnom_c"] = params.pop("tnom")
+    if w is not None:
+        extras["w"] = float(w)
+    if l is not None:
+        extras["l"] = float(l)
+    temp_c = extras.pop("temp_c", None)
+    tnom_c = extras.pop("tnom_c", None)
+    run_c = 27.0 if temp_c is None else temp_c  # ngspice's default temperature is 27 °C
+    if tnom_c is not None and abs(tnom_c - run_c) > 1e-9:
+        raise ValueError(f"TNOM = {tnom_c:g} °C differs from the simulation temperature {run_c:g} °C: "
+                         "xbarsolve's models have no temperature scaling (set TEMP = TNOM)")
+    if temp_c is not None:
+        extras["temperature"] = temp_c + CELSIUS_TO_KELVIN
+
+    if level == 1:
+        unsupported = [k for k in params if k not in _LEVEL1_FIELDS]
+        if unsupported:
+            raise ValueError(f"unsupported level-1 parameter(s) in .model card {model_name}: "
+                             f"{', '.join(p.upper() for p in unsupported)} (supported: VTO KP GAMMA "
+                             f"PHI LAMBDA LD IS; pass ignore=[...] to skip DC-irrelevant ones)")
+        kwargs = {_LEVEL1_FIELDS[k]: v for k, v in params.items()}
+        kwargs.update(extras)
+        return Level1NMOS(**kwargs)
+    if level in (14, 54):
+        cls = _bsim_class()
+        if cls is None:
+            raise ValueError(f"BSIM4 card {model_name} (level={level:g}) needs "
+                             "xbarsolve.devices.bsim.BsimLikeNMOS, which is not available")
+        return _bsim_from_params(cls, params, extras, model_name)
+    raise ValueError(f"unsupported MOSFET level {level:g} in .model card {model_name} "
+                     "(supported: 1, and 54/14 for BSIM4)")
+
+
+# ----------------------------------------------------------------------------- running
+def ngspice_available(executable: str = "ngspice") -> bool:
+    """Whether the ngspice executable is on the PATH."""
+    return shutil.which(executable) is not None
+
+
+def _read_raw(data: bytes) -> list:
+    """Plots of an ngspice raw file (binary or ascii, possibly several appended): list of dicts."""
+    plots, pos = [], 0
+    while pos < len(data):
+        start = data.find(b"Title:", pos)
+        if start < 0:
+            break
+        header = {}
+        variables = []
+        cursor = start
+        mode = None
+        while True:
+            end = data.find(b"\n", cursor)
+            if end < 0:
+                raise NgspiceError("truncated raw file header")
+            line = data[cursor:end].decode("latin-1")
+            cursor = end + 1
+            if line.startswith("Binary:"):
+                mode = "binary"
+                break
+            if line.startswith("Values:"):
+                mode = "ascii"
+                break
+            if line.startswith("Variables:"):
+                nvars = int(header["no. variables"])
+                for _ in range(nvars):
+                    end = data.find(b"\n", cursor)
+                    parts = data[cursor:end].decode("latin-1").split()
+                    cursor = end + 1
+                    variables.append((parts[1], parts[2] if len(parts) > 2 else ""))
+                continue
+            if ":" in line:
+                key, value = line.split(":", 1)
+                header[key.strip().lower()] = value.strip()
+        nvars, npts = int(header["no. variables"]), int(header["no. points"])
+        flags = header.get("flags", "real").lower()
+        if "complex" in flags:
+            raise NgspiceError("complex raw file plots are not supported (expected an operating point)")
+        if mode == "binary":
+            nbytes = 8 * nvars * npts
+            values = np.frombuffer(data[cursor:cursor + nbytes], dtype="<f8").reshape(npts, nvars)
+            if values.size != nvars * npts:
+                raise NgspiceError("truncated binary raw file")
+            pos = cursor + nbytes
+        else:
+            nums, pos = [], cursor
+            while len(nums) < nvars * npts:
+                end = data.find(b"\n", pos)
+                end = len(data) if end < 0 else end
+                parts = data[pos:end].decode("latin-1").split()
+                pos = end + 1
+                if not parts:
+                    continue
+                nums.append(float(parts[-1]))
+            values = np.array(nums).reshape(npts, nvars)
+        plots.append({"plotname": header.get("plotname", ""), "variables": variables,
+                      "values": values.copy()})
+    return plots
+
+
+def _split_variables(plot) -> tuple:
+    voltages, currents = {}, {}
+    for k, (name, kind) in enumerate(plot["variables"]):
+        low = name.lower()
+        m = re.fullmatch(r"([vi])\((.*)\)", low)
+        if m:
+            kind = "voltage" if m.group(1) == "v" else "current"
+            low = m.group(2)
+        if low.endswith("#branch"):
+            kind, low = "current", low[:-len("#branch")]
+        target = currents if kind == "current" else voltages
+        target[low] = plot["values"][:, k]
+    return voltages, currents
+
+
+_FAILURE = re.compile(r"(?im)^.*(simulation\(s\) aborted|iteration limit reached|singular matrix|"
+                      r"^\s*error\b.*|gmin stepping failed.*source stepping failed|"
+                      r"could not find a valid|unknown (?:parameter|model)|no such).*$")
+
+
+def _float_after(pattern: str, text: str):
+    found = re.findall(pattern + r"\s*=\s*([-+0-9.eE]+)", text)
+    return float(found[-1]) if found else None
+
+
+def run_ngspice(netlist: str, *, executable: str = "ngspice", timeout: float | None = 600.0,
+                expected_points: int | None = None) -> dict:
+    """Run ``netlist`` in ``ngspice -b`` and return its operating point(s).
+
+    A netlist without a ``.control`` block is run as ``ngspice -b -r FILE``
+    (its ``.op`` result goes to the raw file); a netlist with one must
+    ``write`` its results to a raw file (as batch netlists of
+    :func:`to_spice_netlist` do), which is read back.  Raw files are read in
+    binary: no digits are lost.
+
+    Returns a dict:
+
+    ``voltages`` -- {node name (lower case): array (n_points,)} in V;
+    ``currents`` -- {voltage source name (lower case): array (n_points,)}
+    in A, SPICE's sign: current into the source's + terminal;
+    ``n_points`` -- operating points read (one per ``op``);
+    ``analysis_time`` -- ngspice's own "Total analysis time" (s), or None;
+    ``elapsed_time`` -- ngspice's "Total elapsed time" (s), or None;
+    ``wall_time`` -- the subprocess' wall-clock time (s);
+    ``log`` -- ngspice's stdout and stderr.
+
+    Raises :class:`NgspiceError` if ngspice is missing, reports a failed
+    analysis, or produces a different number of points than
+    ``expected_points``.
+    """
+    exe = shutil.which(executable)
+    if exe is None:
+        raise NgspiceError(f"{executable!r} not found on the PATH (install ngspice)")
+    has_control = re.search(r"(?im)^\s*\.control\b", netlist) is not None
+    with tempfile.TemporaryDirectory(prefix="xbarsolve_ngspice_") as tmp:
+        cir = os.path.join(tmp, "circuit.cir")
+        with open(cir, "w") as fh:
+            fh.write(netlist)
+        if has_control:
+            raw_names = list(dict.fromkeys(re.findall(r"(?im)^\s*write\s+(\S+)", netlist)))
+            cmd = [exe, "-b", cir]
+        else:
+            raw_names = [RAW_FILE_NAME]
+            cmd = [exe, "-b", "-r", os.path.join(tmp, RAW_FILE_NAME), cir]
+        env = dict(os.environ, SPICE_ASCIIRAWFILE="0")
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout,
+                                  env=env, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            raise NgspiceError(f"ngspice did not finish within {timeout} s") from exc
+        wall = time.perf_counter() - t0
+        log = proc.stdout + proc.stderr
+        failure = _FAILURE.search(log)
+        if proc.returncode != 0 or failure:
+            what = failure.group(0).strip() if failure else f"exit status {proc.returncode}"
+            raise NgspiceError(f"ngspice failed ({what}); log tail:\n{log[-3000:]}")
+        plots = []
+        for name in raw_names:
+            path = os.path.join(tmp, name)
+            if not os.path.exists(path):
+                raise NgspiceError(f"ngspice wrote no raw file {name!r}; log tail:\n{log[-3000:]}")
+            with open(path, "rb") as fh:
+                plots += _read_raw(fh.read())
+    if not plots:
+        raise NgspiceError(f"ngspice produced no operating point; log tail:\n{log[-3000:]}")
+    parts = [_split_variables(p) for p in plots]
+    names_v, names_i = parts[0][0].keys(), parts[0][1].keys()
+    voltages = {n: np.concatenate([p[0][n] for p in parts]) for n in names_v}
+    currents = {n: np.concatenate([p[1][n] for p in parts]) for n in names_i}
+    n_points = sum(p["values"].shape[0] for p in plots)
+    if expected_points is not None and n_points != expected_points:
+        raise NgspiceError(f"expected {expected_points} operating points, ngspice produced {n_points}")
+    return {"voltages": voltages, "currents": currents, "n_points": n_points,
+            "analysis_time": _float_after(r"Total analysis time \(seconds\)", log),
+            "elapsed_time": _float_after(r"Total elapsed time \(seconds\)", log),
+            "wall_time": wall, "log": log}
+
+
+def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str | None = None,
+                  executable: str = "ngspice", timeout: float | None = 600.0) -> dict:
+    """Solve ``crossbar`` at inputs ``v_in`` (V, (rows,) or (batch, rows)) with ngspice.
+
+    Returns arrays shaped like :class:`~xbarsolve.CrossbarSolution`'s (with
+    the batch axis always present): ``column_currents`` (B, cols) A,
+    ``source_currents`` (B, rows) A, ``row_voltages``, ``column_voltages``,
+    ``internal_voltages`` (B, rows, cols) V (NaN for 1R cells), ``v_in``
+    (B, rows) V, plus ``analysis_time``/``wall_time`` (s) and the
+    ``netlist`` run.  ``options`` and ``title`` as :func:`to_spice_netlist`.
+    """
+    v = _check_v_in(crossbar, v_in)
+    netlist = to_spice_netlist(crossbar, v, options=options, title=title)
+    out = run_ngspice(netlist, executable=executable, timeout=timeout, expected_points=v.shape[0])
+    rows, cols = crossbar.shape
+    volt, cur = out["voltages"], out["currents"]
+
+    def grid(prefix):
+        return np.stack([volt[f"{prefix}_{i}_{j}"] for i in range(rows) for j in range(cols)],
+                        axis=1).reshape(v.shape[0], rows, cols)
+
+    return {
+        "v_in": v,
+        "column_currents": np.stack([cur[f"vout_{j}"] for j in range(cols)], axis=1),
+        "source_currents": -np.stack([cur[f"vin_{i}"] for i in range(rows)], axis=1),
+        "row_voltages": grid("r"),
+        "column_voltages": grid("c"),
+        "internal_voltages": grid("m") if crossbar.cell == "1t1r" else np.full((v.shape[0], rows, cols),
+                                                                                np.nan),
+        "analysis_time": out["analysis_time"],
+        "wall_time": out["wall_time"],
+        "netlist": netlist,
+    }
