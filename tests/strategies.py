@@ -138,8 +138,11 @@ def bsim_cards() -> st.SearchStrategy:
 
 
 def transistors() -> st.SearchStrategy:
-    """Level-1 cards, plus BsimLikeNMOS cards when that model exists."""
-    return st.one_of(level1_cards(), bsim_cards())
+    """Level-1 cards, plus BsimLikeNMOS cards (half of the draws) when that model exists."""
+    if BSIM is None:
+        return level1_cards()
+    return st.sampled_from(["level1", "bsim"]).flatmap(
+        lambda kind: level1_cards() if kind == "level1" else bsim_cards())
 
 
 # --------------------------------------------------------------------- circuits

@@ -78,6 +78,7 @@ class _Problem:
     def __init__(self, plan, names, v, params, x0, wrt, dtype, device, one_d):
         self.plan, self.names, self.v, self.params, self.x0 = plan, names, v, params, x0
         self.wrt, self.dtype, self.device, self.one_d = wrt, dtype, device, one_d
+        self.op = None  # the OperatingPoint, once solved
 
 
 class _CrossbarSolve(torch.autograd.Function):
@@ -88,6 +89,7 @@ class _CrossbarSolve(torch.autograd.Function):
         op = solve_with_parameters(problem.plan.crossbar, problem.v, problem.params, problem.x0)
         values = problem.plan.outputs(op, problem.names)
         ctx.problem, ctx.op = problem, op
+        problem.op = op  # read by CrossbarLayer for warm starts
         ctx.inputs = [(a.dtype, a.device, a.shape) if torch.is_tensor(a) else None for a in args]
         outs = []
         for name in problem.names:
@@ -165,6 +167,13 @@ def crossbar_currents(crossbar, v_in, conductances=None, v_gate=None, r_source=N
     Errors (bad shapes, 0 Ω gradients, unknown outputs) are raised before any
     solve; a failed solve raises :class:`~xbarsolve.ConvergenceError`.
     """
+    result, _ = _apply(crossbar, v_in, conductances, v_gate, r_source, r_sink, r_wire_row, r_wire_col,
+                       outputs, x0)
+    return result
+
+
+def _apply(crossbar, v_in, conductances, v_gate, r_source, r_sink, r_wire_row, r_wire_col, outputs, x0):
+    """:func:`crossbar_currents`, also returning its :class:`_Problem` (holding ``op`` once solved)."""
     plan = adjoint_plan(crossbar)
     names, single = _output_names(outputs)
     names = plan.check_outputs(names)
@@ -182,7 +191,7 @@ def crossbar_currents(crossbar, v_in, conductances=None, v_gate=None, r_source=N
     dtype, device = _result_dtype_device(args)
     problem = _Problem(plan, names, v, params, _as_numpy("x0", x0), wrt, dtype, device, one_d)
     result = _CrossbarSolve.apply(problem, *(args[n] for n in _ARGUMENTS))
-    return result[0] if single else tuple(result)
+    return (result[0] if single else tuple(result)), problem
 
 
 class CrossbarLayer(torch.nn.Module):
@@ -193,13 +202,20 @@ class CrossbarLayer(torch.nn.Module):
     ``r_wire_row``, ``r_wire_col`` (Ω)); the others are buffers.  Initial
     values are the crossbar's own.  Values stay in SI units; keep
     conductances >= 0 (e.g. clamp them after each optimizer step).
+
+    ``warm_start=True`` starts each solve from the previous call's node
+    voltages when the batch size is unchanged (fewer Newton iterations when
+    parameters change slowly, as in training; the converged result does not
+    depend on the starting point beyond the solver tolerance).
     """
 
     def __init__(self, crossbar, *, trainable=("conductances",), dtype=torch.float64,
-                 outputs="column_currents"):
+                 outputs="column_currents", warm_start: bool = False):
         super().__init__()
         self.crossbar = crossbar
         self.outputs = outputs
+        self.warm_start = bool(warm_start)
+        self._last_x = None
         self._plan = adjoint_plan(crossbar)
         self._plan.check_outputs(_output_names(outputs)[0])
         trainable = tuple(trainable)
@@ -218,8 +234,16 @@ class CrossbarLayer(torch.nn.Module):
 
     def forward(self, v_in):
         """Outputs for input voltages ``v_in`` (V), as :func:`crossbar_currents`."""
-        kwargs = {n: getattr(self, n) for n in PARAMETERS if hasattr(self, n)}
-        return crossbar_currents(self.crossbar, v_in, outputs=self.outputs, **kwargs)
+        kw = {n: getattr(self, n, None) for n in PARAMETERS}
+        batch = 1 if torch.as_tensor(v_in).ndim == 1 else len(v_in)
+        x0 = None
+        if self.warm_start and self._last_x is not None and len(self._last_x) == batch:
+            x0 = self._last_x
+        result, problem = _apply(self.crossbar, v_in, kw["conductances"], kw["v_gate"], kw["r_source"],
+                                 kw["r_sink"], kw["r_wire_row"], kw["r_wire_col"], self.outputs, x0)
+        if self.warm_start:
+            self._last_x = problem.op.result.x.copy()
+        return result
 
 
 assert set(_ARGUMENTS) == set(DIFFERENTIABLE)

@@ -70,6 +70,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Mapping
+from decimal import Decimal
 
 import numpy as np
 
@@ -81,7 +82,6 @@ __all__ = ["to_spice_netlist", "parse_model_card", "parse_spice_number", "run_ng
 
 TRANSISTOR_MODEL_NAME = "xbar_nmos"
 RAW_FILE_NAME = "xbarsolve.raw"
-CELSIUS_TO_KELVIN = 273.15
 
 
 class NgspiceError(RuntimeError):
@@ -89,8 +89,8 @@ class NgspiceError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------- numbers
-_SUFFIXES = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3,
-             "u": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18}
+_SUFFIXES = {"t": "1e12", "g": "1e9", "meg": "1e6", "k": "1e3", "mil": "25.4e-6", "m": "1e-3",
+             "u": "1e-6", "n": "1e-9", "p": "1e-12", "f": "1e-15", "a": "1e-18"}
 _NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?([a-z]*)$",
                      re.IGNORECASE)
 
@@ -105,10 +105,10 @@ def parse_spice_number(text: str) -> float:
     if m is None:
         raise ValueError(f"not a SPICE number: {text!r}")
     mantissa, suffix, _unit = m.groups()
-    value = float(mantissa)
-    if suffix:
-        value *= _SUFFIXES[suffix.lower()]
-    return value
+    if not suffix:
+        return float(mantissa)
+    # exact decimal product, rounded once: "120u" reads as exactly the float 120e-6
+    return float(Decimal(mantissa) * Decimal(_SUFFIXES[suffix.lower()]))
 
 
 def _fmt(x: float) -> str:
@@ -167,6 +167,16 @@ def _instance_geometry(model: NMOSModel) -> str:
     return " ".join(parts)
 
 
+def _kelvin_to_celsius(kelvin: float) -> float:
+    """K → °C in decimal arithmetic (300.15 K → exactly 27.0), rounded once."""
+    return float(Decimal(repr(float(kelvin))) - Decimal("273.15"))
+
+
+def _celsius_to_kelvin(celsius: float) -> float:
+    """°C → K in decimal arithmetic (27 → exactly 300.15), rounded once."""
+    return float(Decimal(repr(float(celsius))) + Decimal("273.15"))
+
+
 def _check_v_in(crossbar, v_in) -> np.ndarray:
     v, _ = crossbar.check_inputs(v_in)
     return v
@@ -179,7 +189,7 @@ def _spice_options(crossbar, options) -> dict:
     if crossbar.cell == "1t1r":
         t = crossbar.transistor
         opts["gmin"] = t.gmin
-        celsius = round(t.temperature - CELSIUS_TO_KELVIN, 12)
+        celsius = _kelvin_to_celsius(t.temperature)
         opts["temp"] = celsius
         opts["tnom"] = celsius
     for key, value in (options or {}).items():
@@ -466,7 +476,7 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
         raise ValueError(f"TNOM = {tnom_c:g} °C differs from the simulation temperature {run_c:g} °C: "
                          "xbarsolve's models have no temperature scaling (set TEMP = TNOM)")
     if temp_c is not None:
-        extras["temperature"] = temp_c + CELSIUS_TO_KELVIN
+        extras["temperature"] = _celsius_to_kelvin(temp_c)
 
     if level == 1:
         unsupported = [k for k in params if k not in _LEVEL1_FIELDS]
