@@ -141,8 +141,7 @@ def transistors() -> st.SearchStrategy:
     """Level-1 cards, plus BsimLikeNMOS cards (half of the draws) when that model exists."""
     if BSIM is None:
         return level1_cards()
-    return st.sampled_from(["level1", "bsim"]).flatmap(
-        lambda kind: level1_cards() if kind == "level1" else bsim_cards())
+    return st.booleans().flatmap(lambda bsim: bsim_cards() if bsim else level1_cards())
 
 
 # --------------------------------------------------------------------- circuits

@@ -155,3 +155,10 @@ def test_bad_inputs_to_solve():
         Level1NMOS(w=0.0)
     with pytest.raises(ValueError, match="no gates"):
         Crossbar(G, cell="1r").solve(np.ones(5), v_gate=1.0)
+
+
+def test_linear_solver_backends_agree():
+    results = [Crossbar(G, options=NewtonOptions(linear_solver=b), **PARASITIC).solve(V)
+               for b in ("numba", "superlu")]
+    np.testing.assert_allclose(results[0].column_currents, results[1].column_currents, rtol=1e-12)
+    assert results[0].iterations.tolist() == results[1].iterations.tolist()

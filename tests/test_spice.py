@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from validation.cases import CASES, LEVEL1_TOL, get_case  # noqa: E402
-from validation.compare import compare_case, load_reference  # noqa: E402
+from validation.compare import compare_case, live_reference, load_reference  # noqa: E402
 from validation.generate_reference import REFERENCE_DIR, REFERENCE_OPTIONS  # noqa: E402
 from xbarsolve import Crossbar, Level1NMOS, LinearMemristor, NewtonOptions, SinhMemristor  # noqa: E402
 from xbarsolve.devices import ElementModel  # noqa: E402
@@ -60,6 +62,12 @@ def test_case_matches_ngspice_reference(name):
     if not case.available:
         pytest.skip(case.unavailable_reason())
     r = compare_case(case)
+    if r["status"] in ("stale", "missing") and HAVE_NGSPICE:
+        # the case (e.g. the BSIM card, edited elsewhere) changed since its dump: compare with
+        # ngspice run now, and say that the dump needs regenerating
+        warnings.warn(f"{name}: dump {r['status']}, compared with a live ngspice run -- "
+                      f"regenerate it: python validation/generate_reference.py {name}")
+        r = compare_case(case, live_reference(case))
     assert r["status"] not in ("stale", "missing"), (
         f"{name}: {r['detail']} -- run `python validation/generate_reference.py {name}`")
     assert r["status"] in ("pass", "XPASS"), (
@@ -258,7 +266,7 @@ def test_export_parse_round_trip_bsim():
 def test_parse_bsim_card_errors():
     card = BsimLikeNMOS().bsim4_model_card("nb")
     with pytest.raises(ValueError, match="K3=1"):
-        parse_model_card(card.replace(" k3=0 ", " k3=1 "))
+        parse_model_card(re.sub(r"\bk3=0\b", "k3=1", card))
     with pytest.raises(ValueError, match="FOO"):
         parse_model_card(card.rstrip() + "\n+ foo=2\n")
 
@@ -333,7 +341,7 @@ def test_export_options():
     net = to_spice_netlist(xb, [0.2], options={"RELTOL": 1e-8, "acct": None, "itl1": 500}, title="t\nx")
     assert net.splitlines()[0] == "t x"
     assert _lines(net, ".options") == [".options reltol=1e-08 abstol=1e-12 vntol=1e-09 gmin=1e-12 "
-                                       "temp=27.0 tnom=27.0 acct itl1=500.0"]
+                                       "temp=27.0 tnom=27.0 acct itl1=500"]
 
 
 def test_export_batch_control_block():

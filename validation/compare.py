@@ -5,6 +5,7 @@ Usage (from the repository root; ngspice is not needed)::
     python validation/compare.py                # every case with a dump
     python validation/compare.py --skip-slow    # without the 64x64 cases
     python validation/compare.py xb4x4_l1_row_r500 iv_l1_row_g3.33e-05_vg1
+    python validation/compare.py --live         # reference from ngspice now, not the dumps
 
 Prints a Markdown table: case, size, batch, the largest absolute and relative
 error of the column currents and of the node voltages (row, column and
@@ -72,8 +73,19 @@ def _errors(ours: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> tupl
     return float(err.max()), rel, ratio
 
 
+def live_reference(case) -> dict:
+    """A reference computed now by ngspice (as generate_reference.py would), not read from a dump."""
+    from xbarsolve.spice import ngspice_solve
+
+    from validation.generate_reference import REFERENCE_OPTIONS, case_title
+    xb = case.crossbar()
+    ref = ngspice_solve(xb, case.inputs(), options=REFERENCE_OPTIONS, title=case_title(case))
+    ref["netlist_sha256"] = netlist_sha256(case, xb)
+    return ref
+
+
 def compare_case(case, ref: dict | None = None, *, ref_dir: str = REFERENCE_DIR) -> dict:
-    """Solve ``case`` with xbarsolve and compare with its dump.
+    """Solve ``case`` with xbarsolve and compare with its dump (or with ``ref``).
 
     Returns a dict: ``name``, ``size``, ``batch``, ``status`` (see module
     docstring), ``icol_abs``/``icol_rel``, ``isrc_abs``/``isrc_rel`` (A, -),
@@ -149,12 +161,15 @@ def main(argv=None) -> int:
     parser.add_argument("cases", nargs="*", help="case names (default: all)")
     parser.add_argument("--skip-slow", action="store_true", help="leave out the slow (64x64) cases")
     parser.add_argument("--ref-dir", default=REFERENCE_DIR)
+    parser.add_argument("--live", action="store_true",
+                        help="run ngspice now for every case instead of reading the dumps")
     args = parser.parse_args(argv)
     cases = [get_case(n) for n in args.cases] if args.cases else [c for c in CASES
                                                                    if not (args.skip_slow and c.slow)]
     results = []
     for case in cases:
-        results.append(compare_case(case, ref_dir=args.ref_dir))
+        ref = live_reference(case) if args.live and case.available else None
+        results.append(compare_case(case, ref, ref_dir=args.ref_dir))
         r = results[-1]
         print(f"{r['status']:8s} {r['name']} (worst {_fmt(r['worst'], '.2g')} of tolerance)",
               file=sys.stderr, flush=True)

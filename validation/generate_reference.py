@@ -80,6 +80,8 @@ def generate(case, out_dir: str = REFERENCE_DIR, version: str | None = None) -> 
     ref = ngspice_solve(xb, v, options=REFERENCE_OPTIONS, title=case_title(case))
     if ref["netlist"] != netlist:
         raise RuntimeError(f"{case.name}: netlist mismatch between export and run")
+    if ref["warnings"]:  # e.g. an ignored model parameter: the reference would be another circuit
+        raise RuntimeError(f"{case.name}: ngspice warned:\n" + "\n".join(ref["warnings"]))
     sha = hashlib.sha256(netlist.encode()).hexdigest()
     version = version or ngspice_version()
     path = os.path.join(out_dir, f"{case.name}.npz")
@@ -90,8 +92,8 @@ def generate(case, out_dir: str = REFERENCE_DIR, version: str | None = None) -> 
                         wall_time=np.array(ref["wall_time"]))
     return {"file": os.path.basename(path), "size": case.size, "batch": int(v.shape[0]),
             "netlist_sha256": sha, "bytes": os.path.getsize(path),
-            "ngspice_analysis_time_s": ref["analysis_time"], "ngspice_wall_time_s": round(ref["wall_time"], 3),
-            "ngspice_version": version}
+            "ngspice_analysis_time_s": ref["analysis_time"],
+            "ngspice_wall_time_s": round(ref["wall_time"], 3), "ngspice_version": version}
 
 
 def main(argv=None) -> int:
@@ -107,6 +109,8 @@ def main(argv=None) -> int:
     if os.path.exists(index_path):
         with open(index_path) as fh:
             index["cases"].update(json.load(fh).get("cases", {}))
+    known = {c.name for c in CASES}
+    index["cases"] = {k: v for k, v in index["cases"].items() if k in known}  # drop removed cases
     version = ngspice_version()
     for case in cases:
         reason = case.unavailable_reason()

@@ -7,7 +7,7 @@ import numpy as np
 
 from .assembly import CircuitEquations
 from .devices import ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor
-from .linalg import SparseLU
+from .linalg import make_lu
 from .netlist import compile_netlist
 from .newton import NewtonOptions, solve_dc
 from .results import CrossbarSolution, OperatingPoint
@@ -128,7 +128,8 @@ class Crossbar:
             resistor_model=Resistor())
         self.netlist = compile_netlist(self.graph)
         self.equations = CircuitEquations(self.netlist)
-        self.lu = SparseLU(self.netlist.n_free, self.netlist.indptr, self.netlist.indices)
+        self.lu = make_lu(self.options.linear_solver, self.netlist.n_free, self.netlist.indptr,
+                          self.netlist.indices)
         self._index_roles()
 
     @property

@@ -28,7 +28,7 @@ import numpy as np
 
 from .assembly import CircuitEquations
 from .errors import ConvergenceError
-from .linalg import SingularJacobianError, SparseLU
+from .linalg import make_lu
 
 
 # F cannot be evaluated more precisely than the rounding of its largest terms
@@ -45,7 +45,9 @@ class NewtonOptions:
     tolerance (A); max_iterations -- Newton steps per attempt;
     max_backtracks -- line-search halvings per step; gmin_steps -- shunt
     conductances (S) tried in order by gmin stepping; source_min_step --
-    smallest input-ramp increment before source stepping gives up.
+    smallest input-ramp increment before source stepping gives up;
+    linear_solver -- sparse LU backend, "numba" (fixed-pattern, parallel over
+    the batch) or "superlu" (scipy; the baseline).
     """
 
     reltol: float = 1e-9
@@ -55,12 +57,16 @@ class NewtonOptions:
     max_backtracks: int = 10
     gmin_steps: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
     source_min_step: float = 1e-4
+    linear_solver: str = "numba"
 
     def __post_init__(self):
         for name in ("reltol", "vntol", "abstol", "source_min_step"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
                 raise ValueError(f"NewtonOptions.{name} must be a finite number > 0, got {value!r}")
+        if self.linear_solver not in ("numba", "superlu"):
+            raise ValueError(f"NewtonOptions.linear_solver must be 'numba' or 'superlu', "
+                             f"got {self.linear_solver!r}")
         for name in ("max_iterations", "max_backtracks"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -85,7 +91,7 @@ class NewtonResult:
     strategy: list = field(default_factory=list)
 
 
-def newton(eqs: CircuitEquations, lu: SparseLU, x0: np.ndarray, fixed_v: np.ndarray,
+def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
            options: NewtonOptions, g_shunt: float = 0.0) -> NewtonResult:
     """One attempt of damped Newton from ``x0`` for every sample (no fallbacks)."""
     batch, n = x0.shape
@@ -123,14 +129,11 @@ def newton(eqs: CircuitEquations, lu: SparseLU, x0: np.ndarray, fixed_v: np.ndar
         stalled = active & ~retreat & ~finite
         active &= ~stalled
         step = active & ~retreat
-        for s in np.flatnonzero(step):
-            try:
-                factors[s] = lu.factorize(jac[s])
-                dx[s] = factors[s].solve(-residual[s])
-            except SingularJacobianError:
-                factors[s] = None
-                dx[s] = np.nan
-            iterations[s] += 1
+        stepping = np.flatnonzero(step)
+        if stepping.size:
+            batch_lu = lu.factorize(jac, stepping)
+            dx[stepping] = batch_lu.solve(-residual[stepping])
+            iterations[stepping] += 1
         bad_solve = step & ~np.isfinite(dx).all(axis=1)
         active &= ~bad_solve
         step &= ~bad_solve
@@ -139,6 +142,8 @@ def newton(eqs: CircuitEquations, lu: SparseLU, x0: np.ndarray, fixed_v: np.ndar
                      + options.vntol).all(axis=1)
         done = step & kcl_ok & update_ok
         x[done] += dx[done]
+        for row in np.flatnonzero(done[stepping]):
+            factors[stepping[row]] = batch_lu.factor(row)
         converged |= done
         active &= ~done
         step &= ~done
@@ -212,7 +217,7 @@ def _source_stepping(eqs, lu, fixed_v, options) -> NewtonResult:
 
 
 def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
-             options: NewtonOptions = NewtonOptions(), lu: SparseLU | None = None) -> NewtonResult:
+             options: NewtonOptions = NewtonOptions(), lu=None) -> NewtonResult:
     """Solve the DC operating point of every sample; raise ConvergenceError on failure.
 
     ``fixed_v`` (V): fixed terminal voltages, (batch, n_fixed); ``x0`` (V):
@@ -220,7 +225,7 @@ def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
     """
     net = eqs.netlist
     if lu is None:
-        lu = SparseLU(net.n_free, net.indptr, net.indices)
+        lu = make_lu(options.linear_solver, net.n_free, net.indptr, net.indices)
     batch = fixed_v.shape[0]
     x0 = np.zeros((batch, net.n_free)) if x0 is None else np.asarray(x0, dtype=float)
     result = newton(eqs, lu, x0, fixed_v, options)

@@ -177,6 +177,17 @@ def _celsius_to_kelvin(celsius: float) -> float:
     return float(Decimal(repr(float(celsius))) + Decimal("273.15"))
 
 
+def _option_text(key: str, value) -> str:
+    """``key=value`` of an ``.options`` line; ``None``/``True`` give the bare flag."""
+    if value is None or value is True:
+        return key
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{key}={int(value)}"
+    if isinstance(value, str):
+        return f"{key}={value}"
+    return f"{key}={_fmt(value)}"
+
+
 def _check_v_in(crossbar, v_in) -> np.ndarray:
     v, _ = crossbar.check_inputs(v_in)
     return v
@@ -290,8 +301,7 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
         lines.append(_transistor_card(crossbar.transistor, TRANSISTOR_MODEL_NAME))
     opts = _spice_options(crossbar, options)
     if opts:
-        lines.append(".options " + " ".join(k if val is None else f"{k}={_fmt(val)}"
-                                            for k, val in opts.items()))
+        lines.append(".options " + " ".join(_option_text(k, val) for k, val in opts.items()))
     if v.shape[0] == 1:
         lines.append(".op")
     else:
@@ -578,9 +588,20 @@ def _split_variables(plot) -> tuple:
     return voltages, currents
 
 
-_FAILURE = re.compile(r"(?im)^.*(simulation\(s\) aborted|iteration limit reached|singular matrix|"
-                      r"^\s*error\b.*|gmin stepping failed.*source stepping failed|"
-                      r"could not find a valid|unknown (?:parameter|model)|no such).*$")
+_FAILURE = re.compile(r"(?im)^(?:\s*error\b.*|.*(?:simulation\(s\) aborted|iteration limit reached|"
+                      r"singular matrix|simulation interrupted|circuit not parsed).*)$")
+_WARNING = re.compile(r"(?im)^.*\bwarning\b.*$")
+
+
+def _warnings(log: str) -> list:
+    """ngspice's warning lines, each with the line after it (where ngspice puts the detail)."""
+    lines = log.splitlines()
+    out = []
+    for k, line in enumerate(lines):
+        if _WARNING.match(line):
+            detail = " ".join(x.strip() for x in lines[k + 1:k + 3] if x.strip())
+            out.append(f"{line.strip()} {detail}".strip())
+    return out
 
 
 def _float_after(pattern: str, text: str):
@@ -607,6 +628,8 @@ def run_ngspice(netlist: str, *, executable: str = "ngspice", timeout: float | N
     ``analysis_time`` -- ngspice's own "Total analysis time" (s), or None;
     ``elapsed_time`` -- ngspice's "Total elapsed time" (s), or None;
     ``wall_time`` -- the subprocess' wall-clock time (s);
+    ``warnings`` -- ngspice's warning lines (e.g. an unrecognized, hence
+    ignored, model parameter);
     ``log`` -- ngspice's stdout and stderr.
 
     Raises :class:`NgspiceError` if ngspice is missing, reports a failed
@@ -659,7 +682,7 @@ def run_ngspice(netlist: str, *, executable: str = "ngspice", timeout: float | N
     return {"voltages": voltages, "currents": currents, "n_points": n_points,
             "analysis_time": _float_after(r"Total analysis time \(seconds\)", log),
             "elapsed_time": _float_after(r"Total elapsed time \(seconds\)", log),
-            "wall_time": wall, "log": log}
+            "wall_time": wall, "warnings": _warnings(log), "log": log}
 
 
 def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str | None = None,
@@ -670,8 +693,8 @@ def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str 
     the batch axis always present): ``column_currents`` (B, cols) A,
     ``source_currents`` (B, rows) A, ``row_voltages``, ``column_voltages``,
     ``internal_voltages`` (B, rows, cols) V (NaN for 1R cells), ``v_in``
-    (B, rows) V, plus ``analysis_time``/``wall_time`` (s) and the
-    ``netlist`` run.  ``options`` and ``title`` as :func:`to_spice_netlist`.
+    (B, rows) V, plus ``analysis_time``/``wall_time`` (s), ngspice's
+    ``warnings`` and the ``netlist`` run.  ``options`` and ``title`` as :func:`to_spice_netlist`.
     """
     v = _check_v_in(crossbar, v_in)
     netlist = to_spice_netlist(crossbar, v, options=options, title=title)
@@ -693,5 +716,6 @@ def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str 
                                                                                 np.nan),
         "analysis_time": out["analysis_time"],
         "wall_time": out["wall_time"],
+        "warnings": out["warnings"],
         "netlist": netlist,
     }

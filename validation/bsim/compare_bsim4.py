@@ -11,6 +11,7 @@ Usage::
 
     python validation/bsim/compare_bsim4.py            # default card
     python validation/bsim/compare_bsim4.py --perturb  # also cards with changed parameters
+    python validation/bsim/compare_bsim4.py --cell     # also 1T-1R cell currents
 """
 from __future__ import annotations
 
@@ -96,6 +97,69 @@ def compare(model: BsimLikeNMOS, vgs_values=(0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 
     return worst
 
 
+def ngspice_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float,
+                 vin_max: float = 0.5, n_vin: int = 51) -> tuple:
+    """ngspice 1T-1R cell current (A) over V_in = linspace(0, vin_max, n_vin) (V).
+
+    ``topology`` "row": drain at the row input, memristor (1/g_mem ohm) from
+    the source to the 0 V column; "col": memristor from the row to the drain,
+    source at the 0 V column.  Body at 0 V.
+    """
+    step = vin_max / (n_vin - 1)
+    if topology == "row":
+        devs = [model.bsim4_instance("1", "in", "g", "x", "0", "nbsim"), f"Rm x 0 {1.0 / g_mem!r}"]
+    elif topology == "col":
+        devs = [f"Rm in x {1.0 / g_mem!r}", model.bsim4_instance("1", "x", "g", "0", "0", "nbsim")]
+    else:
+        raise ValueError(f"topology must be 'row' or 'col', got {topology!r}")
+    lines = ["* 1T-1R cell", model.bsim4_model_card("nbsim").rstrip(), *devs,
+             "Vin in 0 0", f"Vg g 0 {float(v_gate)!r}", f".temp {model.temperature - 273.15!r}",
+             ".options abstol=1e-18 reltol=1e-10 vntol=1e-12", ".control", "set wr_singlescale",
+             "option numdgt=15", f"dc Vin 0 {float(vin_max)!r} {step!r}", "wrdata out.txt i(Vin)",
+             ".endc", ".end"]
+    rows = np.array([[float(x) for x in line.split()]
+                     for line in run_ngspice("\n".join(lines) + "\n").strip().splitlines()])
+    return rows[:, 0], -rows[:, 1]
+
+
+def model_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float, vin) -> np.ndarray:
+    """The model's 1T-1R cell current (A): the internal node solved with the element kernel."""
+    from scipy.optimize import brentq
+    p = model.element_parameters(v_gate=v_gate, v_body=0.0)
+    ev = type(model).evaluate
+    out = []
+    for v in vin:
+        v = float(v)
+        if v == 0.0:
+            out.append(0.0)
+            continue
+        if topology == "row":  # transistor a=in, b=x; KCL at x: current out of b = memristor
+            x = brentq(lambda x: -ev(v, x, p)[1] - g_mem * x, 0.0, v, xtol=1e-16, rtol=1e-15)
+            out.append(g_mem * x)
+        else:  # memristor in->x, transistor a=x, b=0
+            x = brentq(lambda x: g_mem * (v - x) - ev(x, 0.0, p)[0], 0.0, v, xtol=1e-16, rtol=1e-15)
+            out.append(g_mem * (v - x))
+    return np.array(out)
+
+
+def compare_cells(model: BsimLikeNMOS, verbose=True) -> float:
+    """1T-1R cell currents, model vs ngspice, V_in 0…0.5 V; returns the max relative error."""
+    worst = 0.0
+    for topology in ("row", "col"):
+        for vg in (0.7, 0.8, 1.0, 1.3):
+            for g in (3e-6, 1e-5, 3e-5, 5e-5):
+                vin, ref = ngspice_cell(model, topology, vg, g)
+                mine = model_cell(model, topology, vg, g, vin)
+                err = np.max(np.abs(mine - ref)) / np.max(np.abs(ref))
+                worst = max(worst, err)
+                if verbose:
+                    print(f"{topology}  V_G={vg:.1f} V  G_M={g:.0e} S  I(0.5 V)={ref[-1]:.4e} A  "
+                          f"I/(G_M·V_in)={ref[-1] / (g * vin[-1]):.3f}  max rel err={err:.2e}")
+    if verbose:
+        print(f"cells: overall max relative error: {worst:.2e}")
+    return worst
+
+
 # Each entry changes the default card; the model must still match BSIM4.
 PERTURBATIONS = [
     dict(k2=-0.05), dict(k2=0.03), dict(k1=0.55, toxm=1.4e-9), dict(dvt2=-0.03),
@@ -108,8 +172,9 @@ PERTURBATIONS = [
     dict(rdsw=400.0, rdswmin=50.0, prwg=0.3, prwb=-0.1, wr=0.9), dict(delta=0.03),
     dict(pclm=0.5, pvag=0.6), dict(pdiblc1=0.3, pdiblc2=0.01, pdiblcb=-0.1, drout=0.8),
     dict(pdits=0.3, pditsd=0.5, pditsl=1e7, fprout=0.5), dict(pscbe1=4e8, pscbe2=1e-5),
-    dict(toxe=1.8e-9, toxp=1.5e-9, toxm=1.8e-9, epsrox=3.9), dict(ados=1.5, bdos=0.8),
-    dict(ndep=1e18, nsd=1e20, xj=3e-8), dict(w=1e-6, l=90e-9, xw=5e-9, xl=0.0),
+    dict(toxe=1.8e-9, toxp=1.5e-9, toxm=1.8e-9), dict(epsrox=3.5),
+    dict(epsrox=7.0, toxe=2.5e-9, toxp=2e-9, toxm=2.5e-9), dict(ados=1.5, bdos=0.8),
+    dict(ndep=1e18, nsd=1e20, xj=3e-8), dict(w=1e-6, l=90e-9, xw=5e-9, xl=0.0, dwj=2e-9),
     dict(temperature=330.0),
 ]
 
@@ -118,8 +183,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--perturb", action="store_true",
                     help="also check cards with each effect's parameters changed")
+    ap.add_argument("--cell", action="store_true",
+                    help="also compare 1T-1R cell currents (transistor + memristor)")
     args = ap.parse_args(argv)
     compare(BsimLikeNMOS())
+    if args.cell:
+        print("\n1T-1R cells (row: source follower; col: source at the column):")
+        compare_cells(BsimLikeNMOS())
     if args.perturb:
         import dataclasses
         print("\nperturbed cards (V_GS 0.3/0.7/1.0/1.3 V, V_BS 0/-0.3 V, 21 V_DS points):")

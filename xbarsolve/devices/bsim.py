@@ -1,44 +1,50 @@
 """A BSIM4-like compact NMOS model: one smooth expression from subthreshold to saturation.
 
 :class:`BsimLikeNMOS` evaluates the DC channel current of the BSIM4 model
-(UC Berkeley BSIM4 manual, chapters "Threshold voltage", "Channel charge and
-subthreshold swing", "Gate direct tunneling" excluded, "Drain current model"),
-written here from the manual's equations for the subset of effects listed
-below, with the BSIM4 parameter names and default card values of a 45 nm
-node (see :class:`BsimLikeNMOS`).  The device is evaluated at
-``T = TNOM = temperature`` (no temperature scaling: every temperature
-coefficient of the matching BSIM4 card is zero).
+(mobMod = 0, rdsMod = 0, capMod-independent) for the subset of effects listed
+below.  It was written from the equations of the UC Berkeley BSIM4 manual;
+where the manual leaves a detail open (smoothing functions, which width scales
+RDSW, ...) the detail was settled by black-box comparison with ngspice's
+level-54 model (``validation/bsim/compare_bsim4.py``), which it matches to
+~1e-11 relative with the card of :meth:`BsimLikeNMOS.bsim4_model_card`.  The
+device is evaluated at ``T = TNOM = temperature``: the model has no
+temperature scaling, and the card it writes has every temperature
+coefficient at zero.
 
-Equations (forward mode, V_DS >= 0; Vt = kT/q with BSIM4's k/q = 8.617087e-5 V/K)
------------------------------------------------------------------------------------
+Equations (forward mode, V_DS >= 0)
+-----------------------------------
+Constants as BSIM4 uses them: k/q = 8.617087e-5 V/K, ε0 = 8.85418e-12 F/m,
+εsi = 1.03594e-10 F/m, q = 1.60219e-19 C; Vt = k·T/q; εox = EPSROX·ε0.
+
 Geometry (no binning, NF = 1, DWG = DWB = 0)::
 
-    Leff = L + XL − 2·LINT,     Weff = W + XW − 2·WINT
+    Leff = L + XL − 2·LINT,   Weff = W + XW − 2·WINT,   Weff,CJ = W + XW − 2·DWJ
 
 Constants at TNOM::
 
-    Eg0  = 1.16 − 7.02e-4·T²/(T + 1108)
-    ni   = 1.45e10·(T/300.15)^1.5·exp(21.5565981 − Eg0/(2·Vt))        (cm⁻³)
-    Φs   = 0.4 + Vt·ln(NDEP/ni) + PHIN
-    Vbi  = Vt·ln(NDEP·NSD/ni²)
-    Xdep0 = sqrt(2·εsi·Φs/(q·NDEP)),  lt0 = sqrt(εsi·TOXE·Xdep0/εox)
-    litl = sqrt(εsi·TOXE·XJ/εox),     Coxe = εox/TOXE,  Cdep0 = εsi/Xdep0
+    Eg0   = 1.16 − 7.02e-4·T²/(T + 1108)
+    ni    = 1.45e10·(T/300.15)^1.5·exp(21.5565981 − Eg0/(2·Vt))          (cm⁻³)
+    Φs    = 0.4 + Vt·ln(NDEP/ni) + PHIN,     Vbi = Vt·ln(NDEP·NSD/ni²)
+    Xdep0 = sqrt(2·εsi·Φs/(q·NDEP)),  lt0 = sqrt(εsi·TOXE·Xdep0/εox),  Cdep0 = εsi/Xdep0
+    litl  = sqrt(3·(3.9/EPSROX)·TOXE·XJ),   Coxe = εox/TOXE,  Coxp = εox/TOXP
+    VFB   = VTH0 − Φs − K1·sqrt(Φs)
 
-Effective body bias (smooth, Vbc = 0.9·(Φs − K1²/(4·K2²)) clamped to
-[−30, −3] V for K2 < 0, else −30 V; then limited below 0.95·Φs)::
+Effective body bias (smooth; Vbc = 0.9·(Φs − K1²/(4·K2²)) clamped to [−30, −3] V
+for K2 < 0, else −30 V; then smoothly limited below 0.95·Φs; δ1 = 1e-3 V)::
 
-    Vbseff = Vbc + ½·[(Vbs − Vbc − δ1) + sqrt((Vbs − Vbc − δ1)² − 4·δ1·Vbc)],  δ1 = 1e-3
+    Vbseff = Vbc + ½·[(Vbs − Vbc − δ1) + sqrt((Vbs − Vbc − δ1)² − 4·δ1·Vbc)]
     Vbseff = 0.95Φs − ½·[(0.95Φs − Vbseff − δ1) + sqrt((0.95Φs − Vbseff − δ1)² + 4·δ1·0.95Φs)]
 
-Threshold voltage (body effect K1/K2, short-channel effect DVT0..2, DIBL
-ETA0/ETAB/DSUB, drain-induced threshold shift DVTP0/DVTP1)::
+Threshold voltage (body effect K1/K2, short-channel effect DVT0/1/2, DIBL
+ETA0/ETAB/DSUB, drain-induced threshold shift DVTP0/DVTP1) and subthreshold
+swing (NFACTOR, CDSC, CDSCB, CDSCD, CIT)::
 
     Xdep = Xdep0·sqrt(Φs − Vbseff)/sqrt(Φs),   lt = sqrt(εsi·TOXE·Xdep/εox)·(1 + DVT2·Vbseff)
-    θth  = 0.5/(cosh(DVT1·Leff/lt) − 1),      θDIBL = 0.5/(cosh(DSUB·Leff/lt0) − 1)
-    Vth  = VTH0 + K1ox·sqrt(Φs − Vbseff) − K1·sqrt(Φs) − K2ox·Vbseff
-           − DVT0·θth·(Vbi − Φs) − (ETA0 + ETAB·Vbseff)·Vds·θDIBL
-           − n·Vt·ln(Leff/(Leff + DVTP0·(1 + exp(−DVTP1·Vds))))
+    θ(x) = 0.5/(cosh(x) − 1),   θth = θ(DVT1·Leff/lt),   θDIBL = θ(DSUB·Leff/lt0)
     n    = 1 + [NFACTOR·εsi/Xdep + (CDSC + CDSCD·Vds + CDSCB·Vbseff)·θth + CIT]/Coxe
+    Vth  = VTH0 + K1ox·sqrt(Φs − Vbseff) − K1·sqrt(Φs) − K2ox·Vbseff
+           − DVT0·θth·(Vbi − Φs) − (ETA0 + ETAB·Vbseff)·θDIBL·Vds
+           − n·Vt·ln(Leff/(Leff + DVTP0·(1 + exp(−DVTP1·Vds))))
     (K1ox = K1·TOXE/TOXM, K2ox = K2·TOXE/TOXM)
 
 Effective gate overdrive, one expression for weak and strong inversion
@@ -47,74 +53,84 @@ Effective gate overdrive, one expression for weak and strong inversion
     Vgsteff = n·Vt·ln(1 + exp(m*·(Vgs − Vth)/(n·Vt)))
               / (m* + n·(Coxe/Cdep0)·exp(−((1 − m*)·(Vgs − Vth) − Voff')/(n·Vt)))
 
-Bulk charge factor, mobility (mobMod = 0), velocity saturation, series resistance
-(rdsMod = 0, i.e. RDSW inside the current expression)::
+Inversion-charge centroid (the channel charge sees Coxeff, not Coxe)::
 
-    Abulk = [1 + K1ox/(2·sqrt(Φs − Vbseff))·(A0·Leff/(Leff + 2·sqrt(XJ·Xdep))
+    Xdc    = ADOS·1.9e-9 m / (1 + ((Vgsteff + 4·(VTH0 − VFB − Φs))/(2e8·TOXP))^(0.7·BDOS))
+    Coxeff = Coxp·(εsi/Xdc)/(Coxp + εsi/Xdc)
+
+Bulk charge factor, mobility (mobMod = 0), velocity saturation, series
+resistance (rdsMod = 0: RDSW inside the current expression; RDSW in Ω·µm^WR)::
+
+    Abulk = [1 + (K1ox/(2·sqrt(Φs − Vbseff)) + K2ox)·(A0·Leff/(Leff + 2·sqrt(XJ·Xdep))
              ·(1 − AGS·Vgsteff·(Leff/(Leff + 2·sqrt(XJ·Xdep)))²) + B0/(Weff + B1))]
             / (1 + KETA·Vbseff)
     μeff  = U0 / (1 + (UA + UC·Vbseff)·(Vgsteff + 2·Vth)/TOXE + UB·((Vgsteff + 2·Vth)/TOXE)²)
     Esat  = 2·VSAT/μeff
-    Rds   = [RDSWMIN + RDSW·(PRWB·(sqrt(Φs − Vbseff) − sqrt(Φs)) + 1/(1 + PRWG·Vgsteff))]
-            / (1e6·Weff)^WR                                        (RDSW in Ω·µm^WR)
+    r     = PRWB·(sqrt(Φs − Vbseff) − sqrt(Φs)) + 1/(1 + PRWG·Vgsteff)
+    Rds   = [RDSWMIN + RDSW·½·(r + sqrt(r² + 0.01))] / (1e6·Weff,CJ)^WR
 
-Saturation voltage (λ = A2; quadratic with Rds, written in its cancellation-free form)::
+Saturation voltage (λ = A2; the Rds quadratic, in its cancellation-free form)::
 
     a = Abulk²·Weff·VSAT·Coxe·Rds + (1/λ − 1)·Abulk
     b = −[(Vgsteff + 2Vt)·(2/λ − 1) + Abulk·Esat·Leff + 3·Abulk·(Vgsteff + 2Vt)·Weff·VSAT·Coxe·Rds]
     c = (Vgsteff + 2Vt)·Esat·Leff + 2·(Vgsteff + 2Vt)²·Weff·VSAT·Coxe·Rds
     Vdsat = (−b − sqrt(b² − 4ac))/(2a) = 2c/(−b + sqrt(b² − 4ac))
 
-Smooth V_DS (δ = DELTA; the second form is the same number, exact 0 at Vds = 0)::
+Smooth V_DS (δ = DELTA; the second form is the same number, exactly 0 at Vds = 0)::
 
     Vdseff = Vdsat − ½·(Vdsat − Vds − δ + sqrt((Vdsat − Vds − δ)² + 4·δ·Vdsat))
            = 2·Vdsat·Vds / (Vdsat + Vds + δ + sqrt((Vdsat − Vds − δ)² + 4·δ·Vdsat))
 
-Current, with channel-length modulation (PCLM, PVAG), DIBL-induced output
-resistance (PDIBLC1/2, PDIBLCB, DROUT), drain-induced threshold shift output
-resistance (PDITS, PDITSD, PDITSL, FPROUT) and substrate current-induced body
-effect (PSCBE1/2)::
+Current, with channel-length modulation (PCLM, PVAG), DIBL output resistance
+(PDIBLC1/2, PDIBLCB, DROUT), drain-induced threshold shift output resistance
+(PDITS, PDITSD, PDITSL, FPROUT) and substrate-current body effect (PSCBE1/2)::
 
-    Ids0  = Weff·μeff·Coxe·Vgsteff·Vdseff·(1 − Abulk·Vdseff/(2·(Vgsteff + 2Vt)))
-            / (Leff·(1 + Vdseff/(Esat·Leff)))
-    F     = 1/(1 + FPROUT·sqrt(Leff)/(Vgsteff + 2Vt))
-    Cclm  = F·(1 + PVAG·Vgsteff/(Esat·Leff))·(1 + Rds·Ids0/Vdseff)·(Leff + Vdsat/Esat)/(PCLM·litl)
-    VAsat = [Esat·Leff + Vdsat + 2·Rds·VSAT·Coxe·Weff·Vgsteff·(1 − Abulk·Vdsat/(2(Vgsteff + 2Vt)))]
-            / [2/λ − 1 + Rds·VSAT·Coxe·Weff·Abulk]
-    θrout = PDIBLC1·0.5/(cosh(DROUT·Leff/lt0) − 1) + PDIBLC2
+    Ids0   = Weff·μeff·Coxeff·Vgsteff·Vdseff·(1 − Abulk·Vdseff/(2·(Vgsteff + 2Vt)))
+             / (Leff·(1 + Vdseff/(Esat·Leff)))
+    Idl    = Ids0 / (1 + Rds·Ids0/Vdseff)
+    F      = 1/(1 + FPROUT·sqrt(Leff)/(Vgsteff + 2Vt)),   P = 1 + PVAG·Vgsteff/(Esat·Leff)
+    Cclm   = F·P·(1 + Rds·Idl/Vdseff)·(Leff + Vdsat/Esat)/(PCLM·litl)
+    VAsat  = [Esat·Leff + Vdsat + 2·Rds·VSAT·Coxe·Weff·Vgsteff·(1 − Abulk·Vdsat/(2(Vgsteff + 2Vt)))]
+             / [2/λ − 1 + Rds·VSAT·Coxe·Weff·Abulk]
+    θrout  = PDIBLC1·θ(DROUT·Leff/lt0) + PDIBLC2
     VADIBL = (Vgsteff + 2Vt)/(θrout·(1 + PDIBLCB·Vbseff))
-             ·(1 − Abulk·Vdsat/(Abulk·Vdsat + Vgsteff + 2Vt))·(1 + PVAG·Vgsteff/(Esat·Leff))
+             ·(1 − Abulk·Vdsat/(Abulk·Vdsat + Vgsteff + 2Vt))·P
     VADITS = F·[1 + (1 + PDITSL·Leff)·exp(PDITSD·Vds)]/PDITS
     1/VASCBE = (PSCBE2/Leff)·exp(−PSCBE1·litl/(Vds − Vdseff))
-    Ids = Ids0/(1 + Rds·Ids0/Vdseff)
-          ·[1 + ln(1 + Cclm·(Vds − Vdseff)/VAsat)/Cclm]
-          ·[1 + (Vds − Vdseff)/VADIBL]·[1 + (Vds − Vdseff)/VADITS]·[1 + (Vds − Vdseff)/VASCBE]
+    Ids    = Idl·[1 + ln(1 + Cclm·(Vds − Vdseff)/VAsat)/Cclm]
+                ·[1 + (Vds − Vdseff)/VADIBL]·[1 + (Vds − Vdseff)/VADITS]·[1 + (Vds − Vdseff)/VASCBE]
 
-Every step is smooth (C-infinity) in (Vgs, Vds, Vbs): there are no region
-switches; the only branches select numerically stable but identical forms of
-one function (e.g. ln(1 + eˣ) for large or small x).
+Every step is smooth (C∞) in (Vgs, Vds, Vbs); there are no region switches.
+The only branches pick numerically stable but identical forms of one function
+(ln(1 + eˣ) for large or small x, θ(x) for small x) and, far outside normal
+bias, C¹ floors that keep 1 + DVT2·Vbseff, 1 + KETA·Vbseff, Abulk, the
+mobility denominator and 1 + PDIBLCB·Vbseff above 0.1–0.2, n above 0.5 and
+ETA0 + ETAB·Vbseff above 1e-4 (BSIM4 guards the same quantities, with other
+floor functions, so agreement is not claimed there).
 
-Not modelled (the matching BSIM4 card written by :meth:`BsimLikeNMOS.bsim4_model_card`
-switches each of them off): binning, temperature scaling, poly-gate depletion
-(NGATE = 0, metal gate), narrow-width effects (K3, DVT0W), lateral
-non-uniform doping (LPE0, LPEB), bias-dependent width (DWG, DWB), λ's Vgsteff
-dependence (A1 = 0), the UD/UP mobility terms, velocity overshoot / source-end
-velocity limit, gate tunnelling (igcMod = igbMod = 0), GIDL/GISL, impact
-ionisation (ALPHA0 = ALPHA1 = 0), source/drain diffusion resistance (RSH = 0),
-stress and well-proximity effects.  Junction diodes and gmin come from the
-:class:`~xbarsolve.devices.mosfet.NMOSModel` wrapper, not from BSIM4's diode model.
+Not modelled -- :meth:`BsimLikeNMOS.bsim4_model_card` switches each of them
+off: binning, temperature scaling, poly-gate depletion (NGATE = 0), narrow-
+width effects (K3, K3B, DVT0W), lateral non-uniform doping (LPE0, LPEB),
+DVTP2..5, bias-dependent width (DWG, DWB), λ's Vgsteff dependence (A1 = 0),
+UD/UP mobility terms, velocity overshoot and source-end velocity limit,
+gate tunnelling (igcMod = igbMod = 0), GIDL/GISL, impact ionisation (ALPHA0 =
+ALPHA1 = 0), diffusion resistance (RSH = 0), stress and well-proximity
+effects.  Junction diodes and gmin come from the
+:class:`~xbarsolve.devices.mosfet.NMOSModel` wrapper, not from BSIM4's diode
+model.
 
 Derivatives
 -----------
 gm, gds and gmbs are computed by *complex-step differentiation*: the same
 expression is evaluated three times in complex128 arithmetic with one bias
-perturbed by h·i, h = 1e-30, and the derivative is Im(I)/h.  No difference
-of two currents is formed, so the result is exact to machine precision.  The
-elementary functions (exp, log, sqrt, cosh, ln(1+eˣ), ...) are evaluated
-through their first-order complex extension f(a + ib) = f(a) + i·b·f'(a),
-which is all complex-step needs (the neglected terms are O(b²) ≈ 1e-60) and
-keeps full accuracy where the cmath versions would lose it (ln(1 + eˣ) for
-x ≪ 0).  Branches compare real parts only.
+perturbed by h·i, h = 1e-30, and each derivative is Im(I_DS)/h.  No two
+currents are subtracted, so the derivatives are exact to rounding (they agree
+with ngspice's analytic gm, gds, gmbs to ~1e-12).  The elementary functions
+(exp, log, sqrt, θ, ln(1 + eˣ), ...) are evaluated through their first-order
+complex extension f(a + ib) = f(a) + i·b·f'(a), which is all complex step
+needs (the neglected terms are O(b²) ≈ 1e-60 relative) and keeps full
+accuracy where the cmath versions would lose it.  Branches compare real
+parts only.  Cost: about 3 µs per core call (three complex evaluations).
 """
 from __future__ import annotations
 
@@ -187,13 +203,28 @@ def _csqrt(z):
 
 
 @njit(cache=True, inline="always")
-def _ccosh_m1(z):
-    """cosh(z) − 1, accurate for small z too."""
+def _ctheta(z):
+    """θ(z) = 0.5/(cosh z − 1) = u/(1 − u)² with u = e^(−z), for z > 0 (no overflow)."""
     a = z.real
-    if abs(a) < 1e-3:
+    if a < 1e-3:  # cosh a − 1 = 2·sinh²(a/2) without cancellation
         s = math.sinh(0.5 * a)
-        return complex(2.0 * s * s, math.sinh(a) * z.imag)
-    return complex(math.cosh(a) - 1.0, math.sinh(a) * z.imag)
+        c = 2.0 * s * s
+        return complex(0.5 / c, -0.5 * math.sinh(a) / (c * c) * z.imag)
+    u = math.exp(-a)
+    d = 1.0 - u
+    return complex(u / (d * d), -u * (1.0 + u) / (d * d * d) * z.imag)
+
+
+@njit(cache=True, inline="always")
+def _cfloor(z, a):
+    """Smooth positive floor: z for z >= a, a²/(2a − z) below (C¹ at a, > 0 everywhere).
+
+    Only reached far outside normal bias (e.g. 1 + KETA·Vbseff near Vbs = −25 V);
+    BSIM4 guards the same quantities with floors of its own.
+    """
+    if z.real >= a:
+        return z
+    return a * a / (2.0 * a - z)
 
 
 @njit(cache=True, inline="always")
@@ -240,14 +271,14 @@ def _threshold(vds, vbseff, q):
     sqrtphis = _csqrt(q[_PHIS] - vbseff)
     xdep = q[_XDEP0] * sqrtphis / sqrtphi
     # short-channel θ with the bias-dependent characteristic length
-    lt = q[_LT0] * _csqrt(sqrtphis / sqrtphi) * (1.0 + q[_DVT2] * vbseff)
-    theta0 = 0.5 / _ccosh_m1(q[_DVT1] * leff / lt)
+    lt = q[_LT0] * _csqrt(sqrtphis / sqrtphi) * _cfloor(1.0 + q[_DVT2] * vbseff, 0.1)
+    theta0 = _ctheta(q[_DVT1] * leff / lt)
     vth = (q[_VTH0] + q[_K1OX] * sqrtphis - q[_K1] * sqrtphi - q[_K2OX] * vbseff
            - q[_DVT0V0] * theta0
-           - (q[_ETA0] + q[_ETAB] * vbseff) * vds * q[_THETA_DIBL])
-    n = 1.0 + (q[_NFACTOR] * BSIM4_EPSSI / xdep
-               + (q[_CDSC] + q[_CDSCD] * vds + q[_CDSCB] * vbseff) * theta0
-               + q[_CIT]) / q[_COXE]
+           - _cfloor(q[_ETA0] + q[_ETAB] * vbseff, 1e-4) * vds * q[_THETA_DIBL])
+    n = _cfloor(1.0 + (q[_NFACTOR] * BSIM4_EPSSI / xdep
+                       + (q[_CDSC] + q[_CDSCD] * vds + q[_CDSCB] * vbseff) * theta0
+                       + q[_CIT]) / q[_COXE], 0.5)
     if q[_DVTP0] > 0.0:
         vth = vth - n * vtm * _clog(leff / (leff + q[_DVTP0] * (1.0 + _cexp(-q[_DVTP1] * vds))))
     return vth, n, sqrtphis, xdep
@@ -285,13 +316,13 @@ def _internals(vgs, vds, vbs, q):
 
     # bulk charge factor
     t5 = leff / (leff + 2.0 * _csqrt(q[_XJ] * xdep))
-    abulk = 1.0 + (0.5 * q[_K1OX] / sqrtphis + q[_K2OX]) * (q[_A0] * t5 * (1.0 - q[_AGS] * vgsteff * t5 * t5)
-                                               + q[_B0TERM])
-    abulk = abulk / (1.0 + q[_KETA] * vbseff)
+    fdoping = 0.5 * q[_K1OX] / sqrtphis + q[_K2OX]  # −∂Vth/∂Vbs of the body-effect terms
+    abulk = 1.0 + fdoping * (q[_A0] * t5 * (1.0 - q[_AGS] * vgsteff * t5 * t5) + q[_B0TERM])
+    abulk = _cfloor(abulk / _cfloor(1.0 + q[_KETA] * vbseff, 0.1), 0.1)
 
     # mobility (mobMod = 0) and velocity saturation
     eeff = (vgsteff + 2.0 * vth) / q[_TOXE]
-    ueff = q[_U0] / (1.0 + (q[_UA] + q[_UC] * vbseff) * eeff + q[_UB] * eeff * eeff)
+    ueff = q[_U0] / _cfloor(1.0 + (q[_UA] + q[_UC] * vbseff) * eeff + q[_UB] * eeff * eeff, 0.2)
     esat = 2.0 * vsat / ueff
     esatl = esat * leff
 
@@ -333,7 +364,7 @@ def _internals(vgs, vds, vbs, q):
                  / (2.0 / lam - 1.0 + rds * vsat * coxe * weff * abulk))
         factor = factor * (1.0 + _clog1p(cclm * diffvds / vasat) / cclm)
     if q[_THETA_ROUT] > 0.0:
-        vadibl = (vgst2vtm / (q[_THETA_ROUT] * (1.0 + q[_PDIBLCB] * vbseff))
+        vadibl = (vgst2vtm / (q[_THETA_ROUT] * _cfloor(1.0 + q[_PDIBLCB] * vbseff, 0.1))
                   * (1.0 - abulk * vdsat / (abulk * vdsat + vgst2vtm)) * pvag)
         factor = factor * (1.0 + diffvds / vadibl)
     if q[_PDITS] > 0.0:
@@ -388,34 +419,39 @@ def _fmt(value: float) -> str:
 class BsimLikeNMOS(NMOSModel):
     """BSIM4-like NMOS (see the module docstring for every equation).
 
-    The defaults are a 45 nm high-performance NMOS taken from the Predictive
-    Technology Model card "PTM 45nm HP, metal gate/high-k/strained Si"
-    (Arizona State University, ptm.asu.edu, BSIM4 card ``45nm_HP``; values
-    TOXE, TOXM, XJ, NDEP, NSD, LINT, WINT, XL, VTH0, K1, K2, DVT0, DVT1, DVT2,
-    VOFF, NFACTOR, MINV, CDSC*, CIT, U0, UA, UB, UC, VSAT, A0, AGS, B0, B1,
-    KETA, A2, DELTA, RDSW, WR, PRWG, PRWB, PCLM, PDIBLC1, PDIBLC2, PDIBLCB,
-    DROUT, FPROUT, PDITS, PDITSD, PDITSL, PSCBE1, PSCBE2, DVTP0, DVTP1 as in
-    that card), with these deliberate changes:
+    Default card: the 45 nm high-performance NMOS of the Predictive Technology
+    Model, "PTM High Performance 45nm Metal Gate / High-K / Strained-Si",
+    nominal Vdd = 1.0 V (Arizona State University, ptm.asu.edu; BSIM4 card
+    ``PTMHP45N``): every parameter this model implements has the PTM value
+    (TOXE, TOXP, TOXM, EPSROX, XJ, NDEP, NSD, PHIN, LINT, WINT, XL, DWJ,
+    VTH0, K1, K2, DVT0-2, DSUB, ETA0, ETAB, DVTP0/1, NFACTOR, CDSC*, CIT,
+    VOFF, VOFFL, MINV, U0, UA, UB, UC, VSAT, A0, AGS, B0, B1, KETA, A2, DELTA,
+    RDSW, RDSWMIN, PRWG, PRWB, WR, PCLM, PDIBLC1/2, PDIBLCB, DROUT, PVAG,
+    FPROUT, PDITS, PDITSD, PDITSL, PSCBE1/2).  What the PTM card has and this
+    model leaves out (see the module docstring) is switched off in
+    :meth:`bsim4_model_card`: NGATE = 1e23 → 0 (poly depletion; the device
+    has a metal gate, the effect is < 0.3 mV), RSH = 5 Ω/□ → 0 (diffusion
+    resistance, 10 Ω against RDSW's 775 Ω), gate tunnelling, GIDL and impact
+    ionisation (off: the solver's gate and body draw no DC current), BSIM4's
+    junction diodes (the wrapper's diodes are used instead) and temperature
+    coefficients (the model runs at TNOM).  Resulting Vth ≈ 0.46 V at
+    Vds = 50 mV, DIBL ≈ 0.13 V/V, Ion ≈ 1.37 mA/µm and Ioff ≈ 23 nA/µm at
+    Vds = 1 V.
 
-    * ETA0 = 0.0049 and DSUB = 0.56 instead of PTM's 0.0125 and 0.1: PTM
-      extracted DIBL with BSIM4.0's exponential θDIBL; with the cosh form of
-      BSIM4 ≥ 4.6 (used here and by ngspice's level 54) PTM's pair gives an
-      unphysical ~0.3 V/V DIBL at Leff = 17.5 nm.  The pair chosen gives
-      ~0.10 V/V at Vds 0→1 V, the usual value for this node.
-    * PVAG = 0 (PTM: 1e-20, i.e. zero); NGATE = 0 (metal gate, no poly
-      depletion); RSH = 0, impact ionisation, GIDL and gate tunnelling off
-      (not modelled; negligible or zero at 1T-1R read biases).
+    Geometry: drawn W = 200 nm, L = 45 nm (Leff = 17.5 nm, Weff = 190 nm).
+    200 nm is the upper end of a compact 1T-1R selector and keeps the
+    linear-region on-resistance at V_G = 1.0 V at ≈ 1.15 kΩ (0.78 kΩ of it
+    RDSW), ≈ 4 % of R_ON = 30 kΩ.  With the transistor on the column side
+    (source at the virtual ground) the cell is then linear within 0.1 % at
+    V_G >= 0.8 V; with it on the row side (source follower, source at the
+    memristor) a G_M = 3e-5 S cell at V_in = 0.5 V passes 0.95/0.84/0.59 of
+    G_M·V_in at V_G = 1.3/1.0/0.8 V, i.e. the gate voltage sets the
+    non-linearity.
 
-    Geometry: drawn W = 200 nm, L = 45 nm (Leff = 17.5 nm, Weff = 190 nm):
-    the narrowest selector that keeps the on-resistance of a 1T-1R read cell
-    at V_G = 1 V a few kΩ (≈ 2 kΩ in the linear region, vs R_ON = 30 kΩ of
-    the memristor), while at V_G ≈ 0.7–0.8 V with the source-side memristor
-    the cell turns visibly non-linear.
-
-    Units are those of a BSIM4 card, so a card maps one-to-one: SI (m, V,
-    F/m², m²/(V·s), m/s, ...), except ``ndep`` and ``nsd`` in cm⁻³ and
-    ``rdsw``, ``rdswmin`` in Ω·µm^WR, as BSIM4 defines them.  ``temperature``
-    (K, inherited) is both the device temperature and TNOM.
+    Units are those of a BSIM4 card, so that a card maps one-to-one: SI (m,
+    V, F/m², m²/(V·s), m/s, 1/V, ...), except ``ndep`` and ``nsd`` in cm⁻³
+    and ``rdsw``, ``rdswmin`` in Ω·µm^WR, as BSIM4 defines them.
+    ``temperature`` (K, inherited) is both the device temperature and TNOM.
     """
 
     # geometry (m)
@@ -425,6 +461,7 @@ class BsimLikeNMOS(NMOSModel):
     xw: float = 0.0
     lint: float = 3.75e-9
     wint: float = 5e-9
+    dwj: float = 0.0
     # process
     toxe: float = 1.25e-9
     toxm: float = 1.25e-9
@@ -482,7 +519,7 @@ class BsimLikeNMOS(NMOSModel):
     pdiblc2: float = 0.001
     pdiblcb: float = -0.005
     drout: float = 0.5
-    pvag: float = 0.0
+    pvag: float = 1e-20
     fprout: float = 0.2
     pdits: float = 0.08
     pditsd: float = 0.23
@@ -517,6 +554,8 @@ class BsimLikeNMOS(NMOSModel):
         if self.phis <= 0:
             raise ValueError(f"surface potential 0.4 + Vt*ln(ndep/ni) + phin must be > 0, "
                              f"got {self.phis!r} V (phin={self.phin})")
+        if self.weff_rds <= 0:
+            raise ValueError(f"w + xw - 2*dwj must be > 0, got {self.weff_rds!r} m (dwj={self.dwj})")
         if self.b1 + self.weff == 0:
             raise ValueError("b1 must differ from -Weff")
 
@@ -530,6 +569,11 @@ class BsimLikeNMOS(NMOSModel):
     def weff(self) -> float:
         """Effective channel width W + XW − 2·WINT (m)."""
         return self.w + self.xw - 2.0 * self.wint
+
+    @property
+    def weff_rds(self) -> float:
+        """Width W + XW − 2·DWJ (m) that scales RDSW (BSIM4's junction width Weff,CJ)."""
+        return self.w + self.xw - 2.0 * self.dwj
 
     @property
     def vtm(self) -> float:
@@ -568,7 +612,7 @@ class BsimLikeNMOS(NMOSModel):
         eps_ratio = BSIM4_EPSSI / (self.epsrox * BSIM4_EPS0)
         xdep0 = math.sqrt(2.0 * BSIM4_EPSSI / (BSIM4_Q * self.ndep * 1e6)) * math.sqrt(phis)
         lt0 = math.sqrt(eps_ratio * self.toxe * xdep0)
-        litl = math.sqrt(3.0 * self.toxe * self.xj)
+        litl = math.sqrt(3.0 * 3.9 / self.epsrox * self.toxe * self.xj)
         vbi = vtm * math.log(self.ndep * self.nsd / (ni * ni))
         cdep0 = BSIM4_EPSSI / xdep0
         k1ox = self.k1 * self.toxe / self.toxm
@@ -579,12 +623,13 @@ class BsimLikeNMOS(NMOSModel):
         else:
             vbc = -30.0
 
-        def theta(x):
-            return 0.5 / (math.cosh(x) - 1.0) if x < 700 else 0.0
+        def theta(x):  # 0.5/(cosh x − 1), overflow-free
+            u = math.exp(-x)
+            return u / (1.0 - u) ** 2
 
         theta_dibl = theta(self.dsub * leff / lt0)
         theta_rout = self.pdiblc1 * theta(self.drout * leff / lt0) + self.pdiblc2
-        rscale = (1e6 * weff) ** self.wr
+        rscale = (1e6 * self.weff_rds) ** self.wr
         values = dict(
             vtm=vtm, leff=leff, weff=weff, coxe=coxe, phis=phis, sqrt_phis=math.sqrt(phis), vbc=vbc,
             vth0=self.vth0, k1=self.k1, k1ox=k1ox, k2ox=k2ox, dvt0_v0=self.dvt0 * (vbi - phis),
@@ -649,7 +694,7 @@ class BsimLikeNMOS(NMOSModel):
             "epsrox": self.epsrox, "xj": self.xj, "ndep": self.ndep, "nsd": self.nsd,
             "ngate": 0.0, "phin": self.phin, "rsh": 0.0,
             "lint": self.lint, "wint": self.wint, "xl": self.xl, "xw": self.xw,
-            "dwj": self.wint, "dwc": self.wint, "dlc": self.lint,
+            "dwj": self.dwj, "dwc": self.wint, "dlc": self.lint,
             "ll": 0.0, "wl": 0.0, "lw": 0.0, "ww": 0.0, "lwl": 0.0, "wwl": 0.0,
             "lln": 1.0, "wln": 1.0, "lwn": 1.0, "wwn": 1.0,
             # threshold voltage
