@@ -97,8 +97,8 @@ def main(argv=None):
     print(f"{'batch':>5} {'repeats':>7} {'forward (s)':>12} {'backward (s)':>13} {'bwd/fwd':>8}  target")
     for r in rows:
         ok = "ok" if r["ratio_median"] <= TARGET_RATIO else "MISSED"
-        print(f"{r['batch']:>5} {r['repeats']:>7} {r['forward_s_median']:>12.4f} {r['backward_s_median']:>13.4f} "
-              f"{r['ratio_median']:>8.4f}  <= {TARGET_RATIO} {ok}")
+        print(f"{r['batch']:>5} {r['repeats']:>7} {r['forward_s_median']:>12.4f} "
+              f"{r['backward_s_median']:>13.4f} {r['ratio_median']:>8.4f}  <= {TARGET_RATIO} {ok}")
     report = dict(benchmark="gradient_overhead", size=args.size, cell="1t1r", transistor_side="row",
                   transistor="Level1NMOS (Crossbar.DEFAULT_TRANSISTOR)", parasitics_ohm=PARASITICS,
                   n_free=int(xb.netlist.n_free), gradients_wrt=["v_in", "conductances", "v_gate", "r_source",

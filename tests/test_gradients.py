@@ -242,6 +242,8 @@ def test_not_differentiable_requests():
         crossbar_currents(xb, v, outputs="internal_voltages")
     with pytest.raises(ValueError, match="unknown output"):
         crossbar_currents(xb, v, outputs=("column_currents", "power"))
+    with pytest.raises(ValueError, match="must not repeat"):
+        crossbar_currents(xb, v, outputs=("column_currents", "column_currents"))
     with pytest.raises(ValueError, match="cannot train"):
         CrossbarLayer(xb, trainable=("v_in",))
 
@@ -268,7 +270,8 @@ def test_backward_reuses_the_newton_factorization(monkeypatch):
     from xbarsolve.linalg import LUFactor
     transposed = []
     original = LUFactor.solve_transpose
-    monkeypatch.setattr(LUFactor, "solve_transpose", lambda self, b: transposed.append(1) or original(self, b))
+    monkeypatch.setattr(LUFactor, "solve_transpose",
+                        lambda self, b: transposed.append(1) or original(self, b))
     i.sum().backward()
     assert factorized == [] and len(transposed) == 3
 
@@ -348,3 +351,21 @@ def test_layer_trains_conductances():
         opt.step()
         losses.append(loss.item())
     assert losses[1] < losses[0]
+
+
+def test_layer_warm_start_gives_the_same_solution():
+    """Warm-started solves (previous node voltages as x0) converge to the cold-start answer.
+
+    Tolerance 1e-9 relative: both satisfy the Newton criteria (reltol 1e-9 on
+    node voltages; the final step is applied, so far tighter in practice).
+    """
+    rng = np.random.default_rng(9)
+    xb = _crossbar_1t1r(rng)
+    warm = CrossbarLayer(xb, warm_start=True)
+    v1, v2 = (torch.tensor(rng.uniform(0.05, 0.3, (4, 3))) for _ in range(2))
+    warm(v1)
+    with torch.no_grad():
+        warm.conductances.mul_(1.1)
+    got = warm(v2)
+    cold = crossbar_currents(xb, v2, warm.conductances.detach())
+    torch.testing.assert_close(got, cold, rtol=1e-9, atol=0)

@@ -173,16 +173,18 @@ def test_convergence_error_on_a_one_d_input():
 
 
 # ------------------------------------------------------------------ random fuzz
-_N = max(10, settings.default.max_examples // 2)  # half the profile: each example is a hard solve
+# A fifth of the profile's count (fast: 20, thorough: 200): a hard example can cost ~1 s
+# (source stepping ramps each sample alone, hundreds of Newton iterations).
+_N = max(10, settings.default.max_examples // 5)
 
 
 @settings(max_examples=_N)
-@given(S.crossbar_specs(), st.data(), st.sampled_from([2, 3, 5, 100]))
+@given(S.crossbar_specs(max_side=8), st.data(), st.sampled_from([2, 3, 5, 100]))
 def test_every_returned_solution_is_kcl_exact_whatever_the_path(spec, data, max_iterations):
-    """Random crossbars (all models, parasitics 0 or 0.1…1000 Ω) with inputs up to ±20 V
+    """Random crossbars up to 8×8 (all models, parasitics 0 or 0.1…1000 Ω), inputs up to ±20 V
     and iteration limits down to 2: every returned solution -- Newton's, gmin stepping's
     or source stepping's -- meets KCL at every node; otherwise ConvergenceError."""
-    v = data.draw(S.input_batches(spec.shape[0], v_max=20.0), label="v_in")
+    v = data.draw(S.input_batches(spec.shape[0], max_batch=2, v_max=20.0), label="v_in")
     note(repr(spec))
     note(f"v_in = np.{v!r}")
     with np.errstate(over="ignore"):  # ‖F‖₂ of wild first iterates overflows in newton.py (harmless)

@@ -221,6 +221,7 @@ def test_parse_card_selects_by_name():
     (".model p pmos level=1 vto=-0.4", "only nmos"),
     (".model n nmos level=3 vto=0.4", "unsupported MOSFET level 3"),
     (".model n nmos level=1 vto=0.4 vto=0.5", "given twice"),
+    (".model n nmos level=1 vto=0.4 vt0=0.5", "alias"),
     (".model n nmos level=1 vto=abc", "not a SPICE number"),
     (".model n nmos level=1 vto=0.4 tnom=50", "TNOM = 50"),
     (".model n nmos level=1 kp=-1e-4", "kp must be"),
@@ -400,3 +401,5 @@ def test_read_raw_binary_and_ascii_plots():
     np.testing.assert_array_equal(np.vstack([p["values"] for p in plots]),
                                   [[1.5, -2e-6, 3e-9], [2.5, -4e-6, 6e-9], [3.5, -6e-6, 9e-9]])
     assert [n for n, _ in plots[0]["variables"]] == names
+    with pytest.raises(NgspiceError, match="truncated"):
+        _read_raw(_raw_header(names, 1, "binary") + struct.pack("<2d", 1.0, 2.0))

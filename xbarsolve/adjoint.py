@@ -198,7 +198,8 @@ def resistance_array(crossbar, name: str, value) -> np.ndarray:
     shape = {"r_source": (rows,), "r_sink": (cols,)}.get(name)
     arr = _real_array(name, value, shape)
     if shape is None and arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar (one resistance per wire segment, Ω), got shape {arr.shape}")
+        raise ValueError(f"{name} must be a scalar (one resistance per wire segment, Ω), "
+                         f"got shape {arr.shape}")
     _check_same_topology(name, arr, compiled_resistance(crossbar, name))
     return arr
 
@@ -350,6 +351,8 @@ class CrossbarAdjoint:
                                  f"{self.crossbar.cell!r} cells")
         if not names:
             raise ValueError("no outputs requested")
+        if len(set(names)) != len(names):
+            raise ValueError(f"outputs must not repeat a name, got {names}")
         return names
 
     def check_differentiable(self, wrt, values: dict | None = None):
@@ -375,7 +378,8 @@ class CrossbarAdjoint:
                 raise NotDifferentiableError(f"gradient with respect to {name} requested, but the model "
                                              f"{type(model).__name__} provides no parameter_partials")
             if name in RESISTANCES:
-                r = np.asarray(values[name] if values.get(name) is not None else compiled_resistance(xb, name))
+                r = values.get(name)
+                r = np.asarray(compiled_resistance(xb, name) if r is None else r)
                 zero = np.flatnonzero(r.reshape(-1) == 0)
                 if zero.size:
                     where = f"{name}[{int(zero[0])}]" if r.ndim else name

@@ -75,9 +75,9 @@ def _result_dtype_device(args: dict):
 class _Problem:
     """Everything the autograd function needs, validated before any solve."""
 
-    def __init__(self, plan, names, v, params, x0, wrt, dtype, device, one_d):
+    def __init__(self, plan, names, v, params, x0, dtype, device, one_d):
         self.plan, self.names, self.v, self.params, self.x0 = plan, names, v, params, x0
-        self.wrt, self.dtype, self.device, self.one_d = wrt, dtype, device, one_d
+        self.dtype, self.device, self.one_d = dtype, device, one_d
         self.op = None  # the OperatingPoint, once solved
 
 
@@ -94,7 +94,8 @@ class _CrossbarSolve(torch.autograd.Function):
         outs = []
         for name in problem.names:
             y = values[name][0] if problem.one_d else values[name]
-            outs.append(torch.from_numpy(np.ascontiguousarray(y)).to(dtype=problem.dtype, device=problem.device))
+            y = torch.from_numpy(np.ascontiguousarray(y))
+            outs.append(y.to(dtype=problem.dtype, device=problem.device))
         return tuple(outs)
 
     @staticmethod
@@ -128,7 +129,8 @@ class _CrossbarSolve(torch.autograd.Function):
                 g = g[0]
             if len(shape) == 0:  # a scalar broadcast over rows or columns
                 g = np.asarray(g.sum())
-            result.append(torch.from_numpy(np.ascontiguousarray(g)).reshape(shape).to(dtype=dtype, device=device))
+            g = torch.from_numpy(np.ascontiguousarray(g)).reshape(shape)
+            result.append(g.to(dtype=dtype, device=device))
         return tuple(result)
 
 
@@ -189,7 +191,7 @@ def _apply(crossbar, v_in, conductances, v_gate, r_source, r_sink, r_wire_row, r
     v, one_d = crossbar.check_inputs(values["v_in"])
     params = crossbar_parameters(crossbar, **{n: values[n] for n in PARAMETERS})
     dtype, device = _result_dtype_device(args)
-    problem = _Problem(plan, names, v, params, _as_numpy("x0", x0), wrt, dtype, device, one_d)
+    problem = _Problem(plan, names, v, params, _as_numpy("x0", x0), dtype, device, one_d)
     result = _CrossbarSolve.apply(problem, *(args[n] for n in _ARGUMENTS))
     return (result[0] if single else tuple(result)), problem
 

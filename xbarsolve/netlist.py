@@ -123,6 +123,30 @@ def _fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
     return np.asarray(lu.perm_c)
 
 
+def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
+    """CSC pattern of the Jacobian: the diagonal plus (a, b) and (b, a) of every element
+    between free nodes.  Returns indptr, indices, per-element slots of (a,a), (a,b), (b,a),
+    (b,b) (−1 where a terminal is fixed) and the slot of each diagonal entry."""
+    both = (term_a >= 0) & (term_b >= 0)
+    rows = np.concatenate([np.arange(n), term_a[both], term_b[both]])
+    cols = np.concatenate([np.arange(n), term_b[both], term_a[both]])
+    keys = np.unique(cols * n + rows)  # column-major order
+    indices = keys % n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(keys // n, minlength=n))
+
+    def slot(r, c):
+        valid = (r >= 0) & (c >= 0)
+        out = np.full(r.shape, -1, dtype=np.int64)
+        out[valid] = np.searchsorted(keys, c[valid] * n + r[valid])
+        return out
+
+    slots = np.stack([slot(term_a, term_a), slot(term_a, term_b), slot(term_b, term_a),
+                      slot(term_b, term_b)], axis=1)
+    diag_slots = np.searchsorted(keys, np.arange(n) * n + np.arange(n))
+    return indptr, indices.astype(np.int64), slots, diag_slots
+
+
 def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
     """Compile a circuit graph (see :mod:`xbarsolve.topology` for its form)."""
     uf = _UnionFind(graph.nodes)
@@ -169,52 +193,36 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
 
     node_code = {n: code_of_root(uf.find(n)) for n in graph.nodes}
     n_free = len(free_roots)
-
-    # Sparsity pattern: diagonal plus both off-diagonals of every element between free nodes.
-    entries = set((k, k) for k in range(n_free))
-    for u, v, _, _ in element_edges:
-        a, b = node_code[u], node_code[v]
-        if a >= 0 and b >= 0:
-            entries.update(((a, b), (b, a)))
-    entries = np.array(sorted(entries, key=lambda rc: (rc[1], rc[0])), dtype=np.int64).reshape(-1, 2)
-    indices = entries[:, 0].copy()
-    indptr = np.zeros(n_free + 1, dtype=np.int64)
-    np.add.at(indptr, entries[:, 1] + 1, 1)
-    indptr = np.cumsum(indptr)
-    slot_of = {(int(r), int(c)): s for s, (r, c) in enumerate(entries)}
-    diag_slots = np.array([slot_of[(k, k)] for k in range(n_free)], dtype=np.int64)
+    term_a_all = np.array([node_code[u] for u, _, _, _ in element_edges], dtype=np.int64)
+    term_b_all = np.array([node_code[v] for _, v, _, _ in element_edges], dtype=np.int64)
+    indptr, indices, slots_all, diag_slots = _sparsity_pattern(n_free, term_a_all, term_b_all)
 
     # Group elements by model kernel.
     by_kernel: dict = {}
-    for u, v, k, d in element_edges:
-        model = d["model"]
-        by_kernel.setdefault(model.evaluate, []).append((u, v, k, d))
-    groups, edge_location = [], {}
+    for e, (_, _, _, d) in enumerate(element_edges):
+        by_kernel.setdefault(d["model"].evaluate, []).append(e)
+    groups, edge_location, packed = [], {}, {}
     for gid, members in enumerate(by_kernel.values()):
-        n_params = len(members[0][3]["model"].param_names)
-        term_a = np.empty(len(members), dtype=np.int64)
-        term_b = np.empty(len(members), dtype=np.int64)
-        params = np.empty((len(members), n_params))
-        slots = np.full((len(members), 4), -1, dtype=np.int64)
+        members = np.array(members, dtype=np.int64)
+        first_model = element_edges[members[0]][3]["model"]
+        n_params = len(first_model.param_names)
+        params = np.empty((members.size, n_params))
         edges = []
-        for pos, (u, v, key, d) in enumerate(members):
-            a, b = node_code[u], node_code[v]
-            term_a[pos], term_b[pos] = a, b
-            vec = d["model"].element_parameters(**d["values"])
+        for pos, e in enumerate(members):
+            u, v, key, d = element_edges[e]
+            # elements with equal parameters (wires) share one packing call
+            memo = (id(d["model"]), tuple(sorted(d["values"].items())))
+            vec = packed.get(memo)
+            if vec is None:
+                vec = packed[memo] = d["model"].element_parameters(**d["values"])
             if vec.shape != (n_params,):
                 raise ValueError(f"models sharing a kernel must share a parameter layout; edge {(u, v)} "
                                  f"has {vec.shape[0]} parameters, expected {n_params}")
             params[pos] = vec
-            if a >= 0:
-                slots[pos, 0] = slot_of[(a, a)]
-            if a >= 0 and b >= 0:
-                slots[pos, 1] = slot_of[(a, b)]
-                slots[pos, 2] = slot_of[(b, a)]
-            if b >= 0:
-                slots[pos, 3] = slot_of[(b, b)]
             edges.append((u, v, key))
             edge_location[(u, v, key)] = (gid, pos)
-        groups.append(ElementGroup(members[0][3]["model"], term_a, term_b, params, slots, edges))
+        groups.append(ElementGroup(first_model, term_a_all[members], term_b_all[members], params,
+                                   slots_all[members], edges))
 
     return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, node_code=node_code,
                            groups=groups, indptr=indptr, indices=indices, diag_slots=diag_slots,

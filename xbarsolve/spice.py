@@ -339,8 +339,8 @@ _LEVEL1_FIELDS = {"vto": "vto", "vt0": "vto", "kp": "kp", "gamma": "gamma", "phi
                   "lambda": "lambda_", "ld": "ld", "is": "junction_is"}
 
 
-def _assignments(text: str) -> list:
-    """``name=value`` pairs (names lower case, values as text) of a card or line."""
+def _assignments(text: str) -> tuple:
+    """``name=value`` pairs (names lower case, values as text) of a card or line, and the leftover words."""
     rest = _ASSIGN.sub(" ", text).replace("(", " ").replace(")", " ").split()
     return [(k.lower(), v) for k, v in _ASSIGN.findall(text)], rest
 
@@ -494,6 +494,8 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
             raise ValueError(f"unsupported level-1 parameter(s) in .model card {model_name}: "
                              f"{', '.join(p.upper() for p in unsupported)} (supported: VTO KP GAMMA "
                              f"PHI LAMBDA LD IS; pass ignore=[...] to skip DC-irrelevant ones)")
+        if "vto" in params and "vt0" in params:
+            raise ValueError(f"both VTO and its alias VT0 given in .model card {model_name}")
         kwargs = {_LEVEL1_FIELDS[k]: v for k, v in params.items()}
         kwargs.update(extras)
         return Level1NMOS(**kwargs)
@@ -553,9 +555,9 @@ def _read_raw(data: bytes) -> list:
             raise NgspiceError("complex raw file plots are not supported (expected an operating point)")
         if mode == "binary":
             nbytes = 8 * nvars * npts
-            values = np.frombuffer(data[cursor:cursor + nbytes], dtype="<f8").reshape(npts, nvars)
-            if values.size != nvars * npts:
+            if len(data) - cursor < nbytes:
                 raise NgspiceError("truncated binary raw file")
+            values = np.frombuffer(data[cursor:cursor + nbytes], dtype="<f8").reshape(npts, nvars)
             pos = cursor + nbytes
         else:
             nums, pos = [], cursor

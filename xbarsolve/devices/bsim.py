@@ -534,10 +534,11 @@ class BsimLikeNMOS(NMOSModel):
         self._check_common()
         for name in card_parameter_names():
             check_finite(name, getattr(self, name))
-        for name in ("w", "l", "toxe", "toxp", "toxm", "ados", "bdos", "epsrox", "xj", "ndep", "nsd", "u0", "vsat",
-                     "delta", "dvt1", "dsub", "drout", "wr", "a2"):
+        for name in ("w", "l", "toxe", "toxp", "toxm", "ados", "bdos", "epsrox", "xj", "ndep",
+                     "nsd", "u0", "vsat", "delta", "dvt1", "dsub", "drout", "wr", "a2",
+                     "pclm"):  # (BSIM4 rejects PCLM <= 0 too)
             check_positive(name, getattr(self, name))
-        for name in ("rdsw", "rdswmin", "pclm", "pdits", "pscbe1", "pscbe2", "fprout",
+        for name in ("rdsw", "rdswmin", "prwg", "pdits", "pscbe1", "pscbe2", "fprout",
                      "nfactor", "dvtp0", "pdiblc1", "pdiblc2"):
             check_positive(name, getattr(self, name), allow_zero=True)
         if self.leff <= 0:
