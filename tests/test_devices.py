@@ -93,8 +93,11 @@ def test_junction_diodes_match_spice_form():
     p = card.element_parameters(v_gate=0.0)  # channel off (vto = 0, vgs <= 0 for va, vb >= 0)
     ev = type(card).evaluate
     ia, ib, *_ = ev(0.5, 0.0, p)
-    # reverse-biased drain junction: linearised IS·V/Vt plus gmin·V, flowing into the device
-    assert ia == pytest.approx((1e-14 / vt + 1e-12) * 0.5, rel=1e-12)
+    # reverse-biased drain junction (below −3·Vt): saturated −IS plus gmin·V, flowing into the device
+    assert ia == pytest.approx(1e-14 + 1e-12 * 0.5, rel=1e-12)
+    # just below the body voltage (above −3·Vt) the exponential form holds
+    ia, ib, *_ = ev(0.01, 0.0, p)
+    assert ia == pytest.approx(-(1e-14 * (math.exp(-0.01 / vt) - 1) - 1e-12 * 0.01), rel=1e-12)
     # a node 0.3 V below the body forward-biases its junction: current flows out of the device
     ia, ib, *_ = ev(-0.3, 0.0, card.element_parameters(v_gate=-1.0))
     assert ia == pytest.approx(-(1e-14 * (math.exp(0.3 / vt) - 1) + 1e-12 * 0.3), rel=1e-12)

@@ -17,7 +17,8 @@ import strategies as S
 from strategies import CrossbarSpec, assert_kcl
 from xbarsolve import ConvergenceError, Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
 
-STAGES = ("newton", "gmin stepping", "source stepping")
+STAGES = ("newton", "gmin stepping", "source stepping")  # ConvergenceError.stage (documented)
+STRATEGIES = STAGES + ("decoupled",)  # solution.strategy: also the diagonal-Jacobian fast path
 L1 = Crossbar.DEFAULT_TRANSISTOR  # level 1, VTO = 0.4 V
 
 
@@ -36,7 +37,7 @@ def check_convergence_error(exc: ConvergenceError, batch: int):
     assert np.all(np.diff(exc.samples) > 0) and exc.samples.min() >= 0 and exc.samples.max() < batch
     assert exc.residual_norm.shape == exc.samples.shape == exc.iterations.shape
     assert not np.any(np.isnan(exc.residual_norm)) and np.all(exc.residual_norm > 0)
-    assert np.all(exc.iterations >= 1)
+    assert np.all(exc.iterations >= 0)  # 0 when even the first residual overflows (e.g. sinh at 1e6 V)
     assert f"{exc.samples.size} sample(s)" in str(exc) and exc.stage in str(exc)
 
 
@@ -49,7 +50,7 @@ def solve_or_raise(spec, v_in, options=None):
     except ConvergenceError as exc:
         check_convergence_error(exc, v_in.shape[0])
         return exc
-    assert all(s in STAGES for s in sol.strategy)
+    assert all(s in STRATEGIES for s in sol.strategy)
     assert_kcl(spec, v_in, sol)
     return sol
 

@@ -224,13 +224,6 @@ class Case:
 
 
 #: Core discrepancies found by this validation (docs/validation.md, "Core findings").
-JUNCTION_FAILURE = ("reverse-biased junctions: xbarsolve linearises them (I = IS*V/Vt, "
-                    "devices/mosfet.py junction_current), ngspice's MOS1 saturates them "
-                    "(I = gmin*V - IS below -3*Vt, IS*(exp(V/Vt)-1) + gmin*V above)")
-KQ_FAILURE = ("k/q: devices/mosfet.py BOLTZMANN_OVER_Q = 8.617333262e-5 V/K (CODATA 2018), "
-              "ngspice-39 uses 1.38064852e-23/1.6021766208e-19 = 8.6173303e-5 (CODATA 2014): "
-              "forward-biased junction currents differ by 3.4e-7*V/Vt relative (source current at -0.5 V)")
-
 _IV = (0.0, 0.5, 26)
 _G_LEVELS = {"3.33e-06": 3.33e-6, "1.25e-05": 1.25e-5, "3.33e-05": 3.33e-5}
 
@@ -248,8 +241,7 @@ def _iv_cases() -> list:
         Case("iv_l1_col_sinh_g3.33e-05_vg0.8", 1, 1, side="column", memristor="sinh", g=3.33e-5,
              v_gate=0.8, sweep=_IV),
         Case("iv_l1_row_neg_g3.33e-05_vg1", 1, 1, g=3.33e-5, sweep=(-0.5, 0.5, 21),
-             note="reverse mode and forward-biased drain junction for V_in < 0",
-             known_failure=KQ_FAILURE),
+             note="reverse mode and forward-biased drain junction for V_in < 0"),
         Case("iv_l1ld_row_g3.33e-05_vg0.9", 1, 1, transistor="level1_ld", g=3.33e-5, v_gate=0.9,
              sweep=_IV, r_source=50.0, r_sink=50.0),
         Case("iv_1r_sinh_g1e-05", 1, 1, cell="1r", memristor="sinh", g=1e-5, sweep=(-1.0, 1.0, 21)),
@@ -293,7 +285,7 @@ CASES = _iv_cases() + [
          r_wire_row=2.0, r_wire_col=2.0, batch=2, seed=15, slow=True),
     # --- known discrepancy: reverse-biased junction model (see docs/validation.md, "Core findings")
     Case("xb4x4_l1leaky_row_r10", 4, 4, transistor="level1_leaky", r_wire_row=10.0, r_wire_col=10.0,
-         v_range=(0.0, 0.5), seed=16, known_failure=JUNCTION_FAILURE,
+         v_range=(0.0, 0.5), seed=16,
          note="inputs >= 0: every junction reverse-biased, isolating the reverse-junction model"),
     # --- crossbars, BSIM-like transistor
     Case("xb4x4_bsim_row_r0", 4, 4, transistor="bsim", v_gate=(0.75, 1.3), seed=17),

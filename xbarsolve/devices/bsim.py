@@ -27,7 +27,6 @@ Constants at TNOM::
     Φs    = 0.4 + Vt·ln(NDEP/ni) + PHIN,     Vbi = Vt·ln(NDEP·NSD/ni²)
     Xdep0 = sqrt(2·εsi·Φs/(q·NDEP)),  lt0 = sqrt(εsi·TOXE·Xdep0/εox),  Cdep0 = εsi/Xdep0
     litl  = sqrt(3·(3.9/EPSROX)·TOXE·XJ),   Coxe = εox/TOXE,  Coxp = εox/TOXP
-    VFB   = VTH0 − Φs − K1·sqrt(Φs)
 
 Effective body bias (smooth; Vbc = 0.9·(Φs − K1²/(4·K2²)) clamped to [−30, −3] V
 for K2 < 0, else −30 V; then smoothly limited below 0.95·Φs; δ1 = 1e-3 V)::
@@ -53,7 +52,8 @@ Effective gate overdrive, one expression for weak and strong inversion
     Vgsteff = n·Vt·ln(1 + exp(m*·(Vgs − Vth)/(n·Vt)))
               / (m* + n·(Coxe/Cdep0)·exp(−((1 − m*)·(Vgs − Vth) − Voff')/(n·Vt)))
 
-Inversion-charge centroid (the channel charge sees Coxeff, not Coxe)::
+Inversion-charge centroid (the channel charge sees Coxeff, not Coxe; VFB is
+the card's flat-band voltage, used only here since VTH0 is given)::
 
     Xdc    = ADOS·1.9e-9 m / (1 + ((Vgsteff + 4·(VTH0 − VFB − Φs))/(2e8·TOXP))^(0.7·BDOS))
     Coxeff = Coxp·(εsi/Xdc)/(Coxp + εsi/Xdc)
@@ -475,6 +475,7 @@ class BsimLikeNMOS(NMOSModel):
     bdos: float = 1.0
     # threshold voltage
     vth0: float = 0.46893
+    vfb: float = -0.55
     k1: float = 0.4
     k2: float = 0.0
     dvt0: float = 1.0
@@ -594,11 +595,6 @@ class BsimLikeNMOS(NMOSModel):
         return 0.4 + self.vtm * math.log(self.ndep / self._ni) + self.phin
 
     @property
-    def vfb(self) -> float:
-        """Flat-band voltage VTH0 − Φs − K1·sqrt(Φs) (V) implied by VTH0."""
-        return self.vth0 - self.phis - self.k1 * math.sqrt(self.phis)
-
-    @property
     def coxe(self) -> float:
         """Gate capacitance per area εox/TOXE (F/m²)."""
         return self.epsrox * BSIM4_EPS0 / self.toxe
@@ -699,7 +695,7 @@ class BsimLikeNMOS(NMOSModel):
             "ll": 0.0, "wl": 0.0, "lw": 0.0, "ww": 0.0, "lwl": 0.0, "wwl": 0.0,
             "lln": 1.0, "wln": 1.0, "lwn": 1.0, "wwn": 1.0,
             # threshold voltage
-            "vth0": self.vth0, "k1": self.k1, "k2": self.k2, "k3": 0.0, "k3b": 0.0, "w0": 2.5e-6,
+            "vth0": self.vth0, "vfb": self.vfb, "k1": self.k1, "k2": self.k2, "k3": 0.0, "k3b": 0.0, "w0": 2.5e-6,
             "dvt0": self.dvt0, "dvt1": self.dvt1, "dvt2": self.dvt2,
             "dvt0w": 0.0, "dvt1w": 0.0, "dvt2w": 0.0, "lpe0": 0.0, "lpeb": 0.0,
             "dsub": self.dsub, "eta0": self.eta0, "etab": self.etab,

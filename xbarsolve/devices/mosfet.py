@@ -26,7 +26,9 @@ from numba import njit
 
 from .base import ElementModel, check_finite, check_positive
 
-BOLTZMANN_OVER_Q = 8.617333262e-5  # V/K
+# k/q with the CODATA-2014 constants ngspice uses (1.38064852e-23 J/K, 1.6021766208e-19 C),
+# so thermal voltages agree with ngspice to the last digit.
+BOLTZMANN_OVER_Q = 1.38064852e-23 / 1.6021766208e-19  # V/K
 NMOS_HEADER = ("v_gate", "v_body", "junction_is", "thermal_voltage", "gmin", "vth_estimate")
 N_HEADER = len(NMOS_HEADER)
 _MAX_EXP_ARG = 709.0
@@ -36,12 +38,12 @@ _MAX_EXP_ARG = 709.0
 def junction_current(v, isat, vt, gmin):
     """Bulk junction diode current (A) and conductance (S) at forward bias ``v`` (V).
 
-    Reverse bias is linearised (I = IS·V/Vt) as in SPICE's MOSFET models;
-    ``gmin`` (S) is in parallel.
+    As ngspice's MOS1 (measured against ngspice 39): I = IS·(exp(V/Vt) − 1)
+    above −3·Vt, and the saturated reverse current I = −IS below it, with
+    ``gmin`` (S) in parallel throughout.
     """
-    if v <= 0.0:
-        g = isat / vt + gmin
-        return g * v, g
+    if v <= -3.0 * vt:
+        return gmin * v - isat, gmin
     e = math.exp(min(v / vt, _MAX_EXP_ARG))
     return isat * (e - 1.0) + gmin * v, isat * e / vt + gmin
 
