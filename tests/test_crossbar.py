@@ -1,5 +1,4 @@
 """Crossbar API: graph structure, batching, results, overrides, extensibility, errors."""
-import math
 
 import networkx as nx
 import numpy as np

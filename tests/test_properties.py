@@ -412,6 +412,24 @@ def test_unique_solution_from_any_initial_guess(case, seed, spread):
         np.testing.assert_array_less(diff, tol, err_msg=name)
 
 
+@given(circuits(cells=("1t1r",), parasitics=False), st.integers(0, 2**32 - 1))
+def test_1t1r_with_ideal_wires_kcl_and_unique(case, seed):
+    """1T-1R crossbars with every parasitic 0 Ω: each internal node sits between two fixed
+    terminals, the Jacobian is diagonal and the solver may take its node-by-node fast
+    path (strategy "decoupled").  KCL must hold at every internal node (independently
+    recomputed, same tolerances as above), and a random start in ±2 V must give the
+    same voltages (1e-8·max|V_in| + 1e-12 V, as in the uniqueness test)."""
+    spec, v_in = case
+    sol = solve(spec, v_in)
+    assert_kcl(spec, v_in, sol)
+    xb = spec.build()
+    x0 = np.random.default_rng(seed).uniform(-2, 2, size=(v_in.shape[0], xb.netlist.n_free))
+    other = xb.solve(v_in, x0=x0)
+    assert_kcl(spec, v_in, other)
+    atol = 1e-8 * max(float(np.abs(v_in).max()), 1e-3) + 1e-12
+    np.testing.assert_allclose(other.internal_voltages, sol.internal_voltages, rtol=0, atol=atol)
+
+
 # ======================================================= the checks can fail
 def _solved_example():
     spec = S.CrossbarSpec(np.array([[1e-4, 3e-6, 2e-5], [5e-7, 1e-3, 7e-5]]), {

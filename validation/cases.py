@@ -75,7 +75,7 @@ def _bsim(**kw):
 
 #: Transistor cards by name: factories returning an NMOSModel, or None when unavailable.
 TRANSISTORS = {
-    "level1": lambda: Crossbar.DEFAULT_TRANSISTOR,
+    "level1": lambda: Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6),
     # a shorter, leakier level-1 card: LD > 0, stronger body effect and CLM
     "level1_ld": lambda: Level1NMOS(vto=0.45, kp=1.2e-4, gamma=0.45, phi=0.8, lambda_=0.1,
                                     w=0.5e-6, l=0.25e-6, ld=0.02e-6),

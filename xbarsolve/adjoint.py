@@ -36,7 +36,6 @@ from numba import njit
 
 from .crossbar import _real_array
 from .devices import Resistor
-from .newton import solve_dc
 from .results import OperatingPoint
 
 #: Differentiable quantities: name -> (graph role, element parameter name).
@@ -249,15 +248,7 @@ def solve_with_parameters(crossbar, v_in, params: list, x0=None) -> OperatingPoi
     from :func:`crossbar_parameters`.  ``x0`` (V, (batch, n_free)) is an
     optional initial guess.  Raises ConvergenceError if the solve fails.
     """
-    v, _ = crossbar.check_inputs(v_in)
-    eqs = crossbar.equations.with_params(params)
-    fixed_v = crossbar.netlist.fixed_voltages(v)
-    if x0 is not None:
-        x0 = _real_array("x0", x0, allow_negative=True)
-        if x0.shape != (v.shape[0], crossbar.netlist.n_free):
-            raise ValueError(f"x0 must have shape {(v.shape[0], crossbar.netlist.n_free)}, got {x0.shape}")
-    result = solve_dc(eqs, fixed_v, x0, crossbar.options, crossbar.lu)
-    return OperatingPoint(equations=eqs, result=result, fixed_voltages=fixed_v, v_in=v)
+    return crossbar.operating_point(v_in, params=params, x0=x0)
 
 
 # ------------------------------------------------------------------------- read-outs

@@ -1,12 +1,11 @@
 """The public entry point: :class:`Crossbar`."""
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from .assembly import CircuitEquations
-from .devices import ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor
+from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
 from .linalg import make_lu
 from .netlist import compile_netlist
 from .newton import NewtonOptions, solve_dc
@@ -23,11 +22,14 @@ def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=Tru
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}")
     try:
-        arr = np.asarray(value, dtype=float)
+        complex_input = np.iscomplexobj(value)
+        arr = None if complex_input else np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}") from None
-    if arr.dtype == object or np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real-valued")
+    if complex_input:
+        raise TypeError(f"{name} must be real-valued, got complex numbers")
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be real-valued numbers")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or infinity)")
     if not allow_negative and np.any(arr < 0):
@@ -75,8 +77,8 @@ class Crossbar:
     memristor : ElementModel
         Memristor model (default :class:`LinearMemristor`).
     transistor : NMOSModel
-        Transistor model for 1T-1R cells (default :class:`Level1NMOS` card
-        ``Crossbar.DEFAULT_TRANSISTOR``).
+        Transistor model for 1T-1R cells (default: :class:`BsimLikeNMOS`, the
+        PTM 45 nm card, ``Crossbar.DEFAULT_TRANSISTOR``).
     options : NewtonOptions
         Solver tolerances and limits.
 
@@ -88,7 +90,7 @@ class Crossbar:
     (4,)
     """
 
-    DEFAULT_TRANSISTOR = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
+    DEFAULT_TRANSISTOR = BsimLikeNMOS()  # PTM 45 nm card, W = 200 nm, L = 45 nm
 
     def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str = "row",
                  v_gate=1.0, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
@@ -193,13 +195,25 @@ class Crossbar:
         return params
 
     # ------------------------------------------------------------------- solve
-    def operating_point(self, v_in, *, conductances=None, v_gate=None, x0=None) -> OperatingPoint:
+    def operating_point(self, v_in, *, conductances=None, v_gate=None, x0=None,
+                        params: list | None = None) -> OperatingPoint:
         """Solve the circuit and return the raw state (for results and for gradients).
 
-        Arguments as :meth:`solve`; ``v_in`` must already be 2-D (batch, rows).
+        Arguments as :meth:`solve`; the results keep a batch axis.  ``params``
+        (a list with one array per element group, shaped like
+        ``self.equations.params``) replaces every element parameter at once,
+        e.g. resistances too (see :mod:`xbarsolve.adjoint`); it excludes
+        ``conductances`` and ``v_gate``.
         """
         v, _ = self.check_inputs(v_in)
-        params = self.parameters(conductances, v_gate)
+        if params is None:
+            params = self.parameters(conductances, v_gate)
+        elif conductances is not None or v_gate is not None:
+            raise ValueError("give either params or conductances/v_gate, not both")
+        elif len(params) != len(self.equations.params) or any(
+                np.shape(p) != q.shape for p, q in zip(params, self.equations.params)):
+            raise ValueError("params must hold one array per element group, shaped like "
+                             "Crossbar.equations.params")
         unchanged = all(a is b for a, b in zip(params, self.equations.params))
         eqs = self.equations if unchanged else self.equations.with_params(params)
         fixed_v = self.netlist.fixed_voltages(v)

@@ -12,11 +12,13 @@ Usage::
     python validation/bsim/compare_bsim4.py            # default card
     python validation/bsim/compare_bsim4.py --perturb  # also cards with changed parameters
     python validation/bsim/compare_bsim4.py --cell     # also 1T-1R cell currents
+    python validation/bsim/compare_bsim4.py --card ptm45hp.pm --cell  # vs another card
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,14 +50,27 @@ def run_ngspice(netlist: str, timeout: float = 60.0) -> str:
             return fh.read()
 
 
+def read_card(path: str) -> str:
+    """A ``.model`` card from a file (e.g. a published PTM card), renamed to ``nbsim``."""
+    with open(path) as fh:
+        text = fh.read()
+    match = re.search(r"^\s*\.model\s+(\S+)", text, flags=re.IGNORECASE | re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no .model line in {path}")
+    return re.sub(r"(?im)^(\s*\.model\s+)\S+", r"\1nbsim", text[match.start():], count=1)
+
+
 def ngspice_ids(model: BsimLikeNMOS, vgs_values, vbs: float, vds_max: float = 1.0,
-                n_vds: int = 101) -> tuple:
+                n_vds: int = 101, card: str | None = None) -> tuple:
     """ngspice channel current on V_DS = linspace(0, vds_max, n_vds) for each V_GS (V).
 
-    Returns ``(vds, ids)`` with ``ids`` of shape (len(vgs_values), n_vds), in A.
+    ``card``: the ``.model nbsim ...`` text to simulate (default: the model's own
+    :meth:`~BsimLikeNMOS.bsim4_model_card`).  Returns ``(vds, ids)`` with
+    ``ids`` of shape (len(vgs_values), n_vds), in A.
     """
     step = vds_max / (n_vds - 1)
-    lines = ["* BsimLikeNMOS vs BSIM4", model.bsim4_model_card("nbsim").rstrip(),
+    card = model.bsim4_model_card("nbsim") if card is None else card
+    lines = ["* BsimLikeNMOS vs BSIM4", card.rstrip(),
              model.bsim4_instance("1", "d", "g", "s", "b", "nbsim"),
              "Vd d 0 0", "Vg g 0 0", "Vs s 0 0", f"Vb b 0 {float(vbs)!r}",
              f".temp {model.temperature - 273.15!r}",
@@ -80,11 +95,11 @@ def model_ids(model: BsimLikeNMOS, vgs_values, vbs: float, vds) -> np.ndarray:
 
 
 def compare(model: BsimLikeNMOS, vgs_values=(0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3),
-            vbs_values=(0.0, -0.3), vds_max=1.0, n_vds=101, verbose=True) -> float:
+            vbs_values=(0.0, -0.3), vds_max=1.0, n_vds=101, verbose=True, card=None) -> float:
     """Print the max relative error per curve; return the overall max."""
     worst = 0.0
     for vbs in vbs_values:
-        vds, ref = ngspice_ids(model, vgs_values, vbs, vds_max, n_vds)
+        vds, ref = ngspice_ids(model, vgs_values, vbs, vds_max, n_vds, card)
         mine = model_ids(model, vgs_values, vbs, vds)
         for vg, r, m in zip(vgs_values, ref, mine):
             err = np.max(np.abs(m - r)) / np.max(np.abs(r))
@@ -98,8 +113,8 @@ def compare(model: BsimLikeNMOS, vgs_values=(0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 
 
 
 def ngspice_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float,
-                 vin_max: float = 0.5, n_vin: int = 51) -> tuple:
-    """ngspice 1T-1R cell current (A) over V_in = linspace(0, vin_max, n_vin) (V).
+                 vin_max: float = 0.5, n_vin: int = 51, card: str | None = None) -> tuple:
+    """ngspice 1T-1R cell input current (A) over V_in = linspace(0, vin_max, n_vin) (V).
 
     ``topology`` "row": drain at the row input, memristor (1/g_mem ohm) from
     the source to the 0 V column; "col": memristor from the row to the drain,
@@ -112,7 +127,8 @@ def ngspice_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float
         devs = [f"Rm in x {1.0 / g_mem!r}", model.bsim4_instance("1", "x", "g", "0", "0", "nbsim")]
     else:
         raise ValueError(f"topology must be 'row' or 'col', got {topology!r}")
-    lines = ["* 1T-1R cell", model.bsim4_model_card("nbsim").rstrip(), *devs,
+    card = model.bsim4_model_card("nbsim") if card is None else card
+    lines = ["* 1T-1R cell", card.rstrip(), *devs,
              "Vin in 0 0", f"Vg g 0 {float(v_gate)!r}", f".temp {model.temperature - 273.15!r}",
              ".options abstol=1e-18 reltol=1e-10 vntol=1e-12", ".control", "set wr_singlescale",
              "option numdgt=15", f"dc Vin 0 {float(vin_max)!r} {step!r}", "wrdata out.txt i(Vin)",
@@ -123,7 +139,7 @@ def ngspice_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float
 
 
 def model_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float, vin) -> np.ndarray:
-    """The model's 1T-1R cell current (A): the internal node solved with the element kernel."""
+    """The model's 1T-1R cell input current (A), the internal node solved with the element kernel."""
     from scipy.optimize import brentq
     p = model.element_parameters(v_gate=v_gate, v_body=0.0)
     ev = type(model).evaluate
@@ -135,20 +151,20 @@ def model_cell(model: BsimLikeNMOS, topology: str, v_gate: float, g_mem: float, 
             continue
         if topology == "row":  # transistor a=in, b=x; KCL at x: current out of b = memristor
             x = brentq(lambda x: -ev(v, x, p)[1] - g_mem * x, 0.0, v, xtol=1e-16, rtol=1e-15)
-            out.append(g_mem * x)
+            out.append(ev(v, x, p)[0])  # input current, drain-junction leakage included
         else:  # memristor in->x, transistor a=x, b=0
             x = brentq(lambda x: g_mem * (v - x) - ev(x, 0.0, p)[0], 0.0, v, xtol=1e-16, rtol=1e-15)
             out.append(g_mem * (v - x))
     return np.array(out)
 
 
-def compare_cells(model: BsimLikeNMOS, verbose=True) -> float:
+def compare_cells(model: BsimLikeNMOS, verbose=True, card=None) -> float:
     """1T-1R cell currents, model vs ngspice, V_in 0…0.5 V; returns the max relative error."""
     worst = 0.0
     for topology in ("row", "col"):
         for vg in (0.7, 0.8, 1.0, 1.3):
             for g in (3e-6, 1e-5, 3e-5, 5e-5):
-                vin, ref = ngspice_cell(model, topology, vg, g)
+                vin, ref = ngspice_cell(model, topology, vg, g, card=card)
                 mine = model_cell(model, topology, vg, g, vin)
                 err = np.max(np.abs(mine - ref)) / np.max(np.abs(ref))
                 worst = max(worst, err)
@@ -174,6 +190,7 @@ PERTURBATIONS = [
     dict(pdits=0.3, pditsd=0.5, pditsl=1e7, fprout=0.5), dict(pscbe1=4e8, pscbe2=1e-5),
     dict(toxe=1.8e-9, toxp=1.5e-9, toxm=1.8e-9), dict(epsrox=3.5),
     dict(epsrox=7.0, toxe=2.5e-9, toxp=2e-9, toxm=2.5e-9), dict(ados=1.5, bdos=0.8),
+    dict(vfb=-0.9), dict(vfb=0.0),
     dict(ndep=1e18, nsd=1e20, xj=3e-8), dict(w=1e-6, l=90e-9, xw=5e-9, xl=0.0, dwj=2e-9),
     dict(temperature=330.0),
 ]
@@ -185,11 +202,15 @@ def main(argv=None):
                     help="also check cards with each effect's parameters changed")
     ap.add_argument("--cell", action="store_true",
                     help="also compare 1T-1R cell currents (transistor + memristor)")
+    ap.add_argument("--card", metavar="FILE",
+                    help="simulate this .model card in ngspice instead of the model's own "
+                         "(e.g. the published PTM card, to see what the left-out effects change)")
     args = ap.parse_args(argv)
-    compare(BsimLikeNMOS())
+    card = read_card(args.card) if args.card else None
+    compare(BsimLikeNMOS(), card=card)
     if args.cell:
         print("\n1T-1R cells (row: source follower; col: source at the column):")
-        compare_cells(BsimLikeNMOS())
+        compare_cells(BsimLikeNMOS(), card=card)
     if args.perturb:
         import dataclasses
         print("\nperturbed cards (V_GS 0.3/0.7/1.0/1.3 V, V_BS 0/-0.3 V, 21 V_DS points):")

@@ -1,7 +1,9 @@
 """Device models: each a two-terminal element the solver can stamp."""
 from .base import ElementModel
+from .bsim import BsimLikeNMOS
 from .level1 import Level1NMOS
 from .mosfet import NMOSModel
 from .passive import LinearMemristor, Resistor, SinhMemristor
 
-__all__ = ["ElementModel", "NMOSModel", "Level1NMOS", "LinearMemristor", "SinhMemristor", "Resistor"]
+__all__ = ["ElementModel", "NMOSModel", "Level1NMOS", "BsimLikeNMOS", "LinearMemristor",
+           "SinhMemristor", "Resistor"]

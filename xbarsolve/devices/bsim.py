@@ -55,7 +55,7 @@ Effective gate overdrive, one expression for weak and strong inversion
 Inversion-charge centroid (the channel charge sees Coxeff, not Coxe; VFB is
 the card's flat-band voltage, used only here since VTH0 is given)::
 
-    Xdc    = ADOS·1.9e-9 m / (1 + ((Vgsteff + 4·(VTH0 − VFB − Φs))/(2e8·TOXP))^(0.7·BDOS))
+    Xdc    = ADOS·1.9e-9 m / (1 + ((Vgsteff + 4·max(VTH0 − VFB − Φs, 0))/(2e8·TOXP))^(0.7·BDOS))
     Coxeff = Coxp·(εsi/Xdc)/(Coxp + εsi/Xdc)
 
 Bulk charge factor, mobility (mobMod = 0), velocity saturation, series
@@ -424,25 +424,27 @@ class BsimLikeNMOS(NMOSModel):
     nominal Vdd = 1.0 V (Arizona State University, ptm.asu.edu; BSIM4 card
     ``PTMHP45N``): every parameter this model implements has the PTM value
     (TOXE, TOXP, TOXM, EPSROX, XJ, NDEP, NSD, PHIN, LINT, WINT, XL, DWJ,
-    VTH0, K1, K2, DVT0-2, DSUB, ETA0, ETAB, DVTP0/1, NFACTOR, CDSC*, CIT,
+    VTH0, VFB, K1, K2, DVT0-2, DSUB, ETA0, ETAB, DVTP0/1, NFACTOR, CDSC*, CIT,
     VOFF, VOFFL, MINV, U0, UA, UB, UC, VSAT, A0, AGS, B0, B1, KETA, A2, DELTA,
     RDSW, RDSWMIN, PRWG, PRWB, WR, PCLM, PDIBLC1/2, PDIBLCB, DROUT, PVAG,
     FPROUT, PDITS, PDITSD, PDITSL, PSCBE1/2).  What the PTM card has and this
     model leaves out (see the module docstring) is switched off in
-    :meth:`bsim4_model_card`: NGATE = 1e23 → 0 (poly depletion; the device
-    has a metal gate, the effect is < 0.3 mV), RSH = 5 Ω/□ → 0 (diffusion
-    resistance, 10 Ω against RDSW's 775 Ω), gate tunnelling, GIDL and impact
-    ionisation (off: the solver's gate and body draw no DC current), BSIM4's
-    junction diodes (the wrapper's diodes are used instead) and temperature
-    coefficients (the model runs at TNOM).  Resulting Vth ≈ 0.46 V at
-    Vds = 50 mV, DIBL ≈ 0.13 V/V, Ion ≈ 1.37 mA/µm and Ioff ≈ 23 nA/µm at
-    Vds = 1 V.
+    :meth:`bsim4_model_card`: NGATE = 1e23 → 0 (poly depletion, < 4e-4 of
+    the current; the device has a metal gate), RSH = 5 Ω/□ → 0 (acts only
+    through instance NRS/NRD squares, which PTM does not give), gate
+    tunnelling, GIDL and impact ionisation (off: the solver's gate and body
+    draw no DC current), BSIM4's junction diodes (the wrapper's diodes are
+    used instead) and temperature coefficients (the model runs at TNOM).  ngspice with the complete,
+    unmodified PTM card differs from this model by < 2.5e-4 relative, almost
+    all of it NGATE's.
+    Resulting Vth ≈ 0.46 V at Vds = 50 mV, DIBL ≈ 0.13 V/V, Ion ≈ 1.35 mA/µm
+    and Ioff ≈ 21 nA/µm at Vds = 1 V.
 
     Geometry: drawn W = 200 nm, L = 45 nm (Leff = 17.5 nm, Weff = 190 nm).
     200 nm is the upper end of a compact 1T-1R selector and keeps the
-    linear-region on-resistance at V_G = 1.0 V at ≈ 1.15 kΩ (0.78 kΩ of it
+    linear-region on-resistance at V_G = 1.0 V at ≈ 1.17 kΩ (0.78 kΩ of it
     RDSW), ≈ 4 % of R_ON = 30 kΩ.  With the transistor on the column side
-    (source at the virtual ground) the cell is then linear within 0.1 % at
+    (source at the virtual ground) the cell is then linear within 0.2 % at
     V_G >= 0.8 V; with it on the row side (source follower, source at the
     memristor) a G_M = 3e-5 S cell at V_in = 0.5 V passes 0.95/0.84/0.59 of
     G_M·V_in at V_G = 1.3/1.0/0.8 V, i.e. the gate voltage sets the
@@ -636,7 +638,8 @@ class BsimLikeNMOS(NMOSModel):
             mstar=0.5 + math.atan(self.minv) / math.pi, voff_eff=self.voff + self.voffl / leff,
             coxe_over_cdep0=coxe / cdep0, u0=self.u0, ua=self.ua, ub=self.ub, uc=self.uc,
             toxe=self.toxe, vsat=self.vsat, coxp=self.epsrox * BSIM4_EPS0 / self.toxp,
-            xdc_offset=4.0 * (self.vth0 - self.vfb - phis), xdc_scale=1.0 / (2e8 * self.toxp),
+            xdc_offset=max(4.0 * (self.vth0 - self.vfb - phis), 0.0),
+            xdc_scale=1.0 / (2e8 * self.toxp),
             ados=self.ados, bdos=self.bdos, a0=self.a0, ags=self.ags,
             b0_term=self.b0 / (weff + self.b1), keta=self.keta, xj=self.xj, **{"lambda": self.a2},
             rds_scaled=self.rdsw / rscale, rdswmin_scaled=self.rdswmin / rscale,
@@ -695,7 +698,8 @@ class BsimLikeNMOS(NMOSModel):
             "ll": 0.0, "wl": 0.0, "lw": 0.0, "ww": 0.0, "lwl": 0.0, "wwl": 0.0,
             "lln": 1.0, "wln": 1.0, "lwn": 1.0, "wwn": 1.0,
             # threshold voltage
-            "vth0": self.vth0, "vfb": self.vfb, "k1": self.k1, "k2": self.k2, "k3": 0.0, "k3b": 0.0, "w0": 2.5e-6,
+            "vth0": self.vth0, "vfb": self.vfb, "k1": self.k1, "k2": self.k2,
+            "k3": 0.0, "k3b": 0.0, "w0": 2.5e-6,
             "dvt0": self.dvt0, "dvt1": self.dvt1, "dvt2": self.dvt2,
             "dvt0w": 0.0, "dvt1w": 0.0, "dvt2w": 0.0, "lpe0": 0.0, "lpeb": 0.0,
             "dsub": self.dsub, "eta0": self.eta0, "etab": self.etab,
