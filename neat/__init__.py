@@ -1,0 +1,29 @@
+"""neat: Non-linearity Aware Training for 1T-1R memristive crossbars (after Bhattacharjee et al.).
+
+Stages, one module each (all physics comes from :mod:`xbarsolve`):
+
+* :mod:`neat.cell` -- the 1T-1R cell: exact I–V family, non-linearity metric, cut-off conductance G_cut(V_G);
+* :mod:`neat.expansion` -- separable expansion I(V, G) ≈ Σₖ aₖ(V)·bₖ(G) of the exact cell current;
+* :mod:`neat.mapping` -- weights → conductances, activations → voltages, currents → outputs, DAC/ADC, tiling;
+* :mod:`neat.circuit` -- tiles solved with parasitics by xbarsolve (the ``circuit`` fidelity);
+* :mod:`neat.layers` -- ``CrossbarLinear``, ``CrossbarConv2d``, ``convert``/``unconvert``;
+* :mod:`neat.cell_report` -- plots and the comparison table of the cell analysis (``python -m neat.cell_report``).
+
+>>> import torch, neat
+>>> model = torch.nn.Sequential(torch.nn.Linear(8, 4))
+>>> model = neat.convert(model, neat.CrossbarConfig(fidelity="ideal"))
+>>> model(torch.ones(2, 8)).shape
+torch.Size([2, 4])
+"""
+from .cell import (DEFAULT_V_GATES, CellConfig, CutoffTable, calibrate_width, cell_currents, cutoff_table,
+                   default_transistor, nonlinearity)
+from .circuit import CircuitConfig
+from .expansion import CellExpansion, ExpansionSpec, build_expansion, get_expansion
+from .layers import (CrossbarConfig, CrossbarConv2d, CrossbarLinear, convert, crossbar_layers, set_fidelity,
+                     set_v_gate, unconvert)
+from .mapping import MappingConfig, weight_cutoff
+
+__all__ = ["CellConfig", "CutoffTable", "DEFAULT_V_GATES", "cell_currents", "nonlinearity", "cutoff_table",
+           "default_transistor", "calibrate_width", "ExpansionSpec", "CellExpansion", "build_expansion",
+           "get_expansion", "MappingConfig", "weight_cutoff", "CircuitConfig", "CrossbarConfig", "CrossbarLinear",
+           "CrossbarConv2d", "convert", "unconvert", "crossbar_layers", "set_v_gate", "set_fidelity"]

@@ -62,6 +62,7 @@ the paper's baseline ``V_G = 1.0 V``).  If ``BsimLikeNMOS`` cannot be imported,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -80,7 +81,7 @@ from xbarsolve.devices import ElementModel, LinearMemristor, NMOSModel
 
 __all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity",
            "cutoff_table", "default_cache_dir", "DEFAULT_V_GATES", "METRICS", "TRANSISTOR_SIDES",
-           "PAPER_CUTOFFS", "DEFAULT_WIDTH"]
+           "PAPER_CUTOFFS", "DEFAULT_WIDTH", "calibrate_width"]
 
 METRICS = ("ideal", "small_signal", "endpoint")
 TRANSISTOR_SIDES = ("row", "column")
@@ -217,6 +218,10 @@ class CellConfig:
 
     def physics_key(self) -> str:
         """Hash of everything that determines the cell current I(V, G; V_G) (not the metric)."""
+        return self._physics_key
+
+    @functools.cached_property
+    def _physics_key(self) -> str:  # cached: hashing reads the device model sources
         d = {"g_on": self.g_on, "g_off": self.g_off, "v_max": self.v_max, "side": self.transistor_side,
              "transistor": _model_fingerprint(self.transistor),
              "memristor": _model_fingerprint(self.memristor_model), "xbarsolve": xbarsolve.__version__}
@@ -472,3 +477,48 @@ def cutoff_table(config: CellConfig | None = None, v_gates=DEFAULT_V_GATES, *, n
         tmp.write_text(json.dumps(table.to_json()))
         os.replace(tmp, cache_path)
     return table
+
+
+def calibrate_width(config: CellConfig | None = None, v_gate: float = 1.0, *, margin: float = 0.1,
+                    w_min: float = 50e-9, w_max: float = 50e-6, rel_tol: float = 0.005, n_g: int = 9) -> float:
+    """Smallest transistor width W (m) making the whole range ``[G_OFF, G_ON]`` linear at ``v_gate`` (V).
+
+    "Linear with margin" means ``max_G m(G, v_gate) <= (1 − margin)·tolerance``
+    on ``n_g`` conductances spread over the range.  Bisection on log W between
+    ``w_min`` and ``w_max`` (m) to a relative width tolerance ``rel_tol``;
+    assumes a wider transistor is never less linear.  This is how the
+    default width was chosen (rounded up; see docs/neat_cell_analysis.md).
+    Raises ValueError if even ``w_max`` is not linear or ``w_min`` already is.
+    """
+    config = CellConfig() if config is None else config
+    if not isinstance(config, CellConfig):
+        raise TypeError(f"config must be a CellConfig or None, got {type(config).__name__}")
+    if not hasattr(config.transistor, "w"):
+        raise TypeError(f"the transistor card {type(config.transistor).__name__} has no width field 'w'")
+    v_gate = _check_real("v_gate", v_gate, positive=False)
+    margin = _check_real("margin", margin, allow_zero=True)
+    if margin >= 1:
+        raise ValueError(f"margin must be in [0, 1), got {margin!r}")
+    w_lo, w_hi = _check_real("w_min", w_min), _check_real("w_max", w_max)
+    if not w_lo < w_hi:
+        raise ValueError(f"w_min must be < w_max, got {w_lo!r}, {w_hi!r}")
+    _check_real("rel_tol", rel_tol)
+    _check_int("n_g", n_g, 2)
+    g = np.linspace(config.g_off, config.g_on, n_g)
+    limit = (1 - margin) * config.tolerance
+
+    def linear(w):
+        c = dataclasses.replace(config, transistor=dataclasses.replace(config.transistor, w=w))
+        return float(nonlinearity(c, g, v_gate).max()) <= limit
+
+    if not linear(w_hi):
+        raise ValueError(f"even w_max={w_hi!r} m is not linear at v_gate={v_gate} V (raise w_max or v_gate)")
+    if linear(w_lo):
+        raise ValueError(f"w_min={w_lo!r} m is already linear at v_gate={v_gate} V (lower w_min)")
+    while w_hi / w_lo > 1 + rel_tol:
+        mid = math.sqrt(w_lo * w_hi)
+        if linear(mid):
+            w_hi = mid
+        else:
+            w_lo = mid
+    return w_hi

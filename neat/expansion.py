@@ -35,12 +35,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from numba import njit, prange
 from scipy.interpolate import CubicSpline
 
 from .cell import CellConfig, _check_int, _check_real, cell_currents, default_cache_dir
@@ -125,17 +127,104 @@ def _locate(x: torch.Tensor, x0: float, h: float, n: int):
     return idx, t
 
 
-class _SplineFunction(torch.autograd.Function):
-    """y[:, :, k] = s_k(x) (or sign(x)·s_k(|x|) when odd), with the K axis inserted at dim 2."""
+@njit(parallel=True, cache=True)
+def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  # pragma: no cover - compiled
+    """out[p, k, s] = s_k(v) at v = q(clip(x[p, s]·row_scale[p], ±limit)) (odd: sign(v)·s_k(|v|)).
+
+    x (P, S); row_scale (P,); q rounds |v| to multiples of ``step`` (step 0: none);
+    coef (K, 4, n−1); out (P, K, S).
+    """
+    n_int = coef.shape[2]
+    k_count = coef.shape[0]
+    inv_h = 1.0 / h
+    for p in prange(x.shape[0]):
+        sc = row_scale[p]
+        for s in range(x.shape[1]):
+            v = x[p, s] * sc
+            v = min(max(v, -limit), limit)
+            sg = 1.0
+            if odd and v < 0:
+                sg = -1.0
+                v = -v
+            if step > 0:
+                v = math.floor(v / step + 0.5) * step
+            i = int(math.floor((v - x0) * inv_h))
+            i = min(max(i, 0), n_int - 1)
+            t = v - (x0 + i * h)
+            for k in range(k_count):
+                y = ((coef[k, 0, i] * t + coef[k, 1, i]) * t + coef[k, 2, i]) * t + coef[k, 3, i]
+                out[p, k, s] = sg * y
+
+
+@njit(parallel=True, cache=True)
+def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_out, grad_x):  # pragma: no cover
+    """grad_x[p, s] = row_scale[p]·[|x·row_scale| <= limit]·Σ_k grad_out[p, k, s]·s_k'(|v|)
+    (the odd extension's derivative; straight-through for the rounding)."""
+    n_int = coef.shape[2]
+    k_count = coef.shape[0]
+    inv_h = 1.0 / h
+    for p in prange(x.shape[0]):
+        sc = row_scale[p]
+        for s in range(x.shape[1]):
+            v = x[p, s] * sc
+            if v > limit or v < -limit:
+                grad_x[p, s] = 0.0
+                continue
+            if odd and v < 0:
+                v = -v
+            if step > 0:
+                v = math.floor(v / step + 0.5) * step
+            i = int(math.floor((v - x0) * inv_h))
+            i = min(max(i, 0), n_int - 1)
+            t = v - (x0 + i * h)
+            acc = 0.0
+            for k in range(k_count):
+                d = (3.0 * coef[k, 0, i] * t + 2.0 * coef[k, 1, i]) * t + coef[k, 2, i]
+                acc += grad_out[p, k, s] * d
+            grad_x[p, s] = acc * sc
+
+
+def _use_numba(x: torch.Tensor) -> bool:
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.numel() >= 1024
+
+
+class _FusedSpline(torch.autograd.Function):
+    """CPU numba path of :func:`spline_eval`: pre-transform and K splines in one parallel pass."""
 
     @staticmethod
-    def forward(ctx, x, coef, x0, h, n, odd):
-        xa = x.abs() if odd else x
-        idx, t = _locate(xa, x0, h, n)
-        k_count = coef.shape[0]
-        out = x.new_empty(x.shape[:2] + (k_count,) + x.shape[2:])
-        sgn = torch.sign(x) if odd else None
-        for k in range(k_count):
+    def forward(ctx, x, row_scale, limit, step, coef64, x0, h, odd):
+        k_count = coef64.shape[0]
+        p = x.shape[0] * x.shape[1]
+        xc = x.detach().contiguous()
+        out = torch.empty(x.shape[:2] + (k_count,) + x.shape[2:], dtype=x.dtype)
+        _spline_forward_kernel(xc.view(p, -1).numpy(), row_scale, limit, step, coef64, x0, h, odd,
+                               out.view(p, k_count, -1).numpy())
+        ctx.save_for_backward(xc)
+        ctx.args = (row_scale, limit, step, coef64, x0, h, odd)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (xc,) = ctx.saved_tensors
+        row_scale, limit, step, coef64, x0, h, odd = ctx.args
+        p = xc.shape[0] * xc.shape[1]
+        g = grad_out.contiguous()
+        grad_x = torch.empty(xc.shape, dtype=xc.dtype)
+        _spline_backward_kernel(xc.view(p, -1).numpy(), row_scale, limit, step, coef64, x0, h, odd,
+                                g.view(p, coef64.shape[0], -1).numpy(), grad_x.view(p, -1).numpy())
+        return grad_x, None, None, None, None, None, None, None
+
+
+class _TorchSpline(torch.autograd.Function):
+    """Portable path (any device): the K splines (or their odd extensions) as torch ops."""
+
+    @staticmethod
+    def forward(ctx, v, coef, x0, h, n, odd):
+        va = v.abs() if odd else v
+        idx, t = _locate(va, x0, h, n)
+        out = v.new_empty(v.shape[:2] + (coef.shape[0],) + v.shape[2:])
+        sgn = torch.sign(v) if odd else None
+        for k in range(coef.shape[0]):
             c = coef[k]
             y = torch.take(c[0], idx)
             y.mul_(t).add_(torch.take(c[1], idx)).mul_(t).add_(torch.take(c[2], idx)).mul_(t)
@@ -143,36 +232,42 @@ class _SplineFunction(torch.autograd.Function):
             if odd:
                 y.mul_(sgn)
             out[:, :, k] = y
-        ctx.save_for_backward(x, coef)
-        ctx.spline = (x0, h, n, odd)
+        ctx.save_for_backward(v, coef)
+        ctx.args = (x0, h, n, odd)
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, coef = ctx.saved_tensors
-        x0, h, n, odd = ctx.spline
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            xa = x.abs() if odd else x
-            idx, t = _locate(xa, x0, h, n)
-            grad_x = torch.zeros_like(x)
-            for k in range(coef.shape[0]):
-                c = coef[k]
-                d = torch.take(c[0], idx).mul_(3.0).mul_(t).add_(torch.take(c[1], idx).mul_(2.0)).mul_(t)
-                d.add_(torch.take(c[2], idx))  # d/dx s_k; the odd extension's derivative is s_k'(|x|)
-                grad_x.addcmul_(grad_out[:, :, k], d)
-        return grad_x, None, None, None, None, None
+        v, coef = ctx.saved_tensors
+        x0, h, n, odd = ctx.args
+        va = v.abs() if odd else v
+        idx, t = _locate(va, x0, h, n)
+        grad_v = torch.zeros_like(v)
+        for k in range(coef.shape[0]):
+            c = coef[k]
+            d = torch.take(c[0], idx).mul_(3.0).mul_(t).add_(torch.take(c[1], idx).mul_(2.0)).mul_(t)
+            d.add_(torch.take(c[2], idx))  # s_k'(|v|): the odd extension's derivative
+            grad_v.addcmul_(grad_out[:, :, k], d)
+        return grad_v, None, None, None, None, None
 
 
-def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False) -> torch.Tensor:
+def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False, scale=None, limit: float | None = None,
+                step: float | None = None) -> torch.Tensor:
     """Evaluate the K splines of ``table`` at every element of ``x`` (shape (N, C, ...), N, C >= 1).
 
     Returns shape (N, C, K, ...): the K axis is inserted after the channel
     axis, so ``reshape(N, C·K, ...)`` is a valid channel layout for
     ``linear``/``conv`` with grouped weights ``(out, C·K, ...)``.
-    ``odd=True`` evaluates the odd extension ``sign(x)·s(|x|)`` (requires
-    ``s(0) = 0`` for continuity).  Differentiable in ``x`` (C¹: the analytic
-    spline derivative, recomputed in the backward pass instead of stored).
+
+    The splines are evaluated at ``v = q(clip(x·scale, −limit, limit))``:
+    ``scale`` is a constant (not differentiated) scalar or a tensor of shape
+    (N,) or (N, 1, …, 1) -- one factor per sample; ``q`` rounds ``|v|`` to
+    multiples of ``step`` with a straight-through gradient (a DAC); ``None``
+    skips each step.  ``odd=True`` evaluates the odd extension
+    ``sign(v)·s(|v|)`` (requires ``s(0) = 0`` for continuity).  Differentiable
+    in ``x`` with the analytic spline derivative (C¹), recomputed in the
+    backward pass instead of stored.  On CPU the whole chain runs as one fused
+    parallel numba pass; elsewhere as torch ops (same values).
     """
     if not torch.is_tensor(x):
         raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
@@ -180,8 +275,34 @@ def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False) -> to
         raise ValueError(f"x must have at least 2 dimensions (N, C, ...), got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
-    coef = table.tensors(x.dtype, x.device)
-    return _SplineFunction.apply(x, coef, table.x0, table.h, table.n, bool(odd))
+    if not isinstance(table, SplineTable):
+        raise TypeError(f"table must be a SplineTable, got {type(table).__name__}")
+    n = x.shape[0]
+    if scale is not None:
+        scale = torch.as_tensor(scale, dtype=torch.float64).detach()
+        if scale.numel() not in (1, n):
+            raise ValueError(f"scale must be a scalar or hold one factor per sample ({n}), got shape "
+                             f"{tuple(scale.shape)}")
+    if limit is not None and not limit > 0:
+        raise ValueError(f"limit must be > 0, got {limit!r}")
+    if step is not None and not step > 0:
+        raise ValueError(f"step must be > 0, got {step!r}")
+    if _use_numba(x):
+        if scale is None:
+            row_scale = np.ones(n * x.shape[1])
+        else:
+            row_scale = np.repeat(scale.to("cpu").reshape(-1).expand(n).numpy(), x.shape[1])
+        return _FusedSpline.apply(x, row_scale, math.inf if limit is None else float(limit),
+                                  0.0 if step is None else float(step), table.coef, table.x0, table.h, odd)
+    v = x
+    if scale is not None:
+        v = v * scale.to(device=x.device, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    if limit is not None:
+        v = v.clamp(-limit, limit)
+    if step is not None:
+        vq = torch.floor(v.detach().abs() / step + 0.5) * step * torch.sign(v.detach())  # half up, as the DAC
+        v = v + (vq - v.detach())
+    return _TorchSpline.apply(v, table.tensors(x.dtype, x.device), table.x0, table.h, table.n, bool(odd))
 
 
 # --------------------------------------------------------------------------- expansions
@@ -224,12 +345,38 @@ class CellExpansion:
         return self.max_error / self.full_scale
 
     def a_table(self) -> SplineTable:
-        """The ``rank`` splines aₖ(V) in use."""
-        return self.a.truncated(self.rank)
+        """The ``rank`` splines aₖ(V) in use (cached)."""
+        return self._cached("a", lambda: self.a.truncated(self.rank))
 
     def b_table(self) -> SplineTable:
-        """The ``rank`` splines bₖ(G) in use."""
-        return self.b.truncated(self.rank)
+        """The ``rank`` splines bₖ(G) in use (cached)."""
+        return self._cached("b", lambda: self.b.truncated(self.rank))
+
+    def _cached(self, name, make):
+        cache = self.__dict__.setdefault("_tables", {})
+        key = (name, self.rank)
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def pair_table(self) -> SplineTable:
+        """Splines ``b̃ₖ(u) = bₖ(G_OFF + ΔG·u) − bₖ(G_OFF)`` for ``u ∈ [0, 1]`` (ΔG = G_ON − G_OFF).
+
+        A differential pair holding a weight ``w`` with scale ``w_max`` has
+        ``G± = G_OFF + ΔG·max(±u, 0)``, ``u = w/w_max``, so
+        ``bₖ(G⁺) − bₖ(G⁻) = sign(u)·b̃ₖ(|u|)``: the odd extension of this table
+        (what the layers evaluate, in one pass, instead of two splines and a
+        difference).  Same polynomials, re-expressed in ``u``.  Cached.
+        """
+        return self._cached("pair", self._make_pair_table)
+
+    def _make_pair_table(self) -> SplineTable:
+        b = self.b_table()
+        dg = self.g_on - self.g_off
+        powers = dg ** np.array([3.0, 2.0, 1.0, 0.0])
+        coef = b.coef * powers[None, :, None]
+        coef[:, 3, :] -= coef[:, 3, :1]  # subtract b_k(G_OFF), the value at the first knot
+        return SplineTable((b.x0 - self.g_off) / dg, b.h / dg, b.n, coef)
 
     def current(self, v: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Approximate cell current (A) for elementwise-paired ``v`` (V) and ``g`` (S), broadcast.

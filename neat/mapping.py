@@ -146,13 +146,15 @@ def input_scale(x: torch.Tensor, mode: str | float = "sample") -> torch.Tensor:
     _check_tensor("x", x)
     if not isinstance(mode, str):
         return torch.tensor(_check_positive("input_scale", mode), dtype=x.dtype, device=x.device)
-    xa = x.detach().abs()
+    xd = x.detach()
     if mode == "sample":
         if x.ndim < 2:
             raise ValueError(f"x must have a batch dimension for input_scale='sample', got shape {tuple(x.shape)}")
-        m = xa.reshape(x.shape[0], -1).amax(dim=1).reshape((x.shape[0],) + (1,) * (x.ndim - 1))
+        lo, hi = torch.aminmax(xd.reshape(x.shape[0], -1), dim=1)
+        m = torch.maximum(hi, -lo).reshape((x.shape[0],) + (1,) * (x.ndim - 1))
     elif mode == "batch":
-        m = xa.max()
+        lo, hi = torch.aminmax(xd)
+        m = torch.maximum(hi, -lo)
     else:
         raise ValueError(f"input_scale must be one of {INPUT_SCALE_MODES} or a positive number, got {mode!r}")
     return torch.where(m > 0, m, torch.ones_like(m))
@@ -195,7 +197,7 @@ def quantize_dac(v: torch.Tensor, v_max: float, bits: int | None) -> torch.Tenso
     _check_bits("bits", bits, 1)
     levels = 2 ** bits - 1
     step = v_max / levels
-    vq = torch.round(v.detach().clamp(0.0, v_max) / step) * step
+    vq = torch.floor(v.detach().clamp(0.0, v_max) / step + 0.5) * step  # round half up
     return v + (vq - v.detach())
 
 
@@ -211,7 +213,8 @@ def quantize_adc(i: torch.Tensor, full_scale, bits: int | None) -> torch.Tensor:
     fs = torch.as_tensor(full_scale, dtype=i.dtype, device=i.device)
     step = fs / half
     ic = torch.clamp(i, -fs, fs)
-    iq = torch.round(ic.detach() / step) * step
+    d = ic.detach()
+    iq = torch.sign(d) * torch.floor(d.abs() / step + 0.5) * step  # round half away from zero
     return ic + (iq - ic.detach())
 
 
@@ -240,7 +243,7 @@ def signed_voltages(x: torch.Tensor, x_max, v_max: float, dac_bits: int | None =
 def _signed_dac(v: torch.Tensor, v_max: float, bits: int) -> torch.Tensor:
     levels = 2 ** bits - 1
     step = v_max / levels
-    vq = torch.round(v.detach().abs() / step) * step * torch.sign(v.detach())
+    vq = torch.floor(v.detach().abs() / step + 0.5) * step * torch.sign(v.detach())
     return v + (vq - v.detach())
 
 

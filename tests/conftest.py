@@ -7,7 +7,9 @@ Profiles (choose with the environment variable ``XBARSOLVE_PROFILE``):
   on a 2-core machine);
 * ``thorough``: 1,000 examples per property test, random seeds -- with the twelve
   generated-circuit tests of tests/test_properties.py that is 12,000 random
-  circuits (about 22,000 solves); tests/test_hard_cases.py's fuzz runs a fifth.  ``XBARSOLVE_MAX_EXAMPLES`` overrides the count of either.
+  circuits (about 22,000 solves); tests/test_hard_cases.py's fuzz runs a fifth.
+
+``XBARSOLVE_MAX_EXAMPLES`` overrides the count of either profile.
 
 No profile has a deadline: the first example of a run pays for numba
 compilation, and tests must never assert on time.

@@ -252,12 +252,14 @@ def circuits(draw, max_batch: int = 3, **spec_kwargs):
 
 # ------------------------------------------------------------ independent checker
 def junction(v: float, isat: float, vt: float, gmin: float):
-    """Bulk-junction diode of devices/mosfet.py: current (A) from the body into the node at
-    forward bias ``v`` (V) and its conductance (S).  Reverse bias is linearised (IS·V/Vt);
-    ``gmin`` is in parallel; the exponent is capped at 709 as documented there."""
-    if v <= 0.0:
-        g = isat / vt + gmin
-        return g * v, g
+    """Bulk-junction diode of devices/mosfet.py (as ngspice's MOS1): current (A) from the
+    body into the node at forward bias ``v`` (V) and its conductance (S).
+
+    I = IS·(exp(V/Vt) − 1) above −3·Vt (exponent capped at 709), the saturated reverse
+    current I = −IS at and below −3·Vt, and ``gmin`` in parallel throughout.
+    """
+    if v <= -3.0 * vt:
+        return gmin * v - isat, gmin
     e = math.exp(min(v / vt, 709.0))
     return isat * (e - 1.0) + gmin * v, isat * e / vt + gmin
 

@@ -38,6 +38,13 @@ def n_free():
     return xb().netlist.n_free
 
 
+def _strict_warnings(call):
+    """Run ``call`` with every warning an error (no stray numpy warning before the error)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return call()
+
+
 # (id, call, exception type, message fragment)
 ROWS = [
     # ------------------------------------------------------------ Crossbar(...)
@@ -59,6 +66,8 @@ ROWS = [
      "conductances must be a number or array of numbers, got list"),
     ("conductances ragged list", lambda: Crossbar([[1e-5], [1e-5, 2e-5]]), TypeError, "got list"),
     ("conductances dict", lambda: Crossbar({"g": 1e-5}), TypeError, "got dict"),
+    ("conductances complex", lambda: _strict_warnings(lambda: Crossbar(G * (1 + 1e-3j))), TypeError,
+     "conductances must be real-valued, got complex numbers"),
     ("cell unknown", lambda: Crossbar(G, cell="2t2r"), ValueError,
      "cell must be one of ('1t1r', '1r'), got '2t2r'"),
     ("cell None (wrong type)", lambda: Crossbar(G, cell=None), ValueError, "cell must be one of"),
@@ -106,6 +115,8 @@ ROWS = [
     ("v_in inf", lambda: xb().solve(np.array([np.inf, 0.1])), ValueError, "v_in must be finite"),
     ("v_in string", lambda: xb().solve("0.3"), TypeError, "v_in must be a number or array of numbers, got str"),
     ("v_in None", lambda: xb().solve(None), TypeError, "got NoneType"),
+    ("v_in complex", lambda: _strict_warnings(lambda: xb().solve(V + 0.1j)), TypeError,
+     "v_in must be real-valued, got complex numbers"),
     ("solve conductances wrong shape", lambda: xb().solve(V, conductances=np.full((3, 2), 1e-5)), ValueError,
      "conductances must have shape (2, 3), got (3, 2)"),
     ("solve conductances scalar", lambda: xb().solve(V, conductances=1e-5), ValueError,
@@ -193,25 +204,7 @@ def test_bad_input_is_rejected(request, call, exc_type, fragment):
     assert fragment in str(info.value), f"message {str(info.value)!r} lacks {fragment!r}"
 
 
-def test_complex_input_is_rejected_after_a_numpy_warning():
-    """Complex conductances / inputs: TypeError "... must be real-valued", but only after
-    numpy's ComplexWarning from the cast (crossbar.py casts before checking).  Under the
-    project's pytest setting ``error::RuntimeWarning:xbarsolve.*`` that warning (a
-    RuntimeWarning subclass) is itself raised instead -- see GAPS."""
-    for call, name in ((lambda: Crossbar(G * (1 + 1e-3j)), "conductances"),
-                       (lambda: xb().solve(V + 0.1j), "v_in")):
-        with pytest.raises(TypeError, match=f"{name} must be real-valued"), \
-                pytest.warns(np.exceptions.ComplexWarning):
-            call()
-
-
 # ----------------------------------------------------------------------- gaps
-def _strict_warnings(call):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return call()
-
-
 def _solve_needs_gmin(options):
     """A 1R sinh crossbar at 10 V: plain Newton fails, so the gmin-stepping path runs."""
     return Crossbar(np.full((8, 8), 1e-3), options=options, **SINH_HARD).solve(np.full(8, 10.0))
@@ -245,10 +238,6 @@ GAPS = [
      "parsed and solved as 0.3 V and 0.1 V"),
     ("v_in as booleans", lambda: xb().solve(np.array([True, False])), (TypeError, "v_in"),
      "solved as 1 V and 0 V"),
-    ("complex input without a stray warning", lambda: _strict_warnings(lambda: Crossbar(G * (1 + 1e-3j))),
-     (TypeError, "real-valued"),
-     "crossbar.py:26 casts to float (numpy ComplexWarning, a RuntimeWarning) before the complex check; "
-     "with warnings as errors the ComplexWarning is raised instead of the TypeError"),
     ("memristor is a transistor model", lambda: Crossbar(G, memristor=Level1NMOS()), (TypeError, "memristor"),
      "any ElementModel passes the check; fails later in netlist.py with "
      "\"NMOSModel.element_parameters() got an unexpected keyword argument 'conductance'\""),

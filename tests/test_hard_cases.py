@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 import strategies as S
 from strategies import CrossbarSpec, assert_kcl
-from xbarsolve import ConvergenceError, Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
+from xbarsolve import ConvergenceError, Level1NMOS, LinearMemristor, NewtonOptions, SinhMemristor
 
 STAGES = ("newton", "gmin stepping", "source stepping")  # ConvergenceError.stage (documented)
 STRATEGIES = STAGES + ("decoupled",)  # solution.strategy: also the diagonal-Jacobian fast path
-L1 = Crossbar.DEFAULT_TRANSISTOR  # level 1, VTO = 0.4 V
+L1 = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)  # VTO = 0.4 V
 
 
 def spec_of(g, **kw) -> CrossbarSpec:

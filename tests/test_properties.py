@@ -22,6 +22,7 @@ from strategies import EPS, CircuitCheck, assert_kcl, circuits, crossbar_specs, 
 from xbarsolve import ConvergenceError, Crossbar, Level1NMOS, LinearMemristor, SinhMemristor
 
 ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
+LEVEL1 = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
 
 
 def solve(spec, v_in, **kw):
@@ -355,7 +356,7 @@ def test_conducting_1t1r_is_not_odd():
     """Why the sign-flip claim above needs the mirror: for a conducting 1T-1R cell the
     transistor's source changes ends when the input changes sign (V_GS = V_G − V_mid
     for +V, V_G + 0.5 V for −V), so |I(−V)| differs from |I(V)| by far more than 1 %."""
-    xb = Crossbar(np.array([[1e-4]]), cell="1t1r", v_gate=0.8)
+    xb = Crossbar(np.array([[1e-4]]), cell="1t1r", v_gate=0.8, transistor=LEVEL1)
     i_p = xb.solve(np.array([0.5])).column_currents[0]
     i_n = xb.solve(np.array([-0.5])).column_currents[0]
     assert i_p > 0 > i_n
@@ -433,7 +434,7 @@ def test_1t1r_with_ideal_wires_kcl_and_unique(case, seed):
 # ======================================================= the checks can fail
 def _solved_example():
     spec = S.CrossbarSpec(np.array([[1e-4, 3e-6, 2e-5], [5e-7, 1e-3, 7e-5]]), {
-        "cell": "1t1r", "memristor": SinhMemristor(0.3), "transistor": Crossbar.DEFAULT_TRANSISTOR,
+        "cell": "1t1r", "memristor": SinhMemristor(0.3), "transistor": LEVEL1,
         "transistor_side": "column", "v_gate": np.array([1.1, 0.6]), "r_source": np.array([2.0, 0.0]),
         "r_sink": 5.0, "r_wire_row": 1.0, "r_wire_col": 0.0})
     v = np.array([[0.3, -0.2]])

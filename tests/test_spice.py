@@ -294,7 +294,8 @@ def test_node_names():
 
 
 def test_export_structure_ideal_wires_are_zero_volt_sources():
-    xb = _xb(v_gate=[0.8, 1.2], r_wire=0.0, r_source=0.0, r_sink=0.0)
+    card = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
+    xb = _xb(card, v_gate=[0.8, 1.2], r_wire=0.0, r_source=0.0, r_sink=0.0)
     net = to_spice_netlist(xb, [0.1, -0.2])
     assert net.splitlines()[0].startswith("xbarsolve crossbar 2x3")
     assert net.endswith(".end\n")

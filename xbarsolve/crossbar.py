@@ -15,6 +15,7 @@ from .topology import build_crossbar_graph
 CELLS = ("1t1r", "1r")
 TRANSISTOR_SIDES = ("row", "column")
 ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
+DEFAULT_V_GATE = 1.0  # V
 
 
 def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=True) -> np.ndarray:
@@ -28,6 +29,10 @@ def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=Tru
         raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}") from None
     if complex_input:
         raise TypeError(f"{name} must be real-valued, got complex numbers")
+    kind = np.asarray(value).dtype.kind
+    if kind not in "fiu":  # booleans, strings and objects are not numbers here
+        described = {"b": "booleans", "U": "strings", "S": "bytes"}.get(kind, type(value).__name__)
+        raise TypeError(f"{name} must be a number or array of numbers, got {described}")
     if arr.dtype == object:
         raise TypeError(f"{name} must be real-valued numbers")
     if not np.all(np.isfinite(arr)):
@@ -44,11 +49,27 @@ def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=Tru
     return arr
 
 
-def _scalar(name, value, **kw) -> float:
-    arr = _real_array(name, value, **kw)
-    if arr.ndim != 0:
+def _resistance(name, value, shape=None) -> np.ndarray:
+    """Resistances (Ω): finite, >= 0, and either 0 (ideal wire) or with a finite conductance 1/R."""
+    arr = _real_array(name, value, shape)
+    if shape is None and arr.ndim != 0:
         raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    return float(arr)
+    with np.errstate(divide="ignore", over="ignore"):
+        bad = (arr > 0) & ~np.isfinite(1.0 / np.where(arr > 0, arr, 1.0))
+    if np.any(bad):
+        raise ValueError(f"{name} must be 0 (an ideal wire) or large enough that 1/R is finite, "
+                         f"got {arr[bad].min()!r} Ω")
+    return arr
+
+
+def _check_memristor(model) -> None:
+    if not isinstance(model, ElementModel):
+        raise TypeError(f"memristor must be an ElementModel, got {type(model).__name__}")
+    try:
+        model.element_parameters(conductance=1e-5)
+    except TypeError:
+        raise TypeError(f"memristor must be a model whose element_parameters takes a conductance "
+                        f"(S); {type(model).__name__} does not") from None
 
 
 class Crossbar:
@@ -65,7 +86,8 @@ class Crossbar:
         (gate-source voltage falls as the input rises) or source at the column
         wire (V_GS ≈ V_G).
     v_gate : float or array (rows,), V
-        Gate (select-line) voltage per row; the body is at 0 V.
+        Gate (select-line) voltage per row (1T-1R only; default 1.0 V); the
+        body is at 0 V.
     r_source : float or array (rows,), Ω
         Row driver output resistance (0 = ideal driver).
     r_sink : float or array (cols,), Ω
@@ -93,7 +115,7 @@ class Crossbar:
     DEFAULT_TRANSISTOR = BsimLikeNMOS()  # PTM 45 nm card, W = 200 nm, L = 45 nm
 
     def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str = "row",
-                 v_gate=1.0, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
+                 v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
                  memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
                  options: NewtonOptions | None = None):
         g = _real_array("conductances", conductances)
@@ -107,17 +129,20 @@ class Crossbar:
         self.cell = cell.lower()
         self.transistor_side = transistor_side.lower()
         self.memristor = LinearMemristor() if memristor is None else memristor
-        if not isinstance(self.memristor, ElementModel):
-            raise TypeError(f"memristor must be an ElementModel, got {type(self.memristor).__name__}")
+        _check_memristor(self.memristor)
+        if self.cell == "1r" and (transistor is not None or v_gate is not None):
+            raise ValueError("transistor and v_gate apply to 1T-1R cells; this crossbar has passive "
+                             "1R cells (cell='1r'): leave them out")
         self.transistor = self.DEFAULT_TRANSISTOR if transistor is None else transistor
         if not isinstance(self.transistor, NMOSModel):
             raise TypeError(f"transistor must be an NMOSModel, got {type(self.transistor).__name__}")
-        self.v_gate = _real_array("v_gate", v_gate, (rows,), allow_negative=True)
-        self.r_source = _real_array("r_source", r_source, (rows,))
-        self.r_sink = _real_array("r_sink", r_sink, (cols,))
-        r_wire = _scalar("r_wire", r_wire)
-        self.r_wire_row = r_wire if r_wire_row is None else _scalar("r_wire_row", r_wire_row)
-        self.r_wire_col = r_wire if r_wire_col is None else _scalar("r_wire_col", r_wire_col)
+        self.v_gate = _real_array("v_gate", DEFAULT_V_GATE if v_gate is None else v_gate, (rows,),
+                                  allow_negative=True)
+        self.r_source = _resistance("r_source", r_source, (rows,))
+        self.r_sink = _resistance("r_sink", r_sink, (cols,))
+        r_wire = float(_resistance("r_wire", r_wire))
+        self.r_wire_row = r_wire if r_wire_row is None else float(_resistance("r_wire_row", r_wire_row))
+        self.r_wire_col = r_wire if r_wire_col is None else float(_resistance("r_wire_col", r_wire_col))
         self.options = NewtonOptions() if options is None else options
         if not isinstance(self.options, NewtonOptions):
             raise TypeError(f"options must be a NewtonOptions, got {type(self.options).__name__}")

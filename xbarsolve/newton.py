@@ -63,17 +63,38 @@ class NewtonOptions:
     decoupled_fast_path: bool = True
 
     def __post_init__(self):
+        def real(value):
+            return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
         for name in ("reltol", "vntol", "abstol", "source_min_step"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            if not real(value):
+                raise TypeError(f"NewtonOptions.{name} must be a real number, got {type(value).__name__}")
+            if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"NewtonOptions.{name} must be a finite number > 0, got {value!r}")
+        if self.reltol >= 1e-2:
+            raise ValueError(f"NewtonOptions.reltol must be < 1e-2 (a relative tolerance; default 1e-9), "
+                             f"got {self.reltol!r}")
+        if self.source_min_step >= 1:
+            raise ValueError(f"NewtonOptions.source_min_step must be < 1, got {self.source_min_step!r}")
+        for name in ("max_iterations", "max_backtracks"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"NewtonOptions.{name} must be an integer, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"NewtonOptions.{name} must be an integer >= 1, got {value!r}")
+        steps = self.gmin_steps
+        if not isinstance(steps, (tuple, list)) or not all(
+                real(g) and np.isfinite(g) and g > 0 for g in steps):
+            raise ValueError(f"NewtonOptions.gmin_steps must be a sequence of finite conductances > 0 "
+                             f"(S), got {steps!r}")
+        object.__setattr__(self, "gmin_steps", tuple(float(g) for g in steps))
         if self.linear_solver not in ("numba", "superlu"):
             raise ValueError(f"NewtonOptions.linear_solver must be 'numba' or 'superlu', "
                              f"got {self.linear_solver!r}")
-        for name in ("max_iterations", "max_backtracks"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"NewtonOptions.{name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.decoupled_fast_path, bool):
+            raise TypeError(f"NewtonOptions.decoupled_fast_path must be a bool, "
+                            f"got {type(self.decoupled_fast_path).__name__}")
 
 
 @dataclass

@@ -454,8 +454,12 @@ class BsimLikeNMOS(NMOSModel):
     V, F/m², m²/(V·s), m/s, 1/V, ...), except ``ndep`` and ``nsd`` in cm⁻³
     and ``rdsw``, ``rdswmin`` in Ω·µm^WR, as BSIM4 defines them.
     ``temperature`` (K, inherited) is both the device temperature and TNOM.
+    ``junction_is`` (inherited) defaults to 0 here: the card switches BSIM4's
+    junction diodes off, so the exported circuit is exactly the one ngspice
+    solves (gmin across each junction stays, as in ngspice).
     """
 
+    junction_is: float = 0.0
     # geometry (m)
     w: float = 200e-9
     l: float = 45e-9

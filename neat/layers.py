@@ -1,0 +1,445 @@
+"""Crossbar-aware torch layers: ``CrossbarLinear``, ``CrossbarConv2d``, and ``convert``/``unconvert``.
+
+Each layer is its torch counterpart (a subclass of ``nn.Linear``/``nn.Conv2d``
+holding the *same* ``weight``/``bias`` parameters, so state dicts are
+interchangeable) whose matrix product runs on simulated 1T-1R crossbars.
+Weights and activations are mapped as in :mod:`neat.mapping`; the bias is
+added digitally.  Every layer has its own gate voltage ``v_gate`` (V, the
+select-line voltage of all its rows; the gate-control stage turns it) and a
+``fidelity``:
+
+``"ideal"``
+    Linear cells, ``I = G·V``.  Equal to the plain torch layer up to float
+    rounding (the mapping is an exact scaling).
+``"cell"``
+    The exact non-linear 1T-1R cell current (no parasitics, as in the paper)
+    through its separable expansion ``I ≈ Σₖ aₖ(V)·bₖ(G)``
+    (:mod:`neat.expansion`, one per gate voltage, cached).  The layer costs one
+    product with ``k``× the input channels: ``aₖ`` is applied elementwise to
+    the signed input voltages (the odd extension ``sign(V)·aₖ(|V|)`` realises
+    the two read phases at once, since ``I(V⁺) − I(V⁻)`` is linear in the
+    aₖ values), and ``bₖ(G⁺) − bₖ(G⁻)`` to the weights.  Differentiable.
+``"circuit"``
+    Every tile solved by xbarsolve with the parasitics of
+    :class:`neat.circuit.CircuitConfig`, per input vector (slow: small layers
+    and validation).  Differentiable through :mod:`xbarsolve.autodiff`.
+
+Tiling only changes results when partial sums are digitised (``adc_bits``) or
+solved per tile (``circuit``); otherwise the per-tile partial sums add up to
+the untiled product exactly, and the fast untiled product is used
+(``force_tiling=True`` evaluates tile by tile anyway, for checking).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field, replace
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .cell import CellConfig
+from .circuit import CircuitConfig, circuit_currents
+from .expansion import CellExpansion, ExpansionSpec, get_expansion, spline_eval
+from .mapping import (MappingConfig, adc_full_scale, input_scale, inputs_to_voltages, output_factor,
+                      quantize_adc, row_tiles, signed_voltages, weight_scale, weights_to_conductances)
+
+__all__ = ["CrossbarConfig", "CrossbarLinear", "CrossbarConv2d", "convert", "unconvert", "crossbar_layers",
+           "set_v_gate", "set_fidelity", "FIDELITIES"]
+
+FIDELITIES = ("ideal", "cell", "circuit")
+
+
+def _check_v_gate(v) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"v_gate must be a real number (V), got {type(v).__name__}")
+    if not math.isfinite(v):
+        raise ValueError(f"v_gate must be finite, got {v!r}")
+    return float(v)
+
+
+def _check_fidelity(f) -> str:
+    if not isinstance(f, str) or f not in FIDELITIES:
+        raise ValueError(f"fidelity must be one of {FIDELITIES}, got {f!r}")
+    return f
+
+
+@dataclass(frozen=True)
+class CrossbarConfig:
+    """Everything a crossbar layer needs.
+
+    fidelity : {"ideal", "cell", "circuit"} -- default ``"cell"``.
+    cell : CellConfig -- cell physics (G range, V_max, transistor, topology).
+    mapping : MappingConfig -- tiling, scales, DAC/ADC.
+    expansion : ExpansionSpec -- grids and tolerance of the ``cell`` expansion.
+    circuit : CircuitConfig -- parasitics of the ``circuit`` fidelity.
+    v_gate : float -- initial gate voltage (V) of every converted layer (default 1.0 V).
+    force_tiling : bool -- evaluate tile by tile even when it cannot change the result.
+    cache_dir : str or None -- where expansions are cached (default :func:`neat.cell.default_cache_dir`).
+    """
+
+    fidelity: str = "cell"
+    cell: CellConfig = field(default_factory=CellConfig)
+    mapping: MappingConfig = field(default_factory=MappingConfig)
+    expansion: ExpansionSpec = field(default_factory=ExpansionSpec)
+    circuit: CircuitConfig = field(default_factory=CircuitConfig)
+    v_gate: float = 1.0
+    force_tiling: bool = False
+    cache_dir: str | None = None
+
+    def __post_init__(self):
+        _check_fidelity(self.fidelity)
+        for name, cls in (("cell", CellConfig), ("mapping", MappingConfig), ("expansion", ExpansionSpec),
+                          ("circuit", CircuitConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise TypeError(f"{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}")
+        _check_v_gate(self.v_gate)
+        if not isinstance(self.force_tiling, bool):
+            raise TypeError(f"force_tiling must be a bool, got {type(self.force_tiling).__name__}")
+
+
+class _CrossbarMixin:
+    """Shared state and arithmetic of the crossbar layers."""
+
+    def _init_crossbar(self, config: CrossbarConfig | None):
+        config = CrossbarConfig() if config is None else config
+        if not isinstance(config, CrossbarConfig):
+            raise TypeError(f"config must be a CrossbarConfig or None, got {type(config).__name__}")
+        self._config = config
+        self._fidelity = config.fidelity
+        self._v_gate = config.v_gate
+        self._expansions = {}
+
+    # ------------------------------------------------------------------ settings
+    @property
+    def config(self) -> CrossbarConfig:
+        """The layer's :class:`CrossbarConfig` (assigning one resets ``fidelity`` and ``v_gate``)."""
+        return self._config
+
+    @config.setter
+    def config(self, value: CrossbarConfig):
+        self._init_crossbar(value)
+
+    @property
+    def fidelity(self) -> str:
+        """``"ideal"``, ``"cell"`` or ``"circuit"``."""
+        return self._fidelity
+
+    @fidelity.setter
+    def fidelity(self, value: str):
+        self._fidelity = _check_fidelity(value)
+
+    @property
+    def v_gate(self) -> float:
+        """Gate (select-line) voltage of this layer's rows (V)."""
+        return self._v_gate
+
+    @v_gate.setter
+    def v_gate(self, value: float):
+        self._v_gate = _check_v_gate(value)
+
+    def expansion(self, v_gate: float | None = None) -> CellExpansion:
+        """The cell expansion at ``v_gate`` (default: the layer's), built or loaded once."""
+        vg = self._v_gate if v_gate is None else _check_v_gate(v_gate)
+        exp = self._expansions.get(vg)
+        if exp is None:
+            cfg = self._config
+            exp = self._expansions[vg] = get_expansion(cfg.cell, vg, cfg.expansion, cache_dir=cfg.cache_dir)
+        return exp
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, fidelity={self._fidelity!r}, v_gate={self._v_gate}"
+
+    # ---------------------------------------------------------------- arithmetic
+    def _uses_tiles(self) -> bool:
+        return self._fidelity == "circuit" or self._config.force_tiling or self._config.mapping.adc_bits is not None
+
+    def _scales(self, x: torch.Tensor):
+        m = self._config.mapping
+        return input_scale(x, m.input_scale), weight_scale(self.weight, m.weight_scale)
+
+    def _fast(self, x: torch.Tensor, x_max, w_max, op) -> torch.Tensor:
+        """Untiled product: ``op(inputs, weights)`` is F.linear or F.conv2d with the layer's geometry."""
+        cfg = self._config
+        cell = cfg.cell
+        if self._fidelity == "ideal":
+            g_pos, g_neg = weights_to_conductances(self.weight, w_max, cell.g_on, cell.g_off)
+            i = op(signed_voltages(x, x_max, cell.v_max, cfg.mapping.dac_bits), g_pos - g_neg)
+        else:
+            exp = self.expansion()
+            bits = cfg.mapping.dac_bits
+            # One fused pass each (equal to the explicit mapping, see tests): signed input voltages
+            # -> sign(V)·a_k(|V|), and weights -> b_k(G+) - b_k(G-) = sign(u)·b~_k(|u|), u = w/w_max.
+            a = spline_eval(x, exp.a_table(), odd=True, scale=cell.v_max / x_max, limit=cell.v_max,
+                            step=None if bits is None else cell.v_max / (2 ** bits - 1))
+            b = spline_eval(self.weight, exp.pair_table(), odd=True, scale=1.0 / w_max, limit=1.0)
+            i = op(a.flatten(1, 2), b.flatten(1, 2))
+        return i * output_factor(x_max, w_max, cell.v_max, cell.g_on, cell.g_off)
+
+    def _tiled(self, rows: torch.Tensor, x_max, w_rows: torch.Tensor, w_max) -> torch.Tensor:
+        """Tile-by-tile product of input vectors ``rows`` (M, R) with weights ``w_rows`` (out, R).
+
+        ``x_max`` is (M, 1) or scalar.  Phases and tiles are evaluated
+        separately and digitised (ADC) before the digital accumulation.
+        """
+        cfg = self._config
+        cell, mapping = cfg.cell, cfg.mapping
+        v_pos, v_neg = inputs_to_voltages(rows, x_max, cell.v_max, mapping.dac_bits)
+        g_pos, g_neg = weights_to_conductances(w_rows, w_max, cell.g_on, cell.g_off)
+        if self._fidelity == "circuit":
+            i = circuit_currents(v_pos, v_neg, g_pos, g_neg, cell=cell, mapping=mapping, circuit=cfg.circuit,
+                                 v_gate=self._v_gate)
+        else:
+            if self._fidelity == "ideal":
+                a_pos, a_neg, b = v_pos.unsqueeze(2), v_neg.unsqueeze(2), (g_pos - g_neg).unsqueeze(2)
+            else:
+                exp = self.expansion()
+                a_tab, b_tab = exp.a_table(), exp.b_table()
+                a_pos, a_neg = spline_eval(v_pos, a_tab), spline_eval(v_neg, a_tab)
+                b = spline_eval(g_pos, b_tab) - spline_eval(g_neg, b_tab)
+            i = None
+            for rs in row_tiles(rows.shape[1], mapping.tile_rows):
+                fs = adc_full_scale(rs.stop - rs.start, cell.v_max, cell.g_on, cell.g_off, mapping.adc_range)
+                bt = b[:, rs].flatten(1, 2)
+                part = (quantize_adc(F.linear(a_pos[:, rs].flatten(1, 2), bt), fs, mapping.adc_bits)
+                        - quantize_adc(F.linear(a_neg[:, rs].flatten(1, 2), bt), fs, mapping.adc_bits))
+                i = part if i is None else i + part
+        return i * output_factor(x_max, w_max, cell.v_max, cell.g_on, cell.g_off)
+
+
+class CrossbarLinear(_CrossbarMixin, nn.Linear):
+    """``nn.Linear`` on 1T-1R crossbars: ``y = x·Wᵀ + b`` with the product done by the crossbar.
+
+    Input (..., in_features), any float dtype; ``config`` a :class:`CrossbarConfig`
+    (default: ``cell`` fidelity, paper cell).  ``from_linear`` wraps an existing
+    layer, sharing its parameters.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, config: CrossbarConfig | None = None,
+                 device=None, dtype=None):
+        nn.Linear.__init__(self, in_features, out_features, bias=bias, device=device, dtype=dtype)
+        self._init_crossbar(config)
+
+    @classmethod
+    def from_linear(cls, layer: nn.Linear, config: CrossbarConfig | None = None) -> "CrossbarLinear":
+        """A crossbar layer sharing ``layer``'s ``weight`` and ``bias`` parameters."""
+        if not isinstance(layer, nn.Linear):
+            raise TypeError(f"layer must be an nn.Linear, got {type(layer).__name__}")
+        new = cls(layer.in_features, layer.out_features, bias=layer.bias is not None, config=config, device="meta")
+        new.weight = layer.weight
+        new.bias = layer.bias
+        new.train(layer.training)
+        return new
+
+    def to_linear(self) -> nn.Linear:
+        """A plain ``nn.Linear`` sharing this layer's parameters."""
+        new = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None, device="meta")
+        new.weight = self.weight
+        new.bias = self.bias
+        new.train(self.training)
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(x):
+            raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}")
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, self.in_features)
+        x_max, w_max = self._scales(x if x.ndim > 1 else x2)
+        if x_max.ndim:  # per-sample scale of shape (B, 1, ..., 1) -> one per row of x2
+            x_max = x_max.expand(x.shape[:-1] + (1,)).reshape(-1, 1) if x.ndim > 1 else x_max.reshape(-1, 1)
+        if self._uses_tiles():
+            y = self._tiled(x2, x_max, self.weight, w_max)
+        else:
+            y = self._fast(x2, x_max, w_max, F.linear)
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(lead + (self.out_features,))
+
+
+class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
+    """``nn.Conv2d`` on 1T-1R crossbars (im2col view: each output pixel is a crossbar product of
+    the ``in_channels·kh·kw`` patch with the ``out_channels`` filters).
+
+    Only ``padding_mode="zeros"`` (zero input = 0 V); ``groups > 1`` only on the
+    untiled path (``ideal``/``cell`` without ADC).  Input (N, C, H, W).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", config: CrossbarConfig | None = None,
+                 device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode must be 'zeros' for a crossbar layer (padding reads 0 V), "
+                             f"got {padding_mode!r}")
+        nn.Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                           dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode, device=device,
+                           dtype=dtype)
+        self._init_crossbar(config)
+
+    @classmethod
+    def from_conv2d(cls, layer: nn.Conv2d, config: CrossbarConfig | None = None) -> "CrossbarConv2d":
+        """A crossbar layer sharing ``layer``'s ``weight`` and ``bias`` parameters."""
+        if not isinstance(layer, nn.Conv2d):
+            raise TypeError(f"layer must be an nn.Conv2d, got {type(layer).__name__}")
+        new = cls(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                  padding=layer.padding, dilation=layer.dilation, groups=layer.groups, bias=layer.bias is not None,
+                  padding_mode=layer.padding_mode, config=config, device="meta")
+        new.weight = layer.weight
+        new.bias = layer.bias
+        new.train(layer.training)
+        return new
+
+    def to_conv2d(self) -> nn.Conv2d:
+        """A plain ``nn.Conv2d`` sharing this layer's parameters."""
+        new = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, stride=self.stride,
+                        padding=self.padding, dilation=self.dilation, groups=self.groups, bias=self.bias is not None,
+                        padding_mode=self.padding_mode, device="meta")
+        new.weight = self.weight
+        new.bias = self.bias
+        new.train(self.training)
+        return new
+
+    def _explicit_padding(self, x: torch.Tensor):
+        """(input padded for 'same', numeric padding for unfold)."""
+        if isinstance(self.padding, str):
+            if self.padding == "valid":
+                return x, (0, 0)
+            pads = []
+            for d, k in zip(reversed(self.dilation), reversed(self.kernel_size)):
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            return F.pad(x, pads), (0, 0)
+        return x, self.padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(x):
+            raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"input must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        x_max, w_max = self._scales(x)
+        if not self._uses_tiles():
+            def op(inp, wt):
+                return F.conv2d(inp, wt, None, self.stride, self.padding, self.dilation, self.groups)
+            y = self._fast(x, x_max, w_max, op)
+        else:
+            if self.groups != 1:
+                raise NotImplementedError(f"groups={self.groups} is only supported on the untiled path "
+                                          f"(fidelity 'ideal'/'cell' without adc_bits or force_tiling)")
+            n = x.shape[0]
+            xp, padding = self._explicit_padding(x)
+            cols = F.unfold(xp, self.kernel_size, dilation=self.dilation, padding=padding, stride=self.stride)
+            locations = cols.shape[-1]
+            rows = cols.transpose(1, 2).reshape(n * locations, -1)  # (N·L, C·kh·kw)
+            if x_max.ndim:
+                x_max = x_max.reshape(n, 1, 1).expand(n, locations, 1).reshape(-1, 1)
+            y = self._tiled(rows, x_max, self.weight.reshape(self.out_channels, -1), w_max)
+            h_out, w_out = _conv_output_size(xp.shape[-2:], self.kernel_size, self.stride, padding, self.dilation)
+            y = y.reshape(n, locations, self.out_channels).transpose(1, 2).reshape(n, self.out_channels, h_out, w_out)
+        if self.bias is not None:
+            y = y + self.bias.reshape(1, -1, 1, 1)
+        return y
+
+
+def _conv_output_size(hw, kernel, stride, padding, dilation):
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, st, p, d in zip(hw, kernel, stride, padding, dilation))
+
+
+# ---------------------------------------------------------------------------- model surgery
+_CROSSBAR_TYPES = (CrossbarLinear, CrossbarConv2d)
+
+
+def convert(model: nn.Module, config: CrossbarConfig | None = None, *, v_gate: float | None = None,
+            fidelity: str | None = None) -> nn.Module:
+    """Swap every ``nn.Linear``/``nn.Conv2d`` of ``model`` (in place) for its crossbar layer.
+
+    The new layers share the old ones' parameters.  ``v_gate`` (V) and
+    ``fidelity`` override the config's for every converted layer.  Layers that
+    are already crossbar layers are left alone.  Returns the model (or the new
+    layer if ``model`` itself is a Linear/Conv2d).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    config = CrossbarConfig() if config is None else config
+    if not isinstance(config, CrossbarConfig):
+        raise TypeError(f"config must be a CrossbarConfig or None, got {type(config).__name__}")
+    if v_gate is not None:
+        config = replace(config, v_gate=_check_v_gate(v_gate))
+    if fidelity is not None:
+        config = replace(config, fidelity=_check_fidelity(fidelity))
+
+    def swap(m):
+        if isinstance(m, _CROSSBAR_TYPES):
+            return m
+        if type(m) is nn.Linear:
+            return CrossbarLinear.from_linear(m, config)
+        if type(m) is nn.Conv2d:
+            return CrossbarConv2d.from_conv2d(m, config)
+        return None
+
+    new = swap(model)
+    if new is not None:
+        return new
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            new = swap(child)
+            if new is not None and new is not child:
+                setattr(parent, name, new)
+    return model
+
+
+def unconvert(model: nn.Module) -> nn.Module:
+    """Swap every crossbar layer of ``model`` (in place) back for a plain torch layer sharing its
+    parameters; returns the model (or the plain layer if ``model`` itself is one)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+    def back(m):
+        if isinstance(m, CrossbarLinear):
+            return m.to_linear()
+        if isinstance(m, CrossbarConv2d):
+            return m.to_conv2d()
+        return None
+
+    new = back(model)
+    if new is not None:
+        return new
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            new = back(child)
+            if new is not None:
+                setattr(parent, name, new)
+    return model
+
+
+def crossbar_layers(model: nn.Module) -> list:
+    """``(name, layer)`` for every crossbar layer of ``model``, in module order."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, _CROSSBAR_TYPES)]
+
+
+def set_v_gate(model: nn.Module, v_gate) -> None:
+    """Set the gate voltage (V) of every crossbar layer: one number, or a dict ``{layer name: V}``."""
+    layers = crossbar_layers(model)
+    if isinstance(v_gate, dict):
+        names = {n for n, _ in layers}
+        unknown = set(v_gate) - names
+        if unknown:
+            raise ValueError(f"v_gate names unknown crossbar layers {sorted(unknown)}; layers are {sorted(names)}")
+        for n, m in layers:
+            if n in v_gate:
+                m.v_gate = v_gate[n]
+        return
+    v = _check_v_gate(v_gate)
+    for _, m in layers:
+        m.v_gate = v
+
+
+def set_fidelity(model: nn.Module, fidelity: str) -> None:
+    """Set the fidelity of every crossbar layer of ``model``."""
+    f = _check_fidelity(fidelity)
+    for _, m in crossbar_layers(model):
+        m.fidelity = f
