@@ -12,9 +12,9 @@ inputs uniform in 0..0.5 V, the transistor is ``Crossbar.DEFAULT_TRANSISTOR`` un
   time", CPU seconds from ``rusage``) and the whole ngspice process' wall time; ngspice runs are
   capped by a timeout and reported as "> timeout";
 * ``batch``: the same 64x64 circuit, 256 input vectors at once: solves per second;
-* ``fast path``: 64x64 without parasitics (every cell decouples): the decoupled fast path
-  (``NewtonOptions(decoupled_fast_path=True)``, the default) against the general Newton/LU
-  solver (``decoupled_fast_path=False``);
+* ``fast path``: 64x64 without parasitics (every cell decouples), batch 1 and 64: the decoupled
+  fast path (``NewtonOptions(decoupled_fast_path=True)``, the default) against the general
+  Newton/LU solver (``decoupled_fast_path=False``), and (batch 1) against ngspice;
 * ``LU backends``: ``linear_solver="numba"`` against ``"superlu"``, 64x64 and 128x128, batch 1
   and 16;
 * ``memory``: peak RSS of 256x256 with batch 64 (guarded: first batch 8, the batch-64 run is
@@ -310,7 +310,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="64x64 only, few repeats")
     parser.add_argument("--transistor", choices=("default", "level1", "bsim"), default="default",
                         help="transistor model (default: Crossbar.DEFAULT_TRANSISTOR)")
-    parser.add_argument("--ngspice-timeout", type=float, default=300.0,
+    parser.add_argument("--ngspice-timeout", type=float, default=240.0,
                         help="cap (s) of every ngspice run at 128x128 and above")
     parser.add_argument("--no-ngspice", action="store_true", help="xbarsolve only")
     parser.add_argument("--no-memory", action="store_true", help="skip the 256x256 batch-64 memory case")
@@ -410,10 +410,10 @@ def main():
 
     # ------------------------------------------------------------------ batch 256
     log(f"## 64x64 with parasitics, batch {big_batch}")
-    check_vectors = 3
+    check_vectors = 1 if quick else 3
     netlist = tmp / "xb64_batch.cir"
-    x = xbar(64, big_batch, 1 if quick else 3, netlist_path=str(netlist), netlist_vectors=check_vectors,
-             return_rows=list(range(check_vectors)), profile=True)
+    x = xbar(64, big_batch, 1 if quick else 2, netlist_path=str(netlist), netlist_vectors=check_vectors,
+             return_rows=list(range(check_vectors)), profile=not quick)
     case = {"n": 64, "batch": big_batch, "xbarsolve": x}
     if "error" not in x:
         case["solves_per_s"] = big_batch / x["wall_s_median"]
@@ -429,6 +429,7 @@ def main():
                 case["max_rel_diff_first_vectors"] = max_rel_diff(x["column_currents"], ng["column_currents"])
                 case["agree"] = case["max_rel_diff_first_vectors"] <= AGREEMENT_RTOL
                 case["ngspice_solves_per_s"] = check_vectors / ng["analysis_s_median"]
+                case["speedup_vs_ngspice_throughput"] = case["solves_per_s"] / case["ngspice_solves_per_s"]
                 log(f"  -> first {check_vectors} vectors agree with ngspice to "
                     f"{case['max_rel_diff_first_vectors']:.1e}; ngspice (alter + op) "
                     f"{case['ngspice_solves_per_s']:.2f} solves/s")
@@ -437,10 +438,12 @@ def main():
     # ------------------------------------------------------------------ fast path
     log("## 64x64 without parasitics: decoupled fast path vs general solver")
     report["fast_path"] = []
-    for batch in (1, big_batch):
+    fp_batch = 64
+    for batch in (1, fp_batch):
         reps = (9 if batch == 1 else 3) if not quick else 3
+        netlist = tmp / "xb64_r0.cir"
         fast = xbar(64, batch, reps, parasitics=NO_PARASITICS, options={"decoupled_fast_path": True},
-                    return_rows=list(range(batch)))
+                    return_rows=list(range(batch)), netlist_path=str(netlist) if batch == 1 else None)
         general = xbar(64, batch, reps, parasitics=NO_PARASITICS, options={"decoupled_fast_path": False},
                        return_rows=list(range(batch)))
         case = {"n": 64, "batch": batch, "fast": fast, "general": general}
@@ -448,7 +451,15 @@ def main():
             case["speedup"] = general["wall_s_median"] / fast["wall_s_median"]
             case["max_rel_diff"] = max_rel_diff(fast["column_currents"], general["column_currents"])
             case["equal"] = case["max_rel_diff"] <= FAST_PATH_RTOL
-            log(f"  -> batch {batch}: fast path {case['speedup']:.1f}x faster, equal to {case['max_rel_diff']:.1e}")
+            log(f"  -> batch {batch}: fast path {case['speedup']:.2f}x faster, equal to {case['max_rel_diff']:.1e}")
+            if batch == 1 and not args.no_ngspice:
+                ng = ngspice(netlist, 64, 1, 1, 600.0)
+                case["ngspice"] = ng
+                if "error" not in ng and ng["analysis_s"]:
+                    case["ngspice_max_rel_diff"] = max_rel_diff(fast["column_currents"], ng["column_currents"])
+                    case["fast_speedup_vs_ngspice_analysis"] = ng["analysis_s_median"] / fast["wall_s_median"]
+                    log(f"  -> fast path {case['fast_speedup_vs_ngspice_analysis']:.1f}x faster than ngspice's "
+                        f"analysis time; agree to {case['ngspice_max_rel_diff']:.1e}")
             for key in ("fast", "general"):
                 case[key].pop("column_currents")
         report["fast_path"].append(case)
@@ -539,8 +550,9 @@ def print_summary(r: dict):
         agree = (f"{b['max_rel_diff_first_vectors']:.1e} (first 3 vectors)"
                  if "max_rel_diff_first_vectors" in b else "-")
         ng = (f"{b['ngspice_solves_per_s']:.2f} solves/s (alter+op)" if "ngspice_solves_per_s" in b else "-")
+        ratio = f"{b['speedup_vs_ngspice_throughput']:.1f}x" if "speedup_vs_ngspice_throughput" in b else "-"
         log(f"| 64x64, parasitics, batch {b['batch']} | {fmt_s(x['wall_s_median'])} = **{b['solves_per_s']:.1f} "
-            f"solves/s** | {ng} | | | | {x['iterations_mean']:.1f} | {x['peak_rss_mb']:.0f} MB | {agree} "
+            f"solves/s** | {ng} | | {ratio} | | {x['iterations_mean']:.1f} | {x['peak_rss_mb']:.0f} MB | {agree} "
             f"| >= 10,000 solves/s |")
     for c in r["fast_path"]:
         if "speedup" in c:
@@ -549,6 +561,12 @@ def print_summary(r: dict):
                 f"**{c['speedup']:.1f}x** | | {c['fast']['iterations_mean']:.1f} vs "
                 f"{c['general']['iterations_mean']:.1f} | {c['fast']['peak_rss_mb']:.0f} MB | "
                 f"{c['max_rel_diff']:.1e} | >= 100x, 1e-12 |")
+            if "fast_speedup_vs_ngspice_analysis" in c:
+                ng = c["ngspice"]
+                log(f"| 64x64, no parasitics, batch 1: fast path vs ngspice | {fmt_s(c['fast']['wall_s_median'])} | "
+                    f"{fmt_s(ng['analysis_s_median'])} | {fmt_s(ng['wall_s_median'])} | "
+                    f"{c['fast_speedup_vs_ngspice_analysis']:.1f}x | "
+                    f"{ng['wall_s_median'] / c['fast']['wall_s_median']:.1f}x | | | {c['ngspice_max_rel_diff']:.1e} | - |")
     m = r.get("memory")
     if m:
         if "peak_rss_mb" in m:

@@ -184,8 +184,12 @@ def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_ou
             grad_x[p, s] = acc * sc
 
 
+#: Tensors at least this large take the fused numba path on CPU (below, thread start-up costs more than it saves).
+NUMBA_MIN_NUMEL = 32768
+
+
 def _use_numba(x: torch.Tensor) -> bool:
-    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.numel() >= 1024
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.numel() >= NUMBA_MIN_NUMEL
 
 
 class _FusedSpline(torch.autograd.Function):

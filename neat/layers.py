@@ -31,7 +31,6 @@ the untiled product exactly, and the fast untiled product is used
 """
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field, replace
 

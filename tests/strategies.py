@@ -235,10 +235,11 @@ def crossbar_specs(draw, *, cells=("1t1r", "1r"), sides=("row", "column"), memri
     return CrossbarSpec(g, kwargs)
 
 
-def input_batches(rows: int, *, max_batch: int = 3, v_max: float = V_IN_MAX) -> st.SearchStrategy:
+def input_batches(rows: int, *, max_batch: int = 3, v_max: float = V_IN_MAX,
+                  min_batch: int = 1) -> st.SearchStrategy:
     """(batch, rows) input voltages in −v_max…v_max with exact zeros mixed in."""
     elements = st.one_of(st.just(0.0), st.floats(-v_max, v_max))
-    return st.integers(1, max_batch).flatmap(
+    return st.integers(min_batch, max_batch).flatmap(
         lambda b: hnp.arrays(np.float64, (b, rows), elements=elements))
 
 
