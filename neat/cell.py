@@ -54,9 +54,10 @@ Defaults (see docs/neat_cell_analysis.md for the comparison with the paper)
 ``G_ON = 1/30 kΩ``, ``G_OFF = 1/300 kΩ``, ``V_max = 0.5 V``, tolerance 2.5 %,
 metric ``"ideal"``, the transistor on the *row* side (drain at the row, the
 memristor at its source: ``V_GS = V_G − V_mid`` falls as the input rises), and
-the 45 nm BSIM-like NMOS of :mod:`xbarsolve.devices.bsim` with ``W = 3 µm``
-(the smallest round width at which the whole conductance range is linear at
-the paper's baseline ``V_G = 1.0 V``).  If ``BsimLikeNMOS`` cannot be imported,
+the 45 nm BSIM-like NMOS of :mod:`xbarsolve.devices.bsim` with ``W = 3.5 µm``
+(:func:`calibrate_width`: the smallest width, rounded up to 0.5 µm, at which the
+whole conductance range is linear at the paper's baseline ``V_G = 1.0 V`` with a
+10 % margin on the tolerance).  If ``BsimLikeNMOS`` cannot be imported,
 :func:`default_transistor` falls back to ``Crossbar.DEFAULT_TRANSISTOR``.
 """
 from __future__ import annotations
@@ -163,7 +164,7 @@ class CellConfig:
         Largest read (input) voltage, default 0.5 V.
     transistor : NMOSModel
         Selector transistor card (default :func:`default_transistor`: BSIM-like
-        45 nm, W = 3 µm).  Change the width with ``dataclasses.replace(card, w=...)``.
+        45 nm, W = 3.5 µm).  Change the width with ``dataclasses.replace(card, w=...)``.
     transistor_side : {"row", "column"}
         Where the transistor sits (see :class:`xbarsolve.Crossbar`).  Default ``"row"``.
     memristor : ElementModel or None

@@ -32,6 +32,7 @@ the untiled product exactly, and the fast untiled product is used
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -51,7 +52,7 @@ FIDELITIES = ("ideal", "cell", "circuit")
 
 
 def _check_v_gate(v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"v_gate must be a real number (V), got {type(v).__name__}")
     if not math.isfinite(v):
         raise ValueError(f"v_gate must be finite, got {v!r}")
@@ -356,7 +357,8 @@ def convert(model: nn.Module, config: CrossbarConfig | None = None, *, v_gate: f
 
     The new layers share the old ones' parameters.  ``v_gate`` (V) and
     ``fidelity`` override the config's for every converted layer.  Layers that
-    are already crossbar layers are left alone.  Returns the model (or the new
+    are already crossbar layers are left alone, and so are subclasses of
+    Linear/Conv2d (e.g. attention's ``out_proj``): only exact types convert.  Returns the model (or the new
     layer if ``model`` itself is a Linear/Conv2d).
     """
     if not isinstance(model, nn.Module):

@@ -44,6 +44,7 @@ Tiling
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -58,15 +59,15 @@ INPUT_SCALE_MODES = ("sample", "batch")
 def _check_bits(name, bits, minimum):
     if bits is None:
         return None
-    if isinstance(bits, bool) or not isinstance(bits, int):
+    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
         raise TypeError(f"{name} must be an int or None, got {type(bits).__name__}")
     if not minimum <= bits <= 24:
         raise ValueError(f"{name} must be between {minimum} and 24, got {bits}")
-    return bits
+    return int(bits)
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")

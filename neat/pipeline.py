@@ -66,7 +66,9 @@ class PipelineConfig:
     Crossbar: ``metric``/``tolerance`` of the cell's linear range, ``weight_scale_mode``
     ("global": one w_max for the whole network; "layer"), ``sweep_v_gates`` (V),
     ``reference_v_gate`` (V, energy baseline), grid ``vg_min``…``vg_max`` step ``vg_step`` (V).
-    NEAT: ``neat_v_gate`` (V; None = the lowest grid V_G with a partial linear range),
+    NEAT: ``neat_v_gate`` (V; None = automatic: the lowest grid V_G whose linear range keeps at
+    least ``neat_min_span`` of the conductance span, ``G_cut − G_OFF >= neat_min_span·ΔG``, i.e.
+    ``W_cut >= neat_min_span·w_max``; the paper's 0.8 V cut-off is 0.31 of the span),
     ``neat_iterations``, ``neat_lr`` (Adam), ``neat_epochs_per_iter``, ``neat_iter_samples``
     (training images per iteration, None = all), ``neat_eval_samples`` (test images for the
     per-iteration crossbar accuracy, 0 = skip), ``neat_final_clip``.
@@ -96,6 +98,7 @@ class PipelineConfig:
     vg_max: float = 1.4
     vg_step: float = 0.05
     neat_v_gate: float | None = None
+    neat_min_span: float = 0.25
     neat_iterations: int = 30
     neat_lr: float = 1e-5
     neat_epochs_per_iter: int = 1
@@ -124,6 +127,8 @@ class PipelineConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
+        if not 0 < self.neat_min_span <= 1:
+            raise ValueError(f"neat_min_span must be in (0, 1], got {self.neat_min_span!r}")
         if not 0 < self.coverage <= 1:
             raise ValueError(f"coverage must be in (0, 1], got {self.coverage!r}")
         if self.weight_scale_mode not in ("global", "layer"):
@@ -148,10 +153,12 @@ class PipelineConfig:
 
 #: ``python -m neat.train`` with no arguments (``--quick``): all stages, ≤ 10 min on 2 CPU cores.
 QUICK = dict(model="vgg11", width=0.25, train_subset=3000, test_subset=1000, epochs=3, neat_iterations=5,
-             neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=1, cellft_samples=1500, energy_samples=64)
+             neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=1, cellft_samples=1500, energy_samples=64,
+             coverage=0.99)
 #: ``--full``: VGG11 on Fashion-MNIST sized for ~45 min on a shared 2-core CPU.
-FULL = dict(model="vgg11", width=0.25, train_subset=15000, test_subset=5000, epochs=6, neat_iterations=30,
-            neat_iter_samples=1500, neat_eval_samples=500, cellft_epochs=2, cellft_samples=4000, energy_samples=256)
+FULL = dict(model="vgg11", width=0.25, train_subset=10000, test_subset=2500, epochs=5, neat_iterations=30,
+            neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=2, cellft_samples=3000, energy_samples=256,
+            coverage=0.99, sweep_v_gates=(1.3, 1.0, 0.9, 0.8, 0.75, 0.7, 0.65))
 
 
 # ------------------------------------------------------------------------------- context
@@ -221,10 +228,12 @@ def stage_cell_table(ctx: _Ctx, res: dict) -> tuple:
     """Cut-off table on the grid; the NEAT target gate voltage (V)."""
     cfg, cell, table = ctx.cfg, ctx.cell, ctx.table()
     if cfg.neat_v_gate is None:
-        partial = [float(v) for v, s in zip(table.v_gate, table.status) if s == "partial"]
-        if not partial:
-            raise RuntimeError("no gate voltage of the grid has a partial linear range; set neat_v_gate explicitly")
-        target = min(partial)
+        span = (np.nan_to_num(table.g_cut, nan=cell.g_off) - cell.g_off) / cell.delta_g
+        ok = [float(v) for v, f in zip(table.v_gate, span) if f >= cfg.neat_min_span - 1e-12]
+        if not ok:
+            raise RuntimeError(f"no grid gate voltage keeps {cfg.neat_min_span:.0%} of the conductance span linear; "
+                               f"set neat_v_gate explicitly or lower neat_min_span")
+        target = min(ok)
     else:
         target = float(cfg.neat_v_gate)
         if not math.isfinite(ctx.g_cut(target)):

@@ -78,8 +78,8 @@ def format_tables(t: dict, title: str = "") -> str:
     v = s["target_v_gate"]
     lines = [f"## Table I (shape of the paper's){': ' + title if title else ''}", "",
              f"Accuracy in %, crossbar accuracies with the non-linear 1T-1R `cell` model; V_target = {v} V "
-             f"(the NEAT target); energy saving of the crossbar (read + select lines) vs homogeneous "
-             f"{s['reference'] or 'V_G = 1.0 V'}, same weights; in brackets with DAC/ADC.", "",
+             f"(the NEAT target); energy saving of the crossbar (read + select lines) vs "
+             f"{s['reference'] or '1.00 V'}, same weights; in brackets with DAC/ADC.", "",
              "| software | non-linear crossbar @V_target | NEAT @V_target | cell-model fine-tune @V_target | "
              "hetero V_G, no retrain | hetero V_G, NEAT | hetero V_G − 0.05, NEAT | energy saving, hetero NEAT |",
              "|---|---|---|---|---|---|---|---|",

@@ -111,9 +111,11 @@ def test_ideal_equals_torch(cache, dtype, rel):
     torch.manual_seed(0)
     lin = nn.Linear(30, 9).to(dtype)
     conv = nn.Conv2d(4, 6, 3, stride=2, padding=1).to(dtype)
+    grouped = nn.Conv2d(4, 6, 3, padding="same", groups=2).to(dtype)
     x = torch.randn(5, 3, 30, dtype=dtype)
     xc = torch.randn(3, 4, 9, 9, dtype=dtype)
-    for ref, inp, cls in ((lin, x, CrossbarLinear.from_linear), (conv, xc, CrossbarConv2d.from_conv2d)):
+    for ref, inp, cls in ((lin, x, CrossbarLinear.from_linear), (conv, xc, CrossbarConv2d.from_conv2d),
+                          (grouped, xc, CrossbarConv2d.from_conv2d)):
         layer = cls(ref, config(cache, fidelity="ideal"))
         y_ref = ref(inp)
         y = layer(inp)
@@ -185,6 +187,17 @@ def test_dac_bits_respected(cache):
 
 
 # ------------------------------------------------------------------------------ cell and circuit
+def test_cell_float32_matches_float64(cache):
+    # networks run float32; the cell path (float64 spline tables) must agree with float64 to float32 rounding
+    torch.manual_seed(8)
+    lin = nn.Linear(40, 7)
+    x = torch.randn(4, 9, 40)  # leading dims are kept; the input scale is per item of dim 0
+    y32 = CrossbarLinear.from_linear(lin, config(cache))(x)
+    y64 = CrossbarLinear.from_linear(copy.deepcopy(lin).double(), config(cache))(x.double())
+    assert y32.shape == (4, 9, 7) and y32.dtype == torch.float32
+    assert (y32.double() - y64).abs().max() <= 1e-5 * y64.abs().max()
+
+
 def test_cell_matches_xbarsolve_without_parasitics(cache):
     torch.manual_seed(3)
     lin = nn.Linear(24, 5).double()
