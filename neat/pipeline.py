@@ -1,4 +1,4 @@
-"""The NEAT pipeline: software baseline → non-linear crossbars → NEAT → (cell fine-tune) → gate control → energy.
+"""The NEAT pipeline: software baseline → non-linear crossbars → NEAT → gate control → energy.
 
 :func:`run_pipeline` wires stages together; each stage is a function of the
 run context and the results of the stages before it, and is checkpointed by
@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,8 +35,8 @@ from tqdm.auto import tqdm
 from .cell import CellConfig, cutoff_table
 from .checkpoint import RunStore
 from .data import BatchIterator, derive_seed, load_dataset
-from .energy import EnergyConstants, energy_saving, measure_energy
-from .gate_control import fraction_inside, select_v_gates, shift_v_gates, w_cut_table
+from .energy import EnergyConstants, LayerEnergy, energy_saving, measure_energy
+from .gate_control import fraction_inside, select_v_gates, shift_v_gates
 from .mapping import weight_cutoff
 from .models import build_model
 from .training import (clip_weights, cosine_lr, crossbar_model, evaluate, mapped_layers, train_epoch,
@@ -156,8 +155,8 @@ QUICK = dict(model="vgg11", width=0.25, train_subset=3000, test_subset=1000, epo
              neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=1, cellft_samples=1500, energy_samples=64,
              coverage=0.99)
 #: ``--full``: VGG11 on Fashion-MNIST sized for ~45 min on a shared 2-core CPU.
-FULL = dict(model="vgg11", width=0.25, train_subset=10000, test_subset=2500, epochs=5, neat_iterations=30,
-            neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=2, cellft_samples=3000, energy_samples=256,
+FULL = dict(model="vgg11", width=0.25, train_subset=15000, test_subset=4000, epochs=6, neat_iterations=30,
+            neat_iter_samples=1500, neat_eval_samples=300, cellft_epochs=2, cellft_samples=4000, energy_samples=256,
             coverage=0.99, sweep_v_gates=(1.3, 1.0, 0.9, 0.8, 0.75, 0.7, 0.65))
 
 
@@ -461,7 +460,6 @@ def stage_energy(ctx: _Ctx, res: dict) -> tuple:
         ctx.tick("energy", variant)
     ref_label = f"homogeneous {cfg.reference_v_gate:.2f} V"
     savings = {}
-    from .energy import LayerEnergy
 
     def le(d):
         t = d["total"]
@@ -506,8 +504,9 @@ def run_pipeline(config: PipelineConfig, out, *, resume: bool = False, overwrite
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} requested but CUDA is not available")
     hooks = dict(hooks or {})
-    store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite)
-    ctx = _Ctx(config, store, device, progress, hooks)
+    # the data is loaded first: a missing dataset fails before any file is written
+    ctx = _Ctx(config, None, device, progress, hooks)
+    ctx.store = store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite)
     results = {}
     skip = set() if config.cell_finetune else {"cell_finetune", "cell_finetune_sweep"}
     for stage in STAGES:

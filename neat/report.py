@@ -45,7 +45,7 @@ def table_rows(res: dict) -> dict:
             continue
         gc = res.get("gate_control", {}).get("variants", {}).get(variant, {})
         sv = res.get("energy", {}).get("savings", {}).get(variant, {})
-        sw = res["baseline"]["software_accuracy"] if variant == "baseline" else res[_TRAIN[variant]]["software_accuracy"]
+        sw = res[_TRAIN[variant]]["software_accuracy"]
         rows[variant] = {
             "software_accuracy": sw,
             "accuracy_reference_v_gate": _acc_at(res, variant, 1.0),

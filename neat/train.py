@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--neat-epochs-per-iter", type=int)
     g.add_argument("--neat-iter-samples", type=_opt_int, help="training images per NEAT iteration ('all')")
     g.add_argument("--neat-v-gate", type=_opt_float,
-                   help="target V_G (V) of NEAT and the cell fine-tune; 'auto' = lowest V_G with a partial linear range")
+                   help="target V_G (V) of NEAT and the cell fine-tune; 'auto' = lowest V_G keeping "
+                        "--neat-min-span of the conductance span linear")
     g.add_argument("--neat-min-span", type=float,
                    help="automatic target: lowest V_G keeping this fraction of the conductance span linear (0.25)")
     g.add_argument("--cell-finetune", action=argparse.BooleanOptionalAction, default=None,
@@ -87,7 +88,8 @@ _MAP = {"dataset": "dataset", "data_dir": "data_dir", "train_subset": "train_sub
         "augment": "augment", "model": "model", "width": "width", "epochs": "epochs", "batch_size": "batch_size",
         "lr": "lr", "seed": "seed", "neat_iterations": "neat_iterations", "neat_lr": "neat_lr",
         "neat_epochs_per_iter": "neat_epochs_per_iter", "neat_iter_samples": "neat_iter_samples",
-        "neat_v_gate": "neat_v_gate", "neat_min_span": "neat_min_span", "cell_finetune": "cell_finetune", "cellft_epochs": "cellft_epochs",
+        "neat_v_gate": "neat_v_gate", "neat_min_span": "neat_min_span", "cell_finetune": "cell_finetune",
+        "cellft_epochs": "cellft_epochs",
         "cellft_samples": "cellft_samples", "coverage": "coverage", "weight_scale_mode": "weight_scale_mode",
         "metric": "metric", "tolerance": "tolerance", "energy_samples": "energy_samples"}
 

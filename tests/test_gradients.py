@@ -39,7 +39,7 @@ F64 = dict(dtype=torch.float64)
 GRADCHECK = dict(eps=1e-6, atol=1e-6, rtol=1e-5)
 CURRENT_OUTPUTS = ("column_currents", "source_currents", "cell_currents")
 
-CELLS = [pytest.param(("1r", "row", None), id="1r"),
+CELLS = [pytest.param(("1r", None, None), id="1r"),
          pytest.param(("1t1r", "row", Crossbar.DEFAULT_TRANSISTOR), id="1t1r-row-level1"),
          pytest.param(("1t1r", "column", Crossbar.DEFAULT_TRANSISTOR), id="1t1r-col-level1")]
 for _side in ("row", "column"):

@@ -166,10 +166,6 @@ def test_convergence_error_attributes():
     assert "1 sample(s)" in str(exc) and "worst sample 1" in str(exc)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "newton._source_stepping stores the residual of its last attempt, made at a reduced input "
-    "level (here 0.039 % of V_in): 5.5e-7 A is reported while the real problem's residual at the "
-    "last iterate (x = 0, the last converged level) is 1.4e-3 A"))
 def test_convergence_error_residual_norm_is_that_of_the_real_problem():
     """ConvergenceError.residual_norm is documented as the KCL residual of each failed sample
     at its last iterate.  Same case as above: source stepping never got past input level 0,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import pickle
 import struct
 
@@ -138,7 +137,7 @@ def test_batch_iterator_is_a_function_of_seed_and_key():
 def test_models_adapt_to_input_shapes():
     for name in ("vgg11", "resnet18", "small_cnn"):
         for c, s in ((1, 28), (3, 32)):
-            m = build_model(name, c, 10, width=0.0625, image_size=s)
+            m = build_model(name, c, 10, width=0.0625, image_size=s).eval()
             assert m(torch.zeros(2, c, s, s)).shape == (2, 10)
     with pytest.raises(ValueError, match="model must be one of"):
         build_model("alexnet", 1, 10)
@@ -307,7 +306,7 @@ def test_run_store_refuses_mismatched_resume(tmp_path):
 # ---------------------------------------------------------------------------- end to end
 TINY = dict(dataset="synthetic", model="small_cnn", width=0.25, train_subset=256, test_subset=128, epochs=2,
             batch_size=64, lr=5e-3, neat_iterations=3, neat_iter_samples=128, neat_eval_samples=32,
-            cellft_epochs=1, cellft_samples=128, energy_samples=16, sweep_v_gates=(1.0, 0.9, 0.8))
+            cellft_epochs=1, cellft_samples=128, energy_samples=16, sweep_v_gates=(1.0, 0.9))
 
 
 def _numbers(res):
@@ -384,3 +383,24 @@ def test_cli_help_and_bad_options(capsys):
     assert "--neat-iterations" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--coverage", "1.5", "--out", "/nonexistent/never"])
+
+
+def test_cli_presets_and_overrides():
+    from neat.pipeline import FULL, QUICK
+    from neat.train import build_parser, config_from_args
+    p = build_parser()
+    quick = config_from_args(p.parse_args([]))
+    assert quick.train_subset == QUICK["train_subset"] and quick.model == "vgg11"
+    full = config_from_args(p.parse_args(["--full", "--train-subset", "all", "--width", "0.5",
+                                          "--neat-v-gate", "0.9", "--no-cell-finetune"]))
+    assert full.train_subset is None and full.width == 0.5 and full.neat_v_gate == 0.9
+    assert full.epochs == FULL["epochs"] and full.cell_finetune is False
+
+
+def test_missing_dataset_fails_before_writing(tmp_path):
+    cfg = PipelineConfig(**{**TINY, "dataset": "fashion_mnist", "data_dir": str(tmp_path / "none")})
+    with pytest.raises(DatasetMissingError, match="apt-get install dataset-fashion-mnist"):
+        run_pipeline(cfg, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "state.json").exists()
+    with pytest.raises(ValueError, match="coverage"):
+        PipelineConfig(coverage=0.0)

@@ -82,7 +82,7 @@ class Crossbar:
     cell : {"1t1r", "1r"}
         1T-1R cells (NMOS in series with a memristor) or passive 1R cells.
     transistor_side : {"row", "column"}
-        Where the transistor of a 1T-1R cell sits: drain at the row wire
+        Where the transistor of a 1T-1R cell sits (default "row"): drain at the row wire
         (gate-source voltage falls as the input rises) or source at the column
         wire (V_GS ≈ V_G).
     v_gate : float or array (rows,), V
@@ -114,7 +114,7 @@ class Crossbar:
 
     DEFAULT_TRANSISTOR = BsimLikeNMOS()  # PTM 45 nm card, W = 200 nm, L = 45 nm
 
-    def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str = "row",
+    def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str | None = None,
                  v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
                  memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
                  options: NewtonOptions | None = None):
@@ -122,11 +122,21 @@ class Crossbar:
         if g.ndim != 2 or 0 in g.shape:
             raise ValueError(f"conductances must be a non-empty 2-D array (rows, cols), got shape {g.shape}")
         rows, cols = g.shape
-        if not isinstance(cell, str) or cell.lower() not in CELLS:
+        if not isinstance(cell, str):
+            raise TypeError(f"cell must be a string, one of {CELLS}, got {type(cell).__name__}")
+        if cell.lower() not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        if not isinstance(transistor_side, str) or transistor_side.lower() not in TRANSISTOR_SIDES:
-            raise ValueError(f"transistor_side must be one of {TRANSISTOR_SIDES}, got {transistor_side!r}")
         self.cell = cell.lower()
+        if transistor_side is not None and self.cell == "1r":
+            raise ValueError("transistor_side applies to 1T-1R cells; this crossbar has passive 1R cells "
+                             "(cell='1r'): leave it out")
+        if transistor_side is None:
+            transistor_side = "row"
+        if not isinstance(transistor_side, str):
+            raise TypeError(f"transistor_side must be a string, one of {TRANSISTOR_SIDES}, "
+                            f"got {type(transistor_side).__name__}")
+        if transistor_side.lower() not in TRANSISTOR_SIDES:
+            raise ValueError(f"transistor_side must be one of {TRANSISTOR_SIDES}, got {transistor_side!r}")
         self.transistor_side = transistor_side.lower()
         self.memristor = LinearMemristor() if memristor is None else memristor
         _check_memristor(self.memristor)
@@ -221,14 +231,16 @@ class Crossbar:
 
     # ------------------------------------------------------------------- solve
     def operating_point(self, v_in, *, conductances=None, v_gate=None, x0=None,
-                        params: list | None = None) -> OperatingPoint:
+                        params: list | None = None, keep_factors: bool = True) -> OperatingPoint:
         """Solve the circuit and return the raw state (for results and for gradients).
 
         Arguments as :meth:`solve`; the results keep a batch axis.  ``params``
         (a list with one array per element group, shaped like
         ``self.equations.params``) replaces every element parameter at once,
         e.g. resistances too (see :mod:`xbarsolve.adjoint`); it excludes
-        ``conductances`` and ``v_gate``.
+        ``conductances`` and ``v_gate``.  ``keep_factors`` keeps each sample's
+        final LU factor for gradients; without it memory stays bounded for
+        large batches.
         """
         v, _ = self.check_inputs(v_in)
         if params is None:
@@ -246,7 +258,7 @@ class Crossbar:
             x0 = _real_array("x0", x0, allow_negative=True)
             if x0.shape != (v.shape[0], self.netlist.n_free):
                 raise ValueError(f"x0 must have shape {(v.shape[0], self.netlist.n_free)}, got {x0.shape}")
-        result = solve_dc(eqs, fixed_v, x0, self.options, self.lu)
+        result = solve_dc(eqs, fixed_v, x0, self.options, self.lu, keep_factors=keep_factors)
         return OperatingPoint(equations=eqs, result=result, fixed_voltages=fixed_v, v_in=v)
 
     def solve(self, v_in, *, conductances=None, v_gate=None, x0=None) -> CrossbarSolution:
@@ -258,7 +270,8 @@ class Crossbar:
         voltages (default 0 V).  Raises ConvergenceError if the solve fails.
         """
         _, one_d = self.check_inputs(v_in)
-        op = self.operating_point(v_in, conductances=conductances, v_gate=v_gate, x0=x0)
+        op = self.operating_point(v_in, conductances=conductances, v_gate=v_gate, x0=x0,
+                                  keep_factors=False)
         solution = self.extract(op)
         return solution.squeezed() if one_d else solution
 

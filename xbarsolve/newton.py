@@ -36,6 +36,12 @@ from .linalg import LUFactor, make_lu
 ROUNDING_FACTOR = 16 * np.finfo(float).eps
 
 
+def _norm(residual: np.ndarray) -> np.ndarray:
+    """‖F‖₂ (A) per sample; inf, without a warning, where the residual overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.linalg.norm(residual, axis=1)
+
+
 @dataclass(frozen=True)
 class NewtonOptions:
     """Tolerances and limits of the DC solve.
@@ -137,7 +143,7 @@ def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
 
     while active.any():
         residual, jac, scale, noise = eqs.assemble(x, fixed_v, active, g_shunt)
-        fnorm = np.linalg.norm(residual, axis=1)
+        fnorm = _norm(residual)
         finite = np.isfinite(fnorm) & np.isfinite(jac).all(axis=1)
         residual_norm[active] = fnorm[active]
         kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale
@@ -236,6 +242,9 @@ def _source_stepping(eqs, lu, fixed_v, options) -> NewtonResult:
             else:
                 step *= 0.25
                 if step < options.source_min_step:
+                    # report the residual of the real problem (full inputs) at the best iterate
+                    out.x[s] = x[0]
+                    out.residual_norm[s] = _norm(eqs.residual(x, fixed_v[s:s + 1]))[0]
                     break
     return out
 
@@ -272,7 +281,7 @@ def solve_decoupled(eqs: CircuitEquations, fixed_v: np.ndarray, x0: np.ndarray,
         if not active.any():
             break
         residual, diag, scale, noise = eqs.assemble(x, fixed_v, active)
-        residual_norm[active] = np.linalg.norm(residual[active], axis=1)
+        residual_norm[active] = _norm(residual[active])
         kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale
                   + ROUNDING_FACTOR * noise).all(axis=1)
         hi = np.where(residual > 0, x, hi)
@@ -295,18 +304,59 @@ def solve_decoupled(eqs: CircuitEquations, fixed_v: np.ndarray, x0: np.ndarray,
     return NewtonResult(x, iterations, converged, residual_norm, factors)
 
 
+#: Memory (bytes) the LU factors of one batch chunk may take; larger batches are solved in
+#: chunks so that peak memory does not grow with the batch.
+LU_MEMORY_BUDGET = 256 * 2 ** 20
+
+
+def _chunk_size(lu, n_free: int, batch: int) -> int:
+    per_sample = 8 * (getattr(lu, "nnz_factors", 0) or 20 * max(n_free, 1))
+    return max(1, min(batch, LU_MEMORY_BUDGET // per_sample))
+
+
 def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
-             options: NewtonOptions = NewtonOptions(), lu=None) -> NewtonResult:
+             options: NewtonOptions = NewtonOptions(), lu=None, keep_factors: bool = True) -> NewtonResult:
     """Solve the DC operating point of every sample; raise ConvergenceError on failure.
 
     ``fixed_v`` (V): fixed terminal voltages, (batch, n_fixed); ``x0`` (V):
-    initial free node voltages, (batch, n_free), default 0 V.
+    initial free node voltages, (batch, n_free), default 0 V.  ``keep_factors``
+    keeps each sample's final LU factor (implicit differentiation needs it);
+    without it, factor memory is bounded by one batch chunk.
     """
     net = eqs.netlist
     if lu is None:
         lu = make_lu(options.linear_solver, net.n_free, net.indptr, net.indices)
     batch = fixed_v.shape[0]
     x0 = np.zeros((batch, net.n_free)) if x0 is None else np.asarray(x0, dtype=float)
+    chunk = _chunk_size(lu, net.n_free, batch)
+    parts, failures = [], []
+    for start in range(0, batch, chunk):
+        part = slice(start, min(batch, start + chunk))
+        try:
+            result = _solve_chunk(eqs, fixed_v[part], x0[part], options, lu)
+        except ConvergenceError as err:
+            failures.append((start, err))
+            continue
+        if not keep_factors:
+            result.factors = [None] * result.x.shape[0]
+        parts.append(result)
+    if failures:
+        stage = failures[-1][1].stage
+        raise ConvergenceError(np.concatenate([start + e.samples for start, e in failures]),
+                               np.concatenate([e.residual_norm for _, e in failures]),
+                               np.concatenate([e.iterations for _, e in failures]), stage)
+    if len(parts) == 1:
+        return parts[0]
+    return NewtonResult(np.concatenate([p.x for p in parts]),
+                        np.concatenate([p.iterations for p in parts]),
+                        np.concatenate([p.converged for p in parts]),
+                        np.concatenate([p.residual_norm for p in parts]),
+                        [f for p in parts for f in p.factors],
+                        [t for p in parts for t in p.strategy])
+
+
+def _solve_chunk(eqs, fixed_v, x0, options, lu) -> NewtonResult:
+    net = eqs.netlist
     if net.n_free and net.nnz == net.n_free and options.decoupled_fast_path:
         result = solve_decoupled(eqs, fixed_v, x0, options)
         label = "decoupled"
