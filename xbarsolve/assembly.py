@@ -15,11 +15,24 @@ and reused for every circuit and sample.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .netlist import CompiledNetlist
 
 _KERNELS: dict = {}
+
+
+def _serial_or_parallel(rows_kernel):
+    """Compile a kernel whose outer loop runs over samples (``prange``) twice — serial and
+    parallel — and pick by batch size: threads cost more than they bring for one sample.
+    Each sample writes only its own rows, so the parallel loop has no races."""
+    serial = njit(rows_kernel)
+    parallel = njit(parallel=True)(rows_kernel)
+
+    def run(x, *args):
+        return (parallel if x.shape[0] > 1 else serial)(x, *args)
+
+    return run
 
 
 def group_kernels(model):
@@ -35,9 +48,8 @@ def group_kernels(model):
     def volt(x, fixed_v, s, code):
         return x[s, code] if code >= 0 else fixed_v[s, -code - 1]
 
-    @njit
-    def stamp(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise):
-        for s in range(x.shape[0]):
+    def stamp_rows(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise):
+        for s in prange(x.shape[0]):
             if not active[s]:
                 continue
             for e in range(term_a.shape[0]):
@@ -61,6 +73,8 @@ def group_kernels(model):
                     if a >= 0:
                         jac[s, slots[e, 2]] += gba
 
+    stamp = _serial_or_parallel(stamp_rows)
+
     @njit
     def residual_only(x, fixed_v, term_a, term_b, params, active, residual):
         for s in range(x.shape[0]):
@@ -83,9 +97,8 @@ def group_kernels(model):
                 ia_out[s, e] = out[0]
                 ib_out[s, e] = out[1]
 
-    @njit
-    def limit(x, dx, fixed_v, term_a, term_b, params, active, alpha):
-        for s in range(x.shape[0]):
+    def limit_rows(x, dx, fixed_v, term_a, term_b, params, active, alpha):
+        for s in prange(x.shape[0]):
             if not active[s]:
                 continue
             for e in range(term_a.shape[0]):
@@ -99,6 +112,7 @@ def group_kernels(model):
                 if frac < alpha[s]:
                     alpha[s] = frac
 
+    limit = _serial_or_parallel(limit_rows)
     kernels = {"stamp": stamp, "residual": residual_only, "currents": currents, "limit": limit}
     if partials is not None:
         @njit
