@@ -122,8 +122,11 @@ class NewtonResult:
 
 
 def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
-           options: NewtonOptions, g_shunt: float = 0.0) -> NewtonResult:
-    """One attempt of damped Newton from ``x0`` for every sample (no fallbacks)."""
+           options: NewtonOptions, g_shunt: float = 0.0, keep_factors: bool = True) -> NewtonResult:
+    """One attempt of damped Newton from ``x0`` for every sample (no fallbacks).
+
+    ``keep_factors``: keep a copy of each converged sample's final LU factor.
+    """
     batch, n = x0.shape
     x = np.array(x0, dtype=float, copy=True)
     iterations = np.zeros(batch, dtype=np.int64)
@@ -161,6 +164,7 @@ def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
         step = active & ~retreat
         stepping = np.flatnonzero(step)
         if stepping.size:
+            batch_lu = None  # let the previous step's factors go before allocating new ones
             batch_lu = lu.factorize(jac, stepping)
             dx[stepping] = batch_lu.solve(-residual[stepping])
             iterations[stepping] += 1
@@ -172,8 +176,9 @@ def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
                      + options.vntol).all(axis=1)
         done = step & kcl_ok & update_ok
         x[done] += dx[done]
-        for row in np.flatnonzero(done[stepping]):
-            factors[stepping[row]] = batch_lu.factor(row)
+        if keep_factors:
+            for row in np.flatnonzero(done[stepping]):
+                factors[stepping[row]] = batch_lu.factor(row)
         converged |= done
         active &= ~done
         step &= ~done
@@ -333,7 +338,7 @@ def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
     for start in range(0, batch, chunk):
         part = slice(start, min(batch, start + chunk))
         try:
-            result = _solve_chunk(eqs, fixed_v[part], x0[part], options, lu)
+            result = _solve_chunk(eqs, fixed_v[part], x0[part], options, lu, keep_factors)
         except ConvergenceError as err:
             failures.append((start, err))
             continue
@@ -355,13 +360,13 @@ def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
                         [t for p in parts for t in p.strategy])
 
 
-def _solve_chunk(eqs, fixed_v, x0, options, lu) -> NewtonResult:
+def _solve_chunk(eqs, fixed_v, x0, options, lu, keep_factors=True) -> NewtonResult:
     net = eqs.netlist
     if net.n_free and net.nnz == net.n_free and options.decoupled_fast_path:
         result = solve_decoupled(eqs, fixed_v, x0, options)
         label = "decoupled"
     else:
-        result = newton(eqs, lu, x0, fixed_v, options)
+        result = newton(eqs, lu, x0, fixed_v, options, keep_factors=keep_factors)
         label = "newton"
     result.strategy = [label if c else None for c in result.converged]
     stage = label

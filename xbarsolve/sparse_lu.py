@@ -136,8 +136,10 @@ def _factor_rows(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selec
         ok[s] = _factor_one(a_indptr, a_indices, a_values[s], f_indptr, f_indices, diag, lu[s], work)
 
 
+# numba's on-disk cache keys a compiled function by its source, not by its options: caching
+# both variants would let one load the other's machine code, so only the serial one is cached.
 _factor_serial = njit(cache=True)(_factor_rows)
-_factor_parallel = njit(parallel=True, cache=True)(_factor_rows)
+_factor_parallel = njit(parallel=True)(_factor_rows)
 
 
 def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
@@ -191,7 +193,7 @@ def _solve_rows(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
 
 
 _solve_serial = njit(cache=True)(_solve_rows)
-_solve_parallel = njit(parallel=True, cache=True)(_solve_rows)
+_solve_parallel = njit(parallel=True)(_solve_rows)  # not cached: see _factor_parallel
 
 
 def solve_batch(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
