@@ -7,7 +7,11 @@ Stages, one module each (all physics comes from :mod:`xbarsolve`):
 * :mod:`neat.mapping` -- weights → conductances, activations → voltages, currents → outputs, DAC/ADC, tiling;
 * :mod:`neat.circuit` -- tiles solved with parasitics by xbarsolve (the ``circuit`` fidelity);
 * :mod:`neat.layers` -- ``CrossbarLinear``, ``CrossbarConv2d``, ``convert``/``unconvert``;
-* :mod:`neat.cell_report` -- plots and the comparison table of the cell analysis (``python -m neat.cell_report``).
+* :mod:`neat.cell_report` -- plots and the comparison table of the cell analysis (``python -m neat.cell_report``);
+* :mod:`neat.data`, :mod:`neat.models` -- Fashion-MNIST / CIFAR loaders; VGG11, ResNet18, a small CNN;
+* :mod:`neat.gate_control` -- W_cut and the per-layer (heterogeneous) gate voltages;
+* :mod:`neat.energy` -- energy per inference (cell read, select lines, DAC/ADC);
+* :mod:`neat.pipeline`, :mod:`neat.train` -- the checkpointed pipeline and its CLI (``python -m neat.train``).
 
 >>> import torch, neat
 >>> model = torch.nn.Sequential(torch.nn.Linear(8, 4))
@@ -22,8 +26,15 @@ from .expansion import CellExpansion, ExpansionSpec, build_expansion, get_expans
 from .layers import (CrossbarConfig, CrossbarConv2d, CrossbarLinear, convert, crossbar_layers, set_fidelity,
                      set_v_gate, unconvert)
 from .mapping import MappingConfig, weight_cutoff
+from .data import load_dataset
+from .energy import EnergyConstants, measure_energy
+from .gate_control import select_v_gates
+from .models import build_model
+from .pipeline import PipelineConfig, run_pipeline
 
 __all__ = ["CellConfig", "CutoffTable", "DEFAULT_V_GATES", "cell_currents", "nonlinearity", "cutoff_table",
            "default_transistor", "calibrate_width", "ExpansionSpec", "CellExpansion", "build_expansion",
            "get_expansion", "MappingConfig", "weight_cutoff", "CircuitConfig", "CrossbarConfig", "CrossbarLinear",
-           "CrossbarConv2d", "convert", "unconvert", "crossbar_layers", "set_v_gate", "set_fidelity"]
+           "CrossbarConv2d", "convert", "unconvert", "crossbar_layers", "set_v_gate", "set_fidelity",
+           "load_dataset", "build_model", "select_v_gates", "EnergyConstants", "measure_energy",
+           "PipelineConfig", "run_pipeline"]
