@@ -162,12 +162,12 @@ def read_power_sum(layer, x: torch.Tensor) -> torch.Tensor:
     if not isinstance(layer, CrossbarConv2d):
         raise TypeError(f"layer must be a CrossbarLinear or CrossbarConv2d, got {type(layer).__name__}")
     if layer.groups != 1:
-        raise NotImplementedError("energy of grouped convolutions is not implemented")
+        raise ValueError("energy of grouped convolutions (groups > 1) is not supported")
     p = v.unsqueeze(2) * spline_eval(v, a_tab)  # (N, C, K, H, W)
     b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, C, K, kh, kw)
     s = b.sum(0, keepdim=True).flatten(1, 2)  # (1, C·K, kh, kw)
     if isinstance(layer.padding, str):
-        raise NotImplementedError("energy of convolutions with string padding ('same'/'valid') is not implemented")
+        raise ValueError("energy of convolutions with string padding ('same'/'valid') is not supported; give integer padding")
     out = F.conv2d(p.flatten(1, 2), s, None, layer.stride, layer.padding, layer.dilation)
     return out.sum(dim=(1, 2, 3))
 

@@ -325,7 +325,7 @@ class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
             y = self._fast(x, x_max, w_max, op)
         else:
             if self.groups != 1:
-                raise NotImplementedError(f"groups={self.groups} is only supported on the untiled path "
+                raise ValueError(f"groups={self.groups} is only supported on the untiled path "
                                           f"(fidelity 'ideal'/'cell' without adc_bits or force_tiling)")
             n = x.shape[0]
             xp, padding = self._explicit_padding(x)

@@ -14,9 +14,8 @@ takes) and :func:`input_batches` a ``(batch, rows)`` array of input voltages;
   (each entry again 0 or 0.1…1000 Ω);
 * cells "1t1r" and "1r", transistor sides "row" and "column";
 * memristors :class:`LinearMemristor` and :class:`SinhMemristor` (v0 0.1…1 V);
-* transistors :class:`Level1NMOS` with random physical cards (below) and,
-  when ``xbarsolve.devices.bsim.BsimLikeNMOS`` can be imported and built with
-  its defaults, that model (see :data:`BSIM`);
+* transistors :class:`Level1NMOS` with random physical cards (below) and
+  :class:`BsimLikeNMOS` cards (see :data:`BSIM`);
 * inputs in −0.5…0.5 V with exact zeros mixed in; gates 0…1.5 V (from deep
   subthreshold -- the cards' VTO is 0.2…0.8 V -- to strong inversion), a
   scalar or one value per row.
@@ -43,7 +42,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from xbarsolve import Crossbar, Level1NMOS, LinearMemristor, NMOSModel, SinhMemristor
+from xbarsolve import BsimLikeNMOS, Crossbar, Level1NMOS, LinearMemristor, SinhMemristor
 
 EPS = float(np.finfo(float).eps)  # 2.22e-16, the float64 spacing at 1.0
 MAX_SIDE = 12
@@ -91,56 +90,33 @@ def level1_cards(draw) -> Level1NMOS:
         temperature=draw(st.floats(250.0, 400.0)))
 
 
-def _bsim_class():
-    """``BsimLikeNMOS`` if it is importable, an NMOSModel and buildable with defaults; else None."""
-    try:
-        from xbarsolve.devices.bsim import BsimLikeNMOS
-    except Exception:  # not written yet, or broken while being written
-        return None
-    try:
-        if not (isinstance(BsimLikeNMOS, type) and issubclass(BsimLikeNMOS, NMOSModel)):
-            return None
-        BsimLikeNMOS()
-    except Exception:
-        return None
-    return BsimLikeNMOS
-
-
-BSIM = _bsim_class()
+BSIM = BsimLikeNMOS
 
 
 def bsim_cards() -> st.SearchStrategy:
-    """BsimLikeNMOS cards when available (else nothing): the default card with the
-    fields every NMOSModel has (junction IS, GMIN, temperature) varied, W scaled
-    0.5…4× and VTH0 in 0.3…0.6 V when the card has such fields.  Cards the model rejects are skipped."""
-    if BSIM is None:
-        return st.nothing()
-    names = {f.name for f in dataclasses.fields(BSIM)} if dataclasses.is_dataclass(BSIM) else set()
+    """BsimLikeNMOS cards: the default card with the fields every NMOSModel has
+    (junction IS, GMIN, temperature) varied, W scaled 0.5…4× and VTH0 in 0.3…0.6 V.
+    Cards the model rejects are skipped."""
     default = BSIM()
     changes = {
         "junction_is": st.one_of(st.just(0.0), log_uniform(1e-17, 1e-12)),
         "gmin": st.one_of(st.just(0.0), st.just(1e-12), log_uniform(1e-15, 1e-9)),
         "temperature": st.floats(250.0, 400.0),
+        "w": st.floats(0.5, 4.0).map(lambda k: k * float(default.w)),
+        "vth0": st.floats(0.3, 0.6),
     }
-    if "w" in names:
-        changes["w"] = st.floats(0.5, 4.0).map(lambda k: k * float(default.w))
-    if "vth0" in names:
-        changes["vth0"] = st.floats(0.3, 0.6)
 
     def build(kw):
         try:
-            return dataclasses.replace(default, **kw) if names else BSIM(**kw)
+            return dataclasses.replace(default, **kw)
         except (TypeError, ValueError):
             return None
 
-    return st.fixed_dictionaries({k: v for k, v in changes.items() if k in names or not names}) \
-        .map(build).filter(lambda m: m is not None)
+    return st.fixed_dictionaries(changes).map(build).filter(lambda m: m is not None)
 
 
 def transistors() -> st.SearchStrategy:
-    """Level-1 cards, plus BsimLikeNMOS cards (half of the draws) when that model exists."""
-    if BSIM is None:
-        return level1_cards()
+    """Level-1 cards and BsimLikeNMOS cards, half of the draws each."""
     return st.booleans().flatmap(lambda bsim: bsim_cards() if bsim else level1_cards())
 
 
@@ -380,7 +356,7 @@ class CircuitCheck:
         elif type(mem) is LinearMemristor:
             i, gd = g * dv, np.broadcast_to(g, dv.shape)
         else:  # pragma: no cover - strategies only draw the two models above
-            raise NotImplementedError(type(mem).__name__)
+            raise TypeError(f"no reference current for memristor model {type(mem).__name__}")
         self.elements.append(Elements("memristor", cell_index, a, b, i, -i, gd))
         self.body_leakage = np.zeros(batch)  # A, out of the circuit through the bodies
         if spec.cell == "1t1r":

@@ -11,13 +11,8 @@ import warnings
 import numpy as np
 import pytest
 
-from xbarsolve import (Crossbar, ConvergenceError, Level1NMOS, LinearMemristor, NewtonOptions, Resistor,
-                       SinhMemristor)
-
-try:
-    from xbarsolve.devices.bsim import BsimLikeNMOS
-except Exception:  # pragma: no cover - the model is written by someone else
-    BsimLikeNMOS = None
+from xbarsolve import (BsimLikeNMOS, Crossbar, ConvergenceError, Level1NMOS, LinearMemristor, NewtonOptions,
+                       Resistor, SinhMemristor)
 
 G = np.full((2, 3), 1e-5)  # 2 rows, 3 columns
 V = np.array([0.3, 0.2])
@@ -236,14 +231,8 @@ ROWS = [
 ]
 
 
-def _needs(row_id):
-    if row_id.startswith("BsimLikeNMOS") and BsimLikeNMOS is None:
-        pytest.skip("BsimLikeNMOS is not available")
-
-
 @pytest.mark.parametrize("call, exc_type, fragment", [pytest.param(*r[1:], id=r[0]) for r in ROWS])
-def test_bad_input_is_rejected(request, call, exc_type, fragment):
-    _needs(request.node.callspec.id)
+def test_bad_input_is_rejected(call, exc_type, fragment):
     with pytest.raises(exc_type) as info:
         call()
     assert type(info.value) is exc_type  # not a subclass (e.g. not ConvergenceError for a RuntimeError)

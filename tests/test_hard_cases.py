@@ -60,7 +60,7 @@ WIRES_1K = dict(r_wire_row=1000.0, r_wire_col=1000.0)
 
 
 def _bsim():
-    return S.BSIM() if S.BSIM is not None else None
+    return S.BSIM()
 
 
 SINH_1R = spec_of(G_HI, cell="1r", memristor=SinhMemristor(0.1), **WIRES_1K)
@@ -102,8 +102,6 @@ def test_hard_case_returns_a_kcl_exact_solution_or_raises(spec, v_in, options):
     wires, sinh memristors with v0 = 0.1 V, small iteration limits: the solver either
     returns a solution that meets KCL at every node (whichever strategy it reports)
     or raises a ConvergenceError with consistent attributes."""
-    if spec.cell == "1t1r" and spec.transistor is None:
-        pytest.skip("BsimLikeNMOS is not available")
     solve_or_raise(spec, v_in, options)
 
 

@@ -154,7 +154,7 @@ def _transistor_card(model: NMOSModel, name: str) -> str:
             raise ValueError(f"{type(model).__name__}.bsim4_model_card({name!r}) did not return a "
                              f"'.model {name} ...' card")
         return text
-    raise NotImplementedError(f"no SPICE card for transistor model {type(model).__name__}: "
+    raise TypeError(f"no SPICE card for transistor model {type(model).__name__}: "
                               "use Level1NMOS or a model with a bsim4_model_card(name) method")
 
 
@@ -288,7 +288,7 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
             gate = f"g_{int(data['index'][0])}"
             sections[role].append(f"M{name} {na} {gate} {nb} 0 {TRANSISTOR_MODEL_NAME} {geometry}".rstrip())
         else:
-            raise NotImplementedError(f"no SPICE element for model {type(model).__name__} "
+            raise TypeError(f"no SPICE element for model {type(model).__name__} "
                                       f"(role {role}, index {data['index']})")
     labels = {"source": "driver resistances", "row_wire": "row wire segments",
               "col_wire": "column wire segments", "sink": "sink resistances",
