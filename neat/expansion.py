@@ -127,6 +127,16 @@ def _locate(x: torch.Tensor, x0: float, h: float, n: int):
     return idx, t
 
 
+@njit(cache=True)
+def _interval(v, step, x0, h, n_int):
+    """Spline interval index and local offset t (V) of |v| after optional rounding to ``step``."""
+    if step > 0:
+        v = math.floor(v / step + 0.5) * step
+    i = int(math.floor((v - x0) / h))
+    i = min(max(i, 0), n_int - 1)
+    return i, v - (x0 + i * h)
+
+
 @njit(parallel=True, cache=True)
 def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  # pragma: no cover - compiled
     """out[p, k, s] = s_k(v) at v = q(clip(x[p, s]·row_scale[p], ±limit)) (odd: sign(v)·s_k(|v|)).
@@ -136,7 +146,6 @@ def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  #
     """
     n_int = coef.shape[2]
     k_count = coef.shape[0]
-    inv_h = 1.0 / h
     for p in prange(x.shape[0]):
         sc = row_scale[p]
         for s in range(x.shape[1]):
@@ -146,11 +155,7 @@ def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  #
             if odd and v < 0:
                 sg = -1.0
                 v = -v
-            if step > 0:
-                v = math.floor(v / step + 0.5) * step
-            i = int(math.floor((v - x0) * inv_h))
-            i = min(max(i, 0), n_int - 1)
-            t = v - (x0 + i * h)
+            i, t = _interval(v, step, x0, h, n_int)
             for k in range(k_count):
                 y = ((coef[k, 0, i] * t + coef[k, 1, i]) * t + coef[k, 2, i]) * t + coef[k, 3, i]
                 out[p, k, s] = sg * y
@@ -162,7 +167,6 @@ def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_ou
     (the odd extension's derivative; straight-through for the rounding)."""
     n_int = coef.shape[2]
     k_count = coef.shape[0]
-    inv_h = 1.0 / h
     for p in prange(x.shape[0]):
         sc = row_scale[p]
         for s in range(x.shape[1]):
@@ -172,11 +176,7 @@ def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_ou
                 continue
             if odd and v < 0:
                 v = -v
-            if step > 0:
-                v = math.floor(v / step + 0.5) * step
-            i = int(math.floor((v - x0) * inv_h))
-            i = min(max(i, 0), n_int - 1)
-            t = v - (x0 + i * h)
+            i, t = _interval(v, step, x0, h, n_int)
             acc = 0.0
             for k in range(k_count):
                 d = (3.0 * coef[k, 0, i] * t + 2.0 * coef[k, 1, i]) * t + coef[k, 2, i]

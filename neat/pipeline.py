@@ -318,6 +318,16 @@ def _fractions(model, w_cut: dict, scales: dict) -> dict:
     return {n: fraction_inside(m.weight, w_cut[n], scales[n]) for n, m in mapped_layers(model)}
 
 
+def _resume_partial(ctx: _Ctx, stage: str, model, opt, counter: str) -> tuple:
+    """Restore a stage's mid-stage checkpoint into ``model``/``opt``; return (next step, history)."""
+    part = ctx.store.load_partial(stage)
+    if part is None:
+        return 0, []
+    model.load_state_dict(part["model"])
+    opt.load_state_dict(part["optimizer"])
+    return part[counter], part["history"]
+
+
 def stage_neat(ctx: _Ctx, res: dict) -> tuple:
     """Algorithm 2: per iteration clip to ±W_cut(V_target), then retrain (Adam)."""
     cfg, d = ctx.cfg, ctx.data
@@ -327,12 +337,7 @@ def stage_neat(ctx: _Ctx, res: dict) -> tuple:
     model = ctx.model_from(ctx.store.load("baseline")["model"])
     before = _fractions(model, w_cut, scales)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.neat_lr)
-    start, history = 0, []
-    part = ctx.store.load_partial("neat")
-    if part is not None:
-        model.load_state_dict(part["model"])
-        opt.load_state_dict(part["optimizer"])
-        start, history = part["iteration"], part["history"]
+    start, history = _resume_partial(ctx, "neat", model, opt, "iteration")
     for it in tqdm(range(start, cfg.neat_iterations), desc=f"NEAT @ {target} V", disable=not ctx.progress,
                    initial=start, total=cfg.neat_iterations):
         clip_weights(model, w_cut)
@@ -374,12 +379,7 @@ def stage_cell_finetune(ctx: _Ctx, res: dict) -> tuple:
     soft = ctx.model_from(ctx.store.load("baseline")["model"])
     net = crossbar_model(soft, ctx.cell, scales, v_gate=target, fidelity="cell")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.cellft_lr)
-    start, history = 0, []
-    part = ctx.store.load_partial("cell_finetune")
-    if part is not None:
-        net.load_state_dict(part["model"])
-        opt.load_state_dict(part["optimizer"])
-        start, history = part["epoch"], part["history"]
+    start, history = _resume_partial(ctx, "cell_finetune", net, opt, "epoch")
     for epoch in tqdm(range(start, cfg.cellft_epochs), desc=f"cell fine-tune @ {target} V",
                       disable=not ctx.progress, initial=start, total=cfg.cellft_epochs):
         batches = BatchIterator(d.x_train, d.y_train, cfg.batch_size, shuffle=True, augment=cfg.augment,
