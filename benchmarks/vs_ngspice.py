@@ -15,13 +15,17 @@ inputs uniform in 0..0.5 V, the transistor is ``Crossbar.DEFAULT_TRANSISTOR`` un
 * ``fast path``: 64x64 without parasitics (every cell decouples), batch 1 and 64: the decoupled
   fast path (``NewtonOptions(decoupled_fast_path=True)``, the default) against the general
   Newton/LU solver (``decoupled_fast_path=False``), and (batch 1) against ngspice;
-* ``LU backends``: ``linear_solver="numba"`` against ``"superlu"``, 64x64 and 128x128, batch 1
-  and 16;
+* ``linear solvers``: ``linear_solver="krylov"`` (GMRES with the block Gauss-Seidel
+  preconditioner, the default for crossbars) against the sparse LUs ``"numba"`` and
+  ``"superlu"``, 64x64 and 128x128, batch 1 and 16;
 * ``memory``: peak RSS of 256x256 with batch 64 (guarded: first batch 8, the batch-64 run is
   skipped, with the linear prediction reported, when it would not fit in available memory);
 * ``profile``: cProfile of one 64x64 batch-1 and one batch-256 solve, split into factorization,
   triangular solves, assembly, step limiting, result extraction and the rest (Python/numpy in
   the Newton loop).
+
+The warm-up compiles every kernel the timed solves use (a batch of 2 as well when the case is
+batched: numba's parallel variants are compiled per process).
 
 Every xbarsolve measurement runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its
 own; times are wall-clock medians over repeats after a warm-up solve (numba compilation
@@ -83,8 +87,8 @@ def _inputs(n: int, batch: int):
 
 
 _PROFILE_PARTS = (  # (label, file suffix, function name), by cumulative time
-    ("factorization", "linalg.py", "factorize"),
-    ("triangular solves", "linalg.py", "solve"),
+    ("factorization (LU; none with GMRES)", "linalg.py", "factorize"),
+    ("linear solves (GMRES, or LU triangular solves)", "linalg.py", "solve"),
     ("factor copies kept for gradients", "linalg.py", "factor"),
     ("assembly", "assembly.py", "assemble"),
     ("step limiting", "assembly.py", "step_fraction"),
@@ -93,6 +97,7 @@ _PROFILE_PARTS = (  # (label, file suffix, function name), by cumulative time
 _KERNELS = (  # numba kernels, by own time (names are prefixes: "stamp" and "stamp_rows" alike)
     ("factor kernel", "sparse_lu.py", "_factor_"),
     ("solve kernel", "sparse_lu.py", "_solve_rows"),
+    ("GMRES kernel", "krylov.py", "_solve_rows"),
     ("stamp kernel", "assembly.py", "stamp"),
     ("limit kernel", "assembly.py", "limit"),
 )
@@ -143,6 +148,7 @@ def child_xbar(spec: dict) -> dict:
     out["build_s"] = time.perf_counter() - t0
     out["n_free"], out["nnz"] = xb.netlist.n_free, xb.netlist.nnz
     out["nnz_factors"] = getattr(xb.lu, "nnz_factors", None)
+    out["linear_solver"] = xb.lu.name
     out["transistor"] = type(xb.transistor).__name__
     out["rss_after_build_mb"] = _peak_rss_mb()
     if spec.get("netlist_path"):
@@ -158,10 +164,14 @@ def child_xbar(spec: dict) -> dict:
     # warm-up: numba compilation of the kernels (the sparse LU kernels may come from numba's cache)
     t0 = time.perf_counter()
     first = xb.solve(v[:1])
+    if batch > 1:
+        xb.solve(v[:2])  # the parallel kernels
     out["first_call_s"] = time.perf_counter() - t0
     out["first_call_iterations"] = int(first.iterations[0])
     walls, cpus, iters = [], [], []
     res = None
+    stats = getattr(xb.lu, "stats", None)
+    before = dict(stats) if stats else None
     for _ in range(spec["repeats"]):
         t0, c0 = time.perf_counter(), time.process_time()
         res = xb.solve(v)
@@ -173,6 +183,10 @@ def child_xbar(spec: dict) -> dict:
     out["wall_s_median"], out["cpu_s_median"] = float(np.median(walls)), float(np.median(cpus))
     out["iterations_mean"] = float(np.median(iters))
     out["iterations_max"] = int(res.iterations.max())
+    if stats:
+        solves = stats["solves"] - before["solves"]
+        out["gmres_iterations_per_newton_step"] = (stats["iterations"] - before["iterations"]) / max(solves, 1)
+        out["gmres_lu_fallbacks"] = stats["lu_fallbacks"] - before["lu_fallbacks"]
     out["strategies"] = sorted(set(map(str, res.strategy)))
     out["column_currents"] = res.column_currents[spec.get("return_rows", [0])].tolist()
     del res
@@ -477,23 +491,26 @@ def main():
                 case[key].pop("column_currents")
         report["fast_path"].append(case)
 
-    # ------------------------------------------------------------------ LU backends
-    log("## LU backends (parasitic crossbars)")
-    report["lu_backends"] = []
+    # ------------------------------------------------------------------ linear solvers
+    log("## linear solvers (parasitic crossbars): GMRES vs sparse LU")
+    report["linear_solvers"] = []
     for n in ([64] if quick else [64, 128]):
         for batch in (1, 16):
             reps = 2 if (n == 128 and batch > 1) else 3 if (quick or n == 128) else 5
             res = {b: xbar(n, batch, reps, options={"linear_solver": b}, return_rows=list(range(batch)))
-                   for b in ("numba", "superlu")}
+                   for b in ("krylov", "numba", "superlu")}
             case = {"n": n, "batch": batch, **res}
             if all("error" not in r for r in res.values()):
-                case["numba_speedup"] = res["superlu"]["wall_s_median"] / res["numba"]["wall_s_median"]
-                case["max_rel_diff"] = max_rel_diff(res["numba"]["column_currents"], res["superlu"]["column_currents"])
-                log(f"  -> {n}x{n} batch {batch}: numba {case['numba_speedup']:.2f}x faster than SuperLU, "
-                    f"answers equal to {case['max_rel_diff']:.1e}")
+                case["krylov_vs_numba"] = res["numba"]["wall_s_median"] / res["krylov"]["wall_s_median"]
+                case["numba_vs_superlu"] = res["superlu"]["wall_s_median"] / res["numba"]["wall_s_median"]
+                case["max_rel_diff"] = max(max_rel_diff(res[b]["column_currents"], res["numba"]["column_currents"])
+                                           for b in ("krylov", "superlu"))
+                log(f"  -> {n}x{n} batch {batch}: GMRES {case['krylov_vs_numba']:.2f}x faster than the numba LU, "
+                    f"which is {case['numba_vs_superlu']:.2f}x faster than SuperLU; answers equal to "
+                    f"{case['max_rel_diff']:.1e}")
                 for r in res.values():
                     r.pop("column_currents")
-            report["lu_backends"].append(case)
+            report["linear_solvers"].append(case)
 
     # ------------------------------------------------------------------ memory
     report["memory"] = None
@@ -602,17 +619,19 @@ def print_summary(r: dict):
             f"{s['xbarsolve_exponent_vs_unknowns']:.2f}"
             + (f", ngspice analysis time ~ unknowns^{s['ngspice_exponent_vs_unknowns']:.2f}"
                if s["ngspice_exponent_vs_unknowns"] else ""))
-    log("\n| LU backends | numba wall (CPU) | SuperLU wall (CPU) | numba speed-up, wall (CPU) "
-        "| Newton it. (numba / SuperLU) | peak RSS (numba / SuperLU) | answers equal to |")
-    log("|---|---|---|---|---|---|---|")
-    for c in r["lu_backends"]:
-        if "numba_speedup" in c:
-            nb, su = c["numba"], c["superlu"]
-            log(f"| {c['n']}x{c['n']} batch {c['batch']} | {fmt_s(nb['wall_s_median'])} ({fmt_s(nb['cpu_s_median'])}) | "
-                f"{fmt_s(su['wall_s_median'])} ({fmt_s(su['cpu_s_median'])}) | {c['numba_speedup']:.2f}x "
-                f"({su['cpu_s_median'] / nb['cpu_s_median']:.2f}x) | "
-                f"{nb['iterations_mean']:.1f} / {su['iterations_mean']:.1f} | "
-                f"{nb['peak_rss_mb']:.0f} / {su['peak_rss_mb']:.0f} MB | {c['max_rel_diff']:.1e} |")
+    log("\n| linear solvers | GMRES wall (CPU) | numba LU wall (CPU) | SuperLU wall (CPU) "
+        "| GMRES vs numba LU | numba LU vs SuperLU | GMRES it. per Newton step | Newton it. (GMRES / numba / SuperLU) "
+        "| peak RSS (GMRES / numba / SuperLU) | answers equal to |")
+    log("|---|---|---|---|---|---|---|---|---|---|")
+    for c in r.get("linear_solvers", []):
+        if "krylov_vs_numba" in c:
+            kr, nb, su = c["krylov"], c["numba"], c["superlu"]
+            log(f"| {c['n']}x{c['n']} batch {c['batch']} | {fmt_s(kr['wall_s_median'])} ({fmt_s(kr['cpu_s_median'])}) | "
+                f"{fmt_s(nb['wall_s_median'])} ({fmt_s(nb['cpu_s_median'])}) | "
+                f"{fmt_s(su['wall_s_median'])} ({fmt_s(su['cpu_s_median'])}) | {c['krylov_vs_numba']:.2f}x | "
+                f"{c['numba_vs_superlu']:.2f}x | {kr.get('gmres_iterations_per_newton_step', float('nan')):.1f} | "
+                f"{kr['iterations_mean']:.1f} / {nb['iterations_mean']:.1f} / {su['iterations_mean']:.1f} | "
+                f"{kr['peak_rss_mb']:.0f} / {nb['peak_rss_mb']:.0f} / {su['peak_rss_mb']:.0f} MB | {c['max_rel_diff']:.1e} |")
     for label, x in (("64x64 batch 1", r["parasitic"][0]["xbarsolve"]), (f"64x64 batch {r['batch']['batch']}",
                                                                       r["batch"]["xbarsolve"])):
         p = x.get("profile") if "error" not in x else None

@@ -39,6 +39,22 @@ def _strict_warnings(call):
 
 
 # (id, call, exception type, message fragment)
+def _krylov_without_sides():
+    """A compiled netlist whose graph has no ``side`` labels, solved with the Krylov solver."""
+    import networkx as nx
+
+    from xbarsolve.devices import Resistor
+    from xbarsolve.linalg import make_linear_solver
+    from xbarsolve.netlist import compile_netlist
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("in", fixed=("input", 0))
+    graph.add_node("gnd", fixed=("voltage", 0.0))
+    graph.add_edge("in", "x", model=Resistor(), values={"resistance": 1e3})
+    graph.add_edge("x", "gnd", model=Resistor(), values={"resistance": 1e3})
+    return make_linear_solver(NewtonOptions(linear_solver="krylov"), compile_netlist(graph))
+
+
 ROWS = [
     # ------------------------------------------------------------ Crossbar(...)
     ("conductances negative", lambda: Crossbar(-G), ValueError, "conductances must be >= 0"),
@@ -225,7 +241,15 @@ ROWS = [
     ("gmin_steps negative or NaN", lambda: NewtonOptions(gmin_steps=(1e-3, -1e-3, np.nan)), ValueError,
      "NewtonOptions.gmin_steps must be a sequence of finite conductances > 0 (S)"),
     ("linear_solver unknown", lambda: NewtonOptions(linear_solver="lapack"), ValueError,
-     "NewtonOptions.linear_solver must be 'numba' or 'superlu', got 'lapack'"),
+     "NewtonOptions.linear_solver must be one of ('auto', 'krylov', 'numba', 'superlu'), got 'lapack'"),
+    ("krylov_rtol >= 1", lambda: NewtonOptions(krylov_rtol=1.0), ValueError,
+     "NewtonOptions.krylov_rtol must be < 1 (a relative residual; default 1e-10), got 1.0"),
+    ("krylov_rtol = 0", lambda: NewtonOptions(krylov_rtol=0.0), ValueError,
+     "NewtonOptions.krylov_rtol must be a finite number > 0, got 0.0"),
+    ("krylov_max_iterations = 0", lambda: NewtonOptions(krylov_max_iterations=0), ValueError,
+     "NewtonOptions.krylov_max_iterations must be an integer >= 1, got 0"),
+    ("krylov for a circuit without sides", lambda: _krylov_without_sides(), ValueError,
+     "linear_solver='krylov' needs a circuit whose nodes carry a row/column 'side'"),
     ("decoupled_fast_path not a bool", lambda: NewtonOptions(decoupled_fast_path="no"), TypeError,
      "NewtonOptions.decoupled_fast_path must be a bool, got str"),
 ]

@@ -121,11 +121,12 @@ def test_gradcheck_single_vector_and_scalar_parameters():
     assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
 
 
-@pytest.mark.parametrize("linear_solver", ["numba", "superlu"])
+@pytest.mark.parametrize("linear_solver", ["numba", "superlu", "krylov"])
 @pytest.mark.parametrize("wires", ["ideal", "resistive"])
 def test_gradcheck_solver_backends(linear_solver, wires):
-    """The adjoint is exact whichever factor Newton kept: numba LU, SuperLU, or the decoupled
-    (diagonal) fast path that ideal-wire 1T-1R crossbars take."""
+    """The adjoint is exact whichever solver Newton used: numba LU, SuperLU, GMRES (whose adjoint
+    is a transposed GMRES solve), or the decoupled (diagonal) fast path that ideal-wire 1T-1R
+    crossbars take."""
     rng = np.random.default_rng(11)
     r = dict(r_source=300.0, r_sink=500.0, r_wire=100.0) if wires == "resistive" else {}
     options = NewtonOptions(linear_solver=linear_solver, decoupled_fast_path=True)
@@ -279,8 +280,9 @@ def test_non_finite_upstream_gradient():
 
 
 def test_backward_reuses_the_newton_factorization(monkeypatch):
-    """Backward does one transpose solve per sample and never factorizes."""
-    xb = _crossbar_1t1r(np.random.default_rng(4))
+    """With the LU solver, backward does one transpose solve per sample and never factorizes."""
+    rng = np.random.default_rng(4)
+    xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="numba"))
     g = torch.tensor(xb.conductances, requires_grad=True)
     i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
     factorized = []
@@ -292,6 +294,24 @@ def test_backward_reuses_the_newton_factorization(monkeypatch):
                         lambda self, b: transposed.append(1) or original(self, b))
     i.sum().backward()
     assert factorized == [] and len(transposed) == 3
+
+
+def test_backward_by_gmres_is_one_batched_transpose_solve(monkeypatch):
+    """With the Krylov solver (the default), backward solves Jᵀλ for the whole batch in one
+    transposed GMRES call on the kept Jacobians: no factorization, no LU fallback."""
+    xb = _crossbar_1t1r(np.random.default_rng(4))
+    assert xb.lu.name == "krylov"
+    g = torch.tensor(xb.conductances, requires_grad=True)
+    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
+    factorized, calls = [], []
+    monkeypatch.setattr(xb.lu, "factorize", lambda *a: factorized.append(a))
+    original = xb.lu.solve_values
+    monkeypatch.setattr(xb.lu, "solve_values",
+                        lambda values, selected, rhs, transpose=False:
+                        calls.append((len(selected), transpose)) or original(values, selected, rhs, transpose))
+    i.sum().backward()
+    assert factorized == [] and calls == [(3, True)]
+    assert xb.lu.stats["lu_fallbacks"] == 0
 
 
 def test_batch_gradients_sum_shared_parameters():

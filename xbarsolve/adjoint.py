@@ -11,8 +11,8 @@ scalar loss L(y), with ȳ = ∂L/∂y,
 
     g_x = ȳ · ∂y/∂x                       (explicit, per sample)
     Jᵀ λ = g_x                            (one transpose solve per sample,
-                                           reusing the LU factor of the final
-                                           Newton Jacobian J = ∂F/∂x)
+                                           with the final Newton Jacobian
+                                           J = ∂F/∂x: its kept factor)
     dL/dθ = ȳ · ∂y/∂θ − Σ_s λ_sᵀ ∂F/∂θ    (summed over the batch: θ is shared)
     dL/dv = ȳ · ∂y/∂v − λ_sᵀ ∂F/∂v        (per sample)
 
@@ -36,6 +36,7 @@ from numba import njit
 
 from .crossbar import _real_array
 from .devices import Resistor
+from .krylov import solve_transpose_all
 from .results import OperatingPoint
 
 #: Differentiable quantities: name -> (graph role, element parameter name).
@@ -436,13 +437,13 @@ class CrossbarAdjoint:
                                               grad_params[gid])
 
     def adjoint(self, op: OperatingPoint, grad_x: np.ndarray) -> np.ndarray:
-        """λ with Jᵀ λ = ``grad_x`` per sample (V⁻¹·loss units), reusing each sample's final LU factor."""
+        """λ with Jᵀ λ = ``grad_x`` per sample (V⁻¹·loss units), with each sample's kept factor."""
         lam = np.zeros_like(grad_x)
         if grad_x.shape[1] == 0:
             return lam
-        for s in range(grad_x.shape[0]):
-            if np.any(grad_x[s]):
-                lam[s] = op.result.factors[s].solve_transpose(grad_x[s])
+        rows = np.flatnonzero(np.any(grad_x != 0, axis=1))
+        if rows.size:
+            lam[rows] = solve_transpose_all([op.result.factors[s] for s in rows], grad_x[rows])
         return lam
 
     def vjp(self, op: OperatingPoint, cotangents: dict, wrt) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .devices.base import no_step_limit
 from .netlist import CompiledNetlist
 
 _KERNELS: dict = {}
@@ -41,6 +42,12 @@ def group_kernels(model):
     if key in _KERNELS:
         return _KERNELS[key]
     evaluate = model.evaluate
+    current_of = model.current
+    if current_of is None:
+        @njit
+        def current_of(va, vb, p):
+            out = evaluate(va, vb, p)
+            return out[0], out[1]
     step_limit = model.step_limit
     partials = model.parameter_partials
 
@@ -83,19 +90,20 @@ def group_kernels(model):
             for e in range(term_a.shape[0]):
                 a = term_a[e]
                 b = term_b[e]
-                out = evaluate(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), params[e])
+                out = current_of(volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), params[e])
                 if a >= 0:
                     residual[s, a] += out[0]
                 if b >= 0:
                     residual[s, b] += out[1]
 
-    @njit
-    def currents(x, fixed_v, term_a, term_b, params, ia_out, ib_out):
-        for s in range(x.shape[0]):
+    def currents_rows(x, fixed_v, term_a, term_b, params, ia_out, ib_out):
+        for s in prange(x.shape[0]):
             for e in range(term_a.shape[0]):
-                out = evaluate(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
+                out = current_of(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
                 ia_out[s, e] = out[0]
                 ib_out[s, e] = out[1]
+
+    currents = _serial_or_parallel(currents_rows)
 
     def limit_rows(x, dx, fixed_v, term_a, term_b, params, active, alpha):
         for s in prange(x.shape[0]):
@@ -187,7 +195,8 @@ class CircuitEquations:
         """Largest fraction in (0, 1] of the Newton step ``dx`` every element accepts, per sample."""
         alpha = np.ones(x.shape[0])
         for group, params, k in zip(self.netlist.groups, self.params, self.kernels):
-            k["limit"](x, dx, fixed_v, group.term_a, group.term_b, params, active, alpha)
+            if group.model.step_limit is not no_step_limit:  # elements that accept any step
+                k["limit"](x, dx, fixed_v, group.term_a, group.term_b, params, active, alpha)
         return alpha
 
     def element_currents(self, x, fixed_v):

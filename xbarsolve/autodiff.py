@@ -10,8 +10,8 @@
 
 The forward pass solves with the xbarsolve core (same netlist, LU pattern and
 Newton options as :meth:`Crossbar.operating_point`); the backward pass solves
-Jᵀλ = ∂L/∂x once per sample with the LU factor of the final Newton Jacobian
-(no refactorization) and forms −λᵀ∂F/∂θ plus the explicit output partials
+Jᵀλ = ∂L/∂x once per sample with the final Newton Jacobian (transposed GMRES,
+or the LU factor Newton kept; no refactorization) and forms −λᵀ∂F/∂θ plus the explicit output partials
 with numba kernels (see :mod:`xbarsolve.adjoint`).  The solver runs in
 float64; outputs take the promoted dtype of the tensor arguments and every
 gradient is cast back to its input's dtype and device.

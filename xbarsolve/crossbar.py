@@ -6,7 +6,7 @@ import numpy as np
 
 from .assembly import CircuitEquations
 from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
-from .linalg import make_lu
+from .linalg import make_linear_solver
 from .netlist import compile_netlist
 from .newton import NewtonOptions, solve_dc
 from .results import CrossbarSolution, OperatingPoint
@@ -165,8 +165,7 @@ class Crossbar:
             resistor_model=Resistor())
         self.netlist = compile_netlist(self.graph)
         self.equations = CircuitEquations(self.netlist)
-        self.lu = make_lu(self.options.linear_solver, self.netlist.n_free, self.netlist.indptr,
-                          self.netlist.indices)
+        self.lu = make_linear_solver(self.options, self.netlist)
         self._index_roles()
 
     @property
@@ -190,9 +189,14 @@ class Crossbar:
             idx = tuple(np.array(c, dtype=np.int64) for c in zip(*[ix for _, ix in items]))
             self.role_elements[role] = (gid, pos, idx)
         rows, cols = self.shape
-        self._row_nodes = [("row", i, j) for i in range(rows) for j in range(cols)]
-        self._col_nodes = [("col", i, j) for i in range(rows) for j in range(cols)]
-        self._mid_nodes = [("mid", i, j) for i in range(rows) for j in range(cols)]
+        code = self.netlist.node_code
+
+        def codes(kind):
+            return np.array([code[(kind, i, j)] for i in range(rows) for j in range(cols)], dtype=np.int64)
+
+        self._row_codes = codes("row")
+        self._col_codes = codes("col")
+        self._mid_codes = codes("mid") if self.cell == "1t1r" else None
         self._in_codes = np.array([self.netlist.node_code[("in", i)] for i in range(rows)])
         self._out_codes = np.array([self.netlist.node_code[("out", j)] for j in range(cols)])
 
@@ -296,10 +300,10 @@ class Crossbar:
             return out
 
         shape3 = (batch, rows, cols)
-        row_v = net.node_voltages(x, fixed_v, self._row_nodes).reshape(shape3)
-        col_v = net.node_voltages(x, fixed_v, self._col_nodes).reshape(shape3)
-        mid_v = (net.node_voltages(x, fixed_v, self._mid_nodes).reshape(shape3) if self.cell == "1t1r"
-                 else np.full(shape3, np.nan))
+        row_v = net.node_voltages_of_codes(x, fixed_v, self._row_codes).reshape(shape3)
+        col_v = net.node_voltages_of_codes(x, fixed_v, self._col_codes).reshape(shape3)
+        mid_v = (net.node_voltages_of_codes(x, fixed_v, self._mid_codes).reshape(shape3)
+                 if self.cell == "1t1r" else np.full(shape3, np.nan))
 
         power_shapes = {"source": (batch, rows), "row_wire": (batch, rows, cols - 1),
                         "col_wire": (batch, rows - 1, cols), "sink": (batch, cols),

@@ -154,3 +154,23 @@ def make_lu(backend: str, n: int, indptr: np.ndarray, indices: np.ndarray):
     if backend not in BACKENDS:
         raise ValueError(f"linear solver backend must be one of {tuple(BACKENDS)}, got {backend!r}")
     return BACKENDS[backend](n, indptr, indices)
+
+
+def make_linear_solver(options, netlist):
+    """The linear solver ``options.linear_solver`` names, for a compiled netlist.
+
+    "auto" is "krylov" where the netlist's unknowns carry row/column sides (every
+    :class:`~xbarsolve.Crossbar`) and "numba" otherwise.
+    """
+    name = options.linear_solver
+    if name == "auto":
+        name = "krylov" if netlist.free_side is not None else "numba"
+    if name == "krylov":
+        if netlist.free_side is None:
+            raise ValueError("linear_solver='krylov' needs a circuit whose nodes carry a row/column "
+                             "'side' (as a Crossbar's do); use 'numba' or 'superlu' for this one")
+        from .krylov import KrylovSolver  # krylov builds on this module
+
+        return KrylovSolver(netlist.n_free, netlist.indptr, netlist.indices, netlist.free_side,
+                            rtol=options.krylov_rtol, max_iterations=options.krylov_max_iterations)
+    return make_lu(name, netlist.n_free, netlist.indptr, netlist.indices)

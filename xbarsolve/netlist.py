@@ -57,6 +57,8 @@ class CompiledNetlist:
     diag_slots: np.ndarray  # CSC value position of each diagonal entry
     edge_location: dict = field(default_factory=dict)  # edge key -> (group, position)
     merged_edges: list = field(default_factory=list)  # ideal-wire edge keys
+    # per free node: 0 row side, 1 column side (node attribute ``side``); None if any is unknown
+    free_side: np.ndarray | None = None
 
     @property
     def nnz(self) -> int:
@@ -106,7 +108,7 @@ class _UnionFind:
             self.parent[rb] = ra
 
 
-def _fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
+def fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
     """New position of each free node in a fill-reducing order (minimum degree on Aᵀ+A, SuperLU).
 
     SuperLU's ``perm_c[i]`` is the position column ``i`` moves to.
@@ -184,7 +186,7 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
         if a >= 0 and b >= 0 and a != b:
             pairs.append((a, b))
     pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    new_index = _fill_reducing_order(len(free_roots), pairs)  # old position -> new position
+    new_index = fill_reducing_order(len(free_roots), pairs)  # old position -> new position
 
     def code_of_root(root):
         if root in fixed_of_root:
@@ -193,6 +195,7 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
 
     node_code = {n: code_of_root(uf.find(n)) for n in graph.nodes}
     n_free = len(free_roots)
+    free_side = _free_sides(graph, node_code, n_free)
     term_a_all = np.array([node_code[u] for u, _, _, _ in element_edges], dtype=np.int64)
     term_b_all = np.array([node_code[v] for _, v, _, _ in element_edges], dtype=np.int64)
     indptr, indices, slots_all, diag_slots = _sparsity_pattern(n_free, term_a_all, term_b_all)
@@ -226,4 +229,22 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
 
     return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, node_code=node_code,
                            groups=groups, indptr=indptr, indices=indices, diag_slots=diag_slots,
-                           edge_location=edge_location, merged_edges=merged_edges)
+                           edge_location=edge_location, merged_edges=merged_edges, free_side=free_side)
+
+
+SIDES = {"row": 0, "column": 1}
+
+
+def _free_sides(graph: nx.MultiDiGraph, node_code: dict, n_free: int):
+    """Side (0 row, 1 column) of every free node from the ``side`` node attributes; None when a
+    node has none or nodes merged into one free node disagree."""
+    side = np.full(n_free, -1, dtype=np.int64)
+    for node, label in graph.nodes(data="side"):
+        code = node_code[node]
+        if code < 0:
+            continue
+        value = SIDES.get(label, -2)
+        if value == -2 or side[code] not in (-1, value):
+            return None
+        side[code] = value
+    return side if (side >= 0).all() else None

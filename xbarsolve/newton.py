@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from .assembly import CircuitEquations
 from .errors import ConvergenceError
-from .linalg import LUFactor, make_lu
+from .linalg import LUFactor, make_linear_solver
 
 
 # F cannot be evaluated more precisely than the rounding of its largest terms
@@ -42,6 +43,9 @@ def _norm(residual: np.ndarray) -> np.ndarray:
         return np.linalg.norm(residual, axis=1)
 
 
+LINEAR_SOLVERS = ("auto", "krylov", "numba", "superlu")
+
+
 @dataclass(frozen=True)
 class NewtonOptions:
     """Tolerances and limits of the DC solve.
@@ -52,8 +56,15 @@ class NewtonOptions:
     max_backtracks -- line-search halvings per step; gmin_steps -- shunt
     conductances (S) tried in order by gmin stepping; source_min_step --
     smallest input-ramp increment before source stepping gives up;
-    linear_solver -- sparse LU backend, "numba" (fixed-pattern, parallel over
-    the batch) or "superlu" (scipy; the baseline); decoupled_fast_path -- solve
+    linear_solver -- how Newton steps are solved: "auto" (default: "krylov"
+    for crossbars, else "numba"), "krylov" (GMRES with a block Gauss–Seidel
+    preconditioner over the row and column sides, exact LU where it does not
+    converge; :mod:`xbarsolve.krylov`), "numba" (fixed-pattern sparse LU,
+    parallel over the batch) or "superlu" (scipy; the baseline);
+    krylov_rtol -- relative residual to which GMRES solves each Newton step
+    (inexact Newton: the KCL test on the true residual decides convergence);
+    krylov_max_iterations -- GMRES iterations before a sample falls back to
+    the exact LU; decoupled_fast_path -- solve
     circuits whose unknowns do not couple (1T-1R cells with ideal wires) node by
     node with a bracketed scalar Newton (:func:`solve_decoupled`).
     """
@@ -65,14 +76,16 @@ class NewtonOptions:
     max_backtracks: int = 10
     gmin_steps: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
     source_min_step: float = 1e-4
-    linear_solver: str = "numba"
+    linear_solver: str = "auto"
+    krylov_rtol: float = 1e-10
+    krylov_max_iterations: int = 60
     decoupled_fast_path: bool = True
 
     def __post_init__(self):
         def real(value):
             return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
-        for name in ("reltol", "vntol", "abstol", "source_min_step"):
+        for name in ("reltol", "vntol", "abstol", "source_min_step", "krylov_rtol"):
             value = getattr(self, name)
             if not real(value):
                 raise TypeError(f"NewtonOptions.{name} must be a real number, got {type(value).__name__}")
@@ -83,7 +96,10 @@ class NewtonOptions:
                              f"got {self.reltol!r}")
         if self.source_min_step >= 1:
             raise ValueError(f"NewtonOptions.source_min_step must be < 1, got {self.source_min_step!r}")
-        for name in ("max_iterations", "max_backtracks"):
+        if self.krylov_rtol >= 1:
+            raise ValueError(f"NewtonOptions.krylov_rtol must be < 1 (a relative residual; default 1e-10), "
+                             f"got {self.krylov_rtol!r}")
+        for name in ("max_iterations", "max_backtracks", "krylov_max_iterations"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"NewtonOptions.{name} must be an integer, got {type(value).__name__}")
@@ -95,8 +111,8 @@ class NewtonOptions:
             raise ValueError(f"NewtonOptions.gmin_steps must be a sequence of finite conductances > 0 "
                              f"(S), got {steps!r}")
         object.__setattr__(self, "gmin_steps", tuple(float(g) for g in steps))
-        if self.linear_solver not in ("numba", "superlu"):
-            raise ValueError(f"NewtonOptions.linear_solver must be 'numba' or 'superlu', "
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(f"NewtonOptions.linear_solver must be one of {LINEAR_SOLVERS}, "
                              f"got {self.linear_solver!r}")
         if not isinstance(self.decoupled_fast_path, bool):
             raise TypeError(f"NewtonOptions.decoupled_fast_path must be a bool, "
@@ -309,14 +325,20 @@ def solve_decoupled(eqs: CircuitEquations, fixed_v: np.ndarray, x0: np.ndarray,
     return NewtonResult(x, iterations, converged, residual_norm, factors)
 
 
-#: Memory (bytes) the LU factors of one batch chunk may take; larger batches are solved in
-#: chunks so that peak memory does not grow with the batch.
-LU_MEMORY_BUDGET = 256 * 2 ** 20
+#: Memory (bytes) the per-sample working arrays of one batch chunk may take (LU factors or
+#: Krylov data, two Jacobians, ~16 node vectors); larger batches are solved in chunks so that
+#: peak memory does not grow with the batch.
+CHUNK_MEMORY_BUDGET = 256 * 2 ** 20
 
 
-def _chunk_size(lu, n_free: int, batch: int) -> int:
-    per_sample = 8 * (getattr(lu, "nnz_factors", 0) or 20 * max(n_free, 1))
-    return max(1, min(batch, LU_MEMORY_BUDGET // per_sample))
+def _chunk_size(lu, netlist, batch: int) -> int:
+    n_free = max(netlist.n_free, 1)
+    per_sample = 8 * ((getattr(lu, "nnz_factors", 0) or 20 * n_free) + 2 * netlist.nnz + 16 * n_free)
+    chunk = max(1, min(batch, CHUNK_MEMORY_BUDGET // per_sample))
+    threads = numba.get_num_threads()
+    if threads < chunk < batch:  # whole rounds of the parallel kernels
+        chunk -= chunk % threads
+    return chunk
 
 
 def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
@@ -330,10 +352,10 @@ def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
     """
     net = eqs.netlist
     if lu is None:
-        lu = make_lu(options.linear_solver, net.n_free, net.indptr, net.indices)
+        lu = make_linear_solver(options, net)
     batch = fixed_v.shape[0]
     x0 = np.zeros((batch, net.n_free)) if x0 is None else np.asarray(x0, dtype=float)
-    chunk = _chunk_size(lu, net.n_free, batch)
+    chunk = _chunk_size(lu, net, batch)
     parts, failures = [], []
     for start in range(0, batch, chunk):
         part = slice(start, min(batch, start + chunk))

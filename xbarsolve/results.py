@@ -13,7 +13,7 @@ class OperatingPoint:
     equations -- the :class:`~xbarsolve.assembly.CircuitEquations` solved
     (with the element parameters used); result -- the
     :class:`~xbarsolve.newton.NewtonResult` (free node voltages ``x`` (V) and
-    the LU factor of each sample's final Jacobian); fixed_voltages -- (batch,
+    a factor of each sample's final Jacobian: LU, or GMRES on the kept Jacobian); fixed_voltages -- (batch,
     n_fixed) V; v_in -- (batch, rows) V.
     """
 

@@ -104,7 +104,7 @@ def _fill_lower(n, rowptr, rowidx, fill_indices, pos):
 
 
 @njit(cache=True)
-def _factor_one(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, lu, work):
+def factor_one(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, lu, work):
     n = a_indptr.shape[0] - 1
     for j in range(n):
         for p in range(f_indptr[j], f_indptr[j + 1]):
@@ -133,7 +133,7 @@ def _factor_rows(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selec
     for t in prange(selected.shape[0]):
         s = selected[t]
         work = np.zeros(n)
-        ok[s] = _factor_one(a_indptr, a_indices, a_values[s], f_indptr, f_indices, diag, lu[s], work)
+        ok[s] = factor_one(a_indptr, a_indices, a_values[s], f_indptr, f_indices, diag, lu[s], work)
 
 
 # numba's on-disk cache keys a compiled function by its source, not by its options: caching
@@ -153,14 +153,18 @@ def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selec
 
 
 @njit(cache=True)
-def _solve_one(f_indptr, f_indices, diag, lu, x):
-    n = diag.shape[0]
-    for j in range(n):  # L y = b (unit diagonal)
+def solve_range(f_indptr, f_indices, diag, lu, x, lo, hi):
+    """Overwrite ``x[lo:hi]`` with the solution of the diagonal block [lo, hi) of LU.
+
+    Valid when the block does not couple to the rest of the matrix (then its
+    factors stay inside the block too); (0, n) is the whole system.
+    """
+    for j in range(lo, hi):  # L y = b (unit diagonal)
         yj = x[j]
         if yj != 0.0:
             for q in range(diag[j] + 1, f_indptr[j + 1]):
                 x[f_indices[q]] -= lu[q] * yj
-    for j in range(n - 1, -1, -1):  # U x = y
+    for j in range(hi - 1, lo - 1, -1):  # U x = y
         xj = x[j] / lu[diag[j]]
         x[j] = xj
         if xj != 0.0:
@@ -169,14 +173,14 @@ def _solve_one(f_indptr, f_indices, diag, lu, x):
 
 
 @njit(cache=True)
-def _solve_transpose_one(f_indptr, f_indices, diag, lu, x):
-    n = diag.shape[0]
-    for j in range(n):  # Uᵀ z = b
+def solve_transpose_range(f_indptr, f_indices, diag, lu, x, lo, hi):
+    """As :func:`solve_range` for the transposed block."""
+    for j in range(lo, hi):  # Uᵀ z = b
         acc = x[j]
         for p in range(f_indptr[j], diag[j]):
             acc -= lu[p] * x[f_indices[p]]
         x[j] = acc / lu[diag[j]]
-    for j in range(n - 1, -1, -1):  # Lᵀ x = z
+    for j in range(hi - 1, lo - 1, -1):  # Lᵀ x = z
         acc = x[j]
         for q in range(diag[j] + 1, f_indptr[j + 1]):
             acc -= lu[q] * x[f_indices[q]]
@@ -187,9 +191,9 @@ def _solve_rows(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
     for t in prange(selected.shape[0]):
         s = selected[t]
         if transpose:
-            _solve_transpose_one(f_indptr, f_indices, diag, lu[s], rhs[s])
+            solve_transpose_range(f_indptr, f_indices, diag, lu[s], rhs[s], 0, diag.shape[0])
         else:
-            _solve_one(f_indptr, f_indices, diag, lu[s], rhs[s])
+            solve_range(f_indptr, f_indices, diag, lu[s], rhs[s], 0, diag.shape[0])
 
 
 _solve_serial = njit(cache=True)(_solve_rows)

@@ -9,7 +9,11 @@ Nodes (hashable tuples):
 * ``("mid", i, j)``   -- the node between transistor and memristor of a 1T-1R cell.
 
 Fixed terminals carry the node attribute ``fixed``: ``("input", i)`` or
-``("voltage", value_in_volts)``.
+``("voltage", value_in_volts)``.  Every node carries ``side``: ``"row"`` for
+drivers and row wires, ``"column"`` for column wires and virtual grounds, and
+for a cell's internal node the side of its transistor.  Only memristors join
+the two sides, which is what the Krylov solver's preconditioner exploits
+(:mod:`xbarsolve.krylov`).
 
 Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
 *b* of an element (drain to source for a transistor).  Each edge has the
@@ -61,13 +65,13 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
     rows, cols = conductances.shape
     graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side)
     for i in range(rows):
-        graph.add_node(("in", i), fixed=("input", i))
+        graph.add_node(("in", i), fixed=("input", i), side="row")
     for j in range(cols):
-        graph.add_node(("out", j), fixed=("voltage", 0.0))
+        graph.add_node(("out", j), fixed=("voltage", 0.0), side="column")
     for i in range(rows):
         for j in range(cols):
-            graph.add_node(("row", i, j))
-            graph.add_node(("col", i, j))
+            graph.add_node(("row", i, j), side="row")
+            graph.add_node(("col", i, j), side="column")
 
     for i in range(rows):
         _add_resistor(graph, ("in", i), ("row", i, 0), r_source[i], "source", (i,), resistor_model)
@@ -87,7 +91,7 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
             if cell == "1r":
                 graph.add_edge(row, col, model=memristor, values=g, role="memristor", index=(i, j))
                 continue
-            graph.add_node(mid)
+            graph.add_node(mid, side=transistor_side)
             gate = {"v_gate": float(v_gate[i]), "v_body": 0.0}
             if transistor_side == "row":
                 graph.add_edge(row, mid, model=transistor, values=gate, role="transistor", index=(i, j))

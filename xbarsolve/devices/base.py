@@ -11,6 +11,8 @@ body held at fixed voltages that are element parameters).  A model supplies
   their partial derivatives in siemens.  A conservative element has
   ``ib == -ia``; a transistor also leaks current into its body terminal
   (``-(ia + ib)``), which is held at a fixed voltage.
+* optionally ``current(va, vb, p)`` -- ``(ia, ib)`` alone, where that is
+  cheaper than ``evaluate`` (result extraction and line searches use it);
 * ``step_limit(va, vb, dva, dvb, p)`` -- a numba function returning the
   fraction in (0, 1] of a proposed Newton step that the element accepts
   (SPICE-style voltage limiting; 1.0 for well-behaved elements).
@@ -40,13 +42,14 @@ class ElementModel(ABC):
     """Base class of two-terminal element models (see module docstring).
 
     Subclasses set the class attributes ``param_names`` (tuple of str),
-    ``evaluate`` and optionally ``step_limit`` and ``parameter_partials``
+    ``evaluate`` and optionally ``current``, ``step_limit`` and ``parameter_partials``
     (numba dispatchers), and implement :meth:`element_parameters`.
     Instances must be immutable: their fields describe a model card.
     """
 
     param_names: tuple = ()
     evaluate = None
+    current = None
     step_limit = staticmethod(no_step_limit)
     parameter_partials = None
 

@@ -127,8 +127,24 @@ def step_fraction(vold, vnew, vlimited):
     return frac
 
 
-def make_nmos_kernels(core):
-    """Build the element kernels (evaluate, step_limit, parameter_partials) around ``core``."""
+def make_nmos_kernels(core, core_terminal=None, core_current=None):
+    """Build the element kernels (evaluate, current, step_limit, parameter_partials) around ``core``.
+
+    Optional faster cores for the solver's hot loops (default: derived from ``core``):
+    ``core_terminal(vgs, vds, vbs, q) -> (ids, gds, gm + gds + gmbs)`` -- the two
+    derivatives a two-terminal element needs (gate and body are fixed, so the
+    source voltage moves vgs, vds and vbs together); ``core_current(vgs, vds,
+    vbs, q) -> ids`` -- the current alone.
+    """
+    if core_terminal is None:
+        @njit
+        def core_terminal(vgs, vds, vbs, q):
+            ids, gm, gds, gmbs = core(vgs, vds, vbs, q)
+            return ids, gds, gm + gds + gmbs
+    if core_current is None:
+        @njit
+        def core_current(vgs, vds, vbs, q):
+            return core(vgs, vds, vbs, q)[0]
 
     @njit
     def evaluate(va, vb, p):
@@ -136,14 +152,14 @@ def make_nmos_kernels(core):
         vbody = p[1]
         q = p[N_HEADER:]
         if va >= vb:  # a is the drain
-            ids, gm, gds, gmbs = core(vg - vb, va - vb, vbody - vb, q)
+            ids, gds, g_source = core_terminal(vg - vb, va - vb, vbody - vb, q)
             i = ids
             di_dva = gds
-            di_dvb = -(gm + gds + gmbs)
+            di_dvb = -g_source
         else:  # b is the drain: mirror the device
-            ids, gm, gds, gmbs = core(vg - va, vb - va, vbody - va, q)
+            ids, gds, g_source = core_terminal(vg - va, vb - va, vbody - va, q)
             i = -ids
-            di_dva = gm + gds + gmbs
+            di_dva = g_source
             di_dvb = -gds
         ja, gja = junction_current(vbody - va, p[2], p[3], p[4])
         jb, gjb = junction_current(vbody - vb, p[2], p[3], p[4])
@@ -151,6 +167,19 @@ def make_nmos_kernels(core):
         return (i - ja, -i - jb,
                 di_dva + gja, di_dvb,
                 -di_dva, -di_dvb + gjb)
+
+    @njit
+    def current(va, vb, p):
+        vg = p[0]
+        vbody = p[1]
+        q = p[N_HEADER:]
+        if va >= vb:
+            i = core_current(vg - vb, va - vb, vbody - vb, q)
+        else:
+            i = -core_current(vg - va, vb - va, vbody - va, q)
+        ja, _ = junction_current(vbody - va, p[2], p[3], p[4])
+        jb, _ = junction_current(vbody - vb, p[2], p[3], p[4])
+        return i - ja, -i - jb
 
     @njit
     def step_limit(va, vb, dva, dvb, p):
@@ -196,7 +225,7 @@ def make_nmos_kernels(core):
         _, gjb = junction_current(vbody - vb, p[2], p[3], p[4])
         return d - gja, -d - gjb
 
-    return evaluate, step_limit, parameter_partials
+    return evaluate, current, step_limit, parameter_partials
 
 
 @dataclass(frozen=True)
@@ -220,13 +249,21 @@ class NMOSModel(ElementModel):
 
     core_param_names: tuple = ()
     core = None
+    core_terminal = None
+    core_current = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         core = cls.__dict__.get("core")
         if core is not None:
-            ev, lim, part = make_nmos_kernels(core.__func__ if isinstance(core, staticmethod) else core)
+            def plain(name):
+                f = cls.__dict__.get(name)
+                return f.__func__ if isinstance(f, staticmethod) else f
+
+            ev, cur, lim, part = make_nmos_kernels(plain("core"), plain("core_terminal"),
+                                                   plain("core_current"))
             cls.evaluate = staticmethod(ev)
+            cls.current = staticmethod(cur)
             cls.step_limit = staticmethod(lim)
             cls.parameter_partials = staticmethod(part)
             cls.param_names = NMOS_HEADER + tuple(cls.core_param_names)
