@@ -25,7 +25,7 @@ inputs uniform in 0..0.5 V, the transistor is ``Crossbar.DEFAULT_TRANSISTOR`` un
   the Newton loop).
 
 The warm-up compiles every kernel the timed solves use (a batch of 2 as well when the case is
-batched: numba's parallel variants are compiled per process).
+batched: the kernels are then also called on slices of a batch).
 
 Every xbarsolve measurement runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its
 own; times are wall-clock medians over repeats after a warm-up solve (numba compilation

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from xbarsolve.devices.bsim import (BsimLikeNMOS, bsim_core, bsim_core_complex_step, bsim_current,
-                                    bsim_terminal, card_parameter_names)
+                                    bsim_gate_body, bsim_terminal, card_parameter_names)
 
 MODEL = BsimLikeNMOS()
 Q = MODEL.core_parameters()
@@ -54,6 +54,7 @@ def test_dual_numbers_and_complex_step_agree():
         np.testing.assert_allclose([ids, gds, g_source], [dual[0], dual[2], dual[1] + dual[2] + dual[3]],
                                    rtol=2e-13, atol=0.0)
         assert bsim_current(vgs, vds, vbs, Q) == ids
+        np.testing.assert_allclose(bsim_gate_body(vgs, vds, vbs, Q), [dual[1], dual[3]], rtol=2e-13, atol=0.0)
 
 
 def test_gds_at_zero_vds_matches_one_sided_difference():

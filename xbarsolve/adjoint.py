@@ -38,6 +38,7 @@ from .crossbar import _real_array
 from .devices import Resistor
 from .krylov import solve_transpose_all
 from .results import OperatingPoint
+from .threads import over_batch
 
 #: Differentiable quantities: name -> (graph role, element parameter name).
 PARAMETERS = {
@@ -137,7 +138,7 @@ def vjp_kernels(model) -> dict:
                     d = partials(va, vb, params[e], ks[kk])
                     grad_params[e, kk] += wa * d[0] + wb * d[1]
 
-    @njit
+    @njit(nogil=True)
     def implicit_vjp(x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, grad_fixed, grad_params):
         for s in range(x.shape[0]):
             for e in range(term_a.shape[0]):
@@ -162,6 +163,22 @@ def vjp_kernels(model) -> dict:
     kernels = {"read": read, "read_vjp": read_vjp, "implicit_vjp": implicit_vjp}
     _VJP_KERNELS[key] = kernels
     return kernels
+
+
+def _implicit_vjp_batch(kernel, x, fixed_v, group, params, lam, ks, want_fixed, grad_fixed, grad_params):
+    """Run ``implicit_vjp`` over the batch in parallel: samples in slices, one per thread; each
+    slice sums its parameter gradients into its own array (they are shared by all samples)."""
+    parts = {}
+
+    def work(a, b):
+        own = np.zeros_like(grad_params)
+        kernel(x[a:b], fixed_v[a:b], group.term_a, group.term_b, params, lam[a:b], ks, want_fixed,
+               grad_fixed[a:b], own)
+        parts[a] = own
+
+    over_batch(x.shape[0], work)
+    for a in sorted(parts):  # a fixed order: the sum does not depend on thread timing
+        grad_params += parts[a]
 
 
 # ----------------------------------------------------------------------- parameters
@@ -470,8 +487,8 @@ class CrossbarAdjoint:
         want_fixed = "v_in" in wrt
         for gid, g in enumerate(net.groups):
             if ks[gid].size or want_fixed:
-                self.kernels[gid]["implicit_vjp"](x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
-                                                  lam, ks[gid], want_fixed, grad_fixed, grad_params[gid])
+                _implicit_vjp_batch(self.kernels[gid]["implicit_vjp"], x, fixed_v, g, op.equations.params[gid],
+                                    lam, ks[gid], want_fixed, grad_fixed, grad_params[gid])
         return self._collect(op, wrt, ks, grad_fixed, grad_params)
 
     def _collect(self, op, wrt, ks, grad_fixed, grad_params) -> dict:

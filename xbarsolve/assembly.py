@@ -15,25 +15,13 @@ and reused for every circuit and sample.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .devices.base import no_step_limit
 from .netlist import CompiledNetlist
+from .threads import batched
 
 _KERNELS: dict = {}
-
-
-def _serial_or_parallel(rows_kernel):
-    """Compile a kernel whose outer loop runs over samples (``prange``) twice — serial and
-    parallel — and pick by batch size: threads cost more than they bring for one sample.
-    Each sample writes only its own rows, so the parallel loop has no races."""
-    serial = njit(rows_kernel)
-    parallel = njit(parallel=True)(rows_kernel)
-
-    def run(x, *args):
-        return (parallel if x.shape[0] > 1 else serial)(x, *args)
-
-    return run
 
 
 def group_kernels(model):
@@ -56,7 +44,7 @@ def group_kernels(model):
         return x[s, code] if code >= 0 else fixed_v[s, -code - 1]
 
     def stamp_rows(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise):
-        for s in prange(x.shape[0]):
+        for s in range(x.shape[0]):
             if not active[s]:
                 continue
             for e in range(term_a.shape[0]):
@@ -80,10 +68,10 @@ def group_kernels(model):
                     if a >= 0:
                         jac[s, slots[e, 2]] += gba
 
-    stamp = _serial_or_parallel(stamp_rows)
+    # stamp_rows(x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise)
+    stamp = batched(njit(nogil=True)(stamp_rows), (0, 1, 6, 7, 8, 9, 10))
 
-    @njit
-    def residual_only(x, fixed_v, term_a, term_b, params, active, residual):
+    def residual_rows(x, fixed_v, term_a, term_b, params, active, residual):
         for s in range(x.shape[0]):
             if not active[s]:
                 continue
@@ -96,17 +84,19 @@ def group_kernels(model):
                 if b >= 0:
                     residual[s, b] += out[1]
 
+    residual_only = batched(njit(nogil=True)(residual_rows), (0, 1, 5, 6))
+
     def currents_rows(x, fixed_v, term_a, term_b, params, ia_out, ib_out):
-        for s in prange(x.shape[0]):
+        for s in range(x.shape[0]):
             for e in range(term_a.shape[0]):
                 out = current_of(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
                 ia_out[s, e] = out[0]
                 ib_out[s, e] = out[1]
 
-    currents = _serial_or_parallel(currents_rows)
+    currents = batched(njit(nogil=True)(currents_rows), (0, 1, 5, 6))
 
     def limit_rows(x, dx, fixed_v, term_a, term_b, params, active, alpha):
-        for s in prange(x.shape[0]):
+        for s in range(x.shape[0]):
             if not active[s]:
                 continue
             for e in range(term_a.shape[0]):
@@ -120,7 +110,7 @@ def group_kernels(model):
                 if frac < alpha[s]:
                     alpha[s] = frac
 
-    limit = _serial_or_parallel(limit_rows)
+    limit = batched(njit(nogil=True)(limit_rows), (0, 1, 2, 6, 7))
     kernels = {"stamp": stamp, "residual": residual_only, "currents": currents, "limit": limit}
     if partials is not None:
         @njit

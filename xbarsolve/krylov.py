@@ -36,12 +36,12 @@ an inexact Newton step can slow convergence but cannot change the answer.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import sparse_lu
 from .linalg import FactorBatch, LUFactor, NumbaLU
+from .threads import batched
 
 
 class BlockGaussSeidel:
@@ -249,33 +249,31 @@ def gmres(indptr, indices, jv, plan, lu_p, b, x, rtol, restart, max_iterations, 
             return False, iterations, beta / b_norm
 
 
+@njit(cache=True, nogil=True)
 def _solve_rows(indptr, indices, values, plan, selected, rhs, rtol, restart, max_iterations,
-                transpose, n_threads, ok, iterations):
+                transpose, ok, iterations):
     """Overwrite ``rhs[k]`` with the solution for sample ``selected[k]``; ``ok[k]`` False where the
     preconditioner is singular or GMRES does not converge (``rhs[k]`` is then left unusable)."""
     n = rhs.shape[1]
-    nnz_p = plan[4].size
-    nnz_f = plan[6].size
-    for thread in prange(n_threads):
-        work = np.empty((restart + 5, n))
-        scratch = np.zeros(n)
-        p_values = np.empty(nnz_p)
-        lu_p = np.empty(nnz_f)
-        x = np.empty(n)
-        for k in range(thread, selected.shape[0], n_threads):
-            jv = values[selected[k]]
-            if not _factor_preconditioner(plan, jv, p_values, lu_p, scratch):
-                ok[k] = False
-                continue
-            done, its, _ = gmres(indptr, indices, jv, plan, lu_p, rhs[k], x, rtol, restart,
-                                 max_iterations, transpose, work)
-            ok[k] = done
-            iterations[k] = its
-            rhs[k, :] = x
+    work = np.empty((restart + 5, n))
+    scratch = np.zeros(n)
+    p_values = np.empty(plan[4].size)
+    lu_p = np.empty(plan[6].size)
+    x = np.empty(n)
+    for k in range(selected.shape[0]):
+        jv = values[selected[k]]
+        if not _factor_preconditioner(plan, jv, p_values, lu_p, scratch):
+            ok[k] = False
+            continue
+        done, its, _ = gmres(indptr, indices, jv, plan, lu_p, rhs[k], x, rtol, restart,
+                             max_iterations, transpose, work)
+        ok[k] = done
+        iterations[k] = its
+        rhs[k, :] = x
 
 
-_solve_rows_serial = njit(cache=True)(_solve_rows)
-_solve_rows_parallel = njit(parallel=True)(_solve_rows)  # not cached: see sparse_lu._factor_parallel
+# selected, rhs, ok and iterations are cut into slices of the batch, one per thread
+_solve_batch = batched(_solve_rows, (4, 5, 10, 11))
 
 
 # ----------------------------------------------------------------------------- the solver
@@ -332,11 +330,9 @@ class KrylovSolver:
         out = np.array(rhs, dtype=float, copy=True)
         ok = np.ones(selected.size, dtype=np.bool_)
         iterations = np.zeros(selected.size, dtype=np.int64)
-        n_threads = max(1, min(numba.get_num_threads(), selected.size))
-        kernel = _solve_rows_parallel if n_threads > 1 else _solve_rows_serial
-        kernel(self.indptr, self.indices, values, self.plan.arrays(), selected, out,
-               self.transpose_rtol if transpose else self.rtol, self.restart, self.max_iterations,
-               transpose, n_threads, ok, iterations)
+        _solve_batch(self.indptr, self.indices, values, self.plan.arrays(), selected, out,
+                     self.transpose_rtol if transpose else self.rtol, self.restart, self.max_iterations,
+                     transpose, ok, iterations)
         self.stats["solves"] += selected.size
         self.stats["iterations"] += int(iterations.sum())
         failed = np.flatnonzero(~ok)

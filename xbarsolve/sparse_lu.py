@@ -20,7 +20,9 @@ L's entries (rows > j, ascending; L has a unit diagonal).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from .threads import batched
 
 
 @njit(cache=True)
@@ -128,28 +130,21 @@ def factor_one(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, lu, wor
     return True
 
 
+@njit(cache=True, nogil=True)
 def _factor_rows(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
     n = a_indptr.shape[0] - 1
-    for t in prange(selected.shape[0]):
+    work = np.zeros(n)
+    for t in range(selected.shape[0]):
         s = selected[t]
-        work = np.zeros(n)
         ok[s] = factor_one(a_indptr, a_indices, a_values[s], f_indptr, f_indices, diag, lu[s], work)
-
-
-# numba's on-disk cache keys a compiled function by its source, not by its options: caching
-# both variants would let one load the other's machine code, so only the serial one is cached.
-_factor_serial = njit(cache=True)(_factor_rows)
-_factor_parallel = njit(parallel=True)(_factor_rows)
 
 
 def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
     """Factorize ``a_values[s]`` into ``lu[s]`` for each ``s`` in ``selected``; ``ok[s]`` False if singular.
 
-    Parallel over samples when there are several (threads cost more than they
-    bring for one).
+    Parallel over samples (:mod:`xbarsolve.threads`).
     """
-    kernel = _factor_parallel if selected.shape[0] > 1 else _factor_serial
-    kernel(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
+    batched(_factor_rows, (6,))(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
 
 
 @njit(cache=True)
@@ -187,8 +182,9 @@ def solve_transpose_range(f_indptr, f_indices, diag, lu, x, lo, hi):
         x[j] = acc
 
 
+@njit(cache=True, nogil=True)
 def _solve_rows(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
-    for t in prange(selected.shape[0]):
+    for t in range(selected.shape[0]):
         s = selected[t]
         if transpose:
             solve_transpose_range(f_indptr, f_indices, diag, lu[s], rhs[s], 0, diag.shape[0])
@@ -196,11 +192,6 @@ def _solve_rows(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
             solve_range(f_indptr, f_indices, diag, lu[s], rhs[s], 0, diag.shape[0])
 
 
-_solve_serial = njit(cache=True)(_solve_rows)
-_solve_parallel = njit(parallel=True)(_solve_rows)  # not cached: see _factor_parallel
-
-
 def solve_batch(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
     """Overwrite ``rhs[s]`` with the solution of (LU)[s] x = rhs[s] (or its transpose) for s in ``selected``."""
-    kernel = _solve_parallel if selected.shape[0] > 1 else _solve_serial
-    kernel(f_indptr, f_indices, diag, lu, selected, rhs, transpose)
+    batched(_solve_rows, (4,))(f_indptr, f_indices, diag, lu, selected, rhs, transpose)

@@ -426,6 +426,14 @@ def bsim_terminal(vgs, vds, vbs, q):
 
 
 @njit(cache=True)
+def bsim_gate_body(vgs, vds, vbs, q):
+    """gm and gmbs (S) in one dual pass (tangents along Vgs and Vbs): what gradients with
+    respect to the gate and body voltages need."""
+    z = _ids(Dual(vgs, 1.0, 0.0), Dual(vds, 0.0, 0.0), Dual(vbs, 0.0, 1.0), q)
+    return z.d1, z.d2
+
+
+@njit(cache=True)
 def bsim_current(vgs, vds, vbs, q):
     """Ids (A) alone (one evaluation)."""
     return _ids(Dual(vgs, 0.0, 0.0), Dual(vds, 0.0, 0.0), Dual(vbs, 0.0, 0.0), q).real
@@ -573,6 +581,7 @@ class BsimLikeNMOS(NMOSModel):
     core = staticmethod(bsim_core)
     core_terminal = staticmethod(bsim_terminal)
     core_current = staticmethod(bsim_current)
+    core_gate_body = staticmethod(bsim_gate_body)
 
     def __post_init__(self):
         self._check_common()

@@ -127,15 +127,21 @@ def step_fraction(vold, vnew, vlimited):
     return frac
 
 
-def make_nmos_kernels(core, core_terminal=None, core_current=None):
+def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_body=None):
     """Build the element kernels (evaluate, current, step_limit, parameter_partials) around ``core``.
 
     Optional faster cores for the solver's hot loops (default: derived from ``core``):
     ``core_terminal(vgs, vds, vbs, q) -> (ids, gds, gm + gds + gmbs)`` -- the two
     derivatives a two-terminal element needs (gate and body are fixed, so the
     source voltage moves vgs, vds and vbs together); ``core_current(vgs, vds,
-    vbs, q) -> ids`` -- the current alone.
+    vbs, q) -> ids`` -- the current alone; ``core_gate_body(vgs, vds, vbs, q) -> (gm, gmbs)``
+    -- the derivatives gradients with respect to the gate and body voltages need.
     """
+    if core_gate_body is None:
+        @njit
+        def core_gate_body(vgs, vds, vbs, q):
+            ids, gm, gds, gmbs = core(vgs, vds, vbs, q)
+            return gm, gmbs
     if core_terminal is None:
         @njit
         def core_terminal(vgs, vds, vbs, q):
@@ -212,10 +218,10 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None):
         if k != 0 and k != 1:
             return math.nan, math.nan
         if va >= vb:
-            ids, gm, gds, gmbs = core(vg - vb, va - vb, vbody - vb, q)
+            gm, gmbs = core_gate_body(vg - vb, va - vb, vbody - vb, q)
             sign = 1.0
         else:
-            ids, gm, gds, gmbs = core(vg - va, vb - va, vbody - va, q)
+            gm, gmbs = core_gate_body(vg - va, vb - va, vbody - va, q)
             sign = -1.0
         if k == 0:
             d = sign * gm
@@ -251,6 +257,7 @@ class NMOSModel(ElementModel):
     core = None
     core_terminal = None
     core_current = None
+    core_gate_body = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -261,7 +268,7 @@ class NMOSModel(ElementModel):
                 return f.__func__ if isinstance(f, staticmethod) else f
 
             ev, cur, lim, part = make_nmos_kernels(plain("core"), plain("core_terminal"),
-                                                   plain("core_current"))
+                                                   plain("core_current"), plain("core_gate_body"))
             cls.evaluate = staticmethod(ev)
             cls.current = staticmethod(cur)
             cls.step_limit = staticmethod(lim)
