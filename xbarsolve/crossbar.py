@@ -197,8 +197,28 @@ class Crossbar:
         self._row_codes = codes("row")
         self._col_codes = codes("col")
         self._mid_codes = codes("mid") if self.cell == "1t1r" else None
+        self._taps = {}
         self._in_codes = np.array([self.netlist.node_code[("in", i)] for i in range(rows)])
         self._out_codes = np.array([self.netlist.node_code[("out", j)] for j in range(cols)])
+
+    def _terminal_taps(self, codes):
+        """Where the elements touching the fixed terminals ``codes`` are: a list of (group,
+        side 0/1 for terminal a/b, element indices, position of the terminal in ``codes``)."""
+        key = codes.tobytes()
+        taps = self._taps.get(key)
+        if taps is None:
+            position_of = np.full(len(self.netlist.fixed_sources), -1, dtype=np.int64)
+            position_of[-codes - 1] = np.arange(codes.size)
+            taps = []
+            for gid, group in enumerate(self.netlist.groups):
+                for side, term in enumerate((group.term_a, group.term_b)):
+                    elements = np.flatnonzero(term < 0)
+                    position = position_of[-term[elements] - 1]
+                    keep = position >= 0
+                    if keep.any():
+                        taps.append((gid, side, elements[keep], position[keep]))
+            taps = self._taps[key] = taps
+        return taps
 
     # ------------------------------------------------------------------ inputs
     def check_inputs(self, v_in) -> tuple[np.ndarray, bool]:
@@ -290,13 +310,8 @@ class Crossbar:
 
         def terminal_current(codes):  # current delivered into the circuit by each fixed terminal
             out = np.zeros((batch, codes.size))
-            lookup = {int(c): k for k, c in enumerate(codes)}
-            for group, (ia, ib) in zip(net.groups, currents):
-                for term, i in ((group.term_a, ia), (group.term_b, ib)):
-                    for e in np.flatnonzero(term < 0):
-                        k = lookup.get(int(term[e]))
-                        if k is not None:
-                            out[:, k] += i[:, e]
+            for gid, side, elements, position in self._terminal_taps(codes):
+                np.add.at(out, (slice(None), position), currents[gid][side][:, elements])
             return out
 
         shape3 = (batch, rows, cols)
