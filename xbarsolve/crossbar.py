@@ -176,18 +176,13 @@ class Crossbar:
     def _index_roles(self):
         """Where each role's elements live: role -> (group, positions, index tuples)."""
         self.role_elements = {}
-        for u, v, key, data in self.graph.edges(keys=True, data=True):
-            loc = self.netlist.edge_location.get((u, v, key))
-            if loc is None:
-                continue  # ideal wire
-            self.role_elements.setdefault(data["role"], []).append((loc, data["index"]))
-        for role, items in self.role_elements.items():
-            groups = {gid for (gid, _), _ in items}
-            assert len(groups) == 1, f"role {role} spans several element groups"
-            gid = groups.pop()
-            pos = np.array([p for (_, p), _ in items], dtype=np.int64)
-            idx = tuple(np.array(c, dtype=np.int64) for c in zip(*[ix for _, ix in items]))
-            self.role_elements[role] = (gid, pos, idx)
+        for gid, group in enumerate(self.netlist.groups):
+            roles = np.array(group.roles, dtype=object)
+            for role in dict.fromkeys(group.roles):
+                assert role not in self.role_elements, f"role {role} spans several element groups"
+                pos = np.flatnonzero(roles == role)
+                idx = tuple(np.array(c, dtype=np.int64) for c in zip(*[group.indices[p] for p in pos]))
+                self.role_elements[role] = (gid, pos.astype(np.int64), idx)
         rows, cols = self.shape
         code = self.netlist.node_code
 

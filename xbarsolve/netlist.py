@@ -33,7 +33,8 @@ class ElementGroup:
     ``params`` -- parameter vectors (float64, shape (n, n_params));
     ``slots`` -- CSC value positions of the entries (a,a), (a,b), (b,a), (b,b)
     (int64, shape (n, 4); −1 where a terminal is fixed);
-    ``edges`` -- the graph edge keys ``(u, v, key)`` in element order.
+    ``edges`` -- the graph edge keys ``(u, v, key)`` in element order;
+    ``roles``, ``indices`` -- the edges' ``role`` and ``index`` attributes (None if absent).
     """
 
     model: object
@@ -42,6 +43,8 @@ class ElementGroup:
     params: np.ndarray
     slots: np.ndarray
     edges: list
+    roles: list = field(default_factory=list)
+    indices: list = field(default_factory=list)
 
 
 @dataclass
@@ -152,11 +155,13 @@ def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
 def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
     """Compile a circuit graph (see :mod:`xbarsolve.topology` for its form)."""
     uf = _UnionFind(graph.nodes)
-    merged_edges = []
+    merged_edges, element_edges = [], []
     for u, v, k, data in graph.edges(keys=True, data=True):
         if data.get("model") is None:
             uf.union(u, v)
             merged_edges.append((u, v, k))
+        else:
+            element_edges.append((u, v, k, data))
 
     # Electrical nodes and which fixed terminal (if any) each holds.
     fixed_of_root: dict = {}
@@ -178,8 +183,6 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
     free_roots = [r for r in roots if r not in fixed_of_root]
     provisional = {r: k for k, r in enumerate(free_roots)}
 
-    element_edges = [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)
-                     if d.get("model") is not None]
     pairs = []
     for u, v, _, _ in element_edges:
         a, b = provisional.get(uf.find(u), -1), provisional.get(uf.find(v), -1)
@@ -210,7 +213,7 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
         first_model = element_edges[members[0]][3]["model"]
         n_params = len(first_model.param_names)
         params = np.empty((members.size, n_params))
-        edges = []
+        edges, roles, edge_indices = [], [], []
         for pos, e in enumerate(members):
             u, v, key, d = element_edges[e]
             # elements with equal parameters (wires) share one packing call
@@ -223,9 +226,11 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
                                  f"has {vec.shape[0]} parameters, expected {n_params}")
             params[pos] = vec
             edges.append((u, v, key))
+            roles.append(d.get("role"))
+            edge_indices.append(d.get("index"))
             edge_location[(u, v, key)] = (gid, pos)
         groups.append(ElementGroup(first_model, term_a_all[members], term_b_all[members], params,
-                                   slots_all[members], edges))
+                                   slots_all[members], edges, roles, edge_indices))
 
     return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, node_code=node_code,
                            groups=groups, indptr=indptr, indices=indices, diag_slots=diag_slots,

@@ -19,7 +19,8 @@ Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
 *b* of an element (drain to source for a transistor).  Each edge has the
 attributes ``model`` (an :class:`~xbarsolve.devices.ElementModel`, or ``None``
 for an ideal 0 Ω wire that merges its nodes), ``values`` (keyword arguments of
-``model.element_parameters``), ``role`` and ``index``:
+``model.element_parameters``), ``role`` and ``index`` (attribute dictionaries may be shared between edges: treat them as
+read-only):
 
 =============  ==========  ==================================================
 role           index       connects
@@ -43,12 +44,12 @@ import networkx as nx
 import numpy as np
 
 
-def _add_resistor(graph, a, b, resistance, role, index, resistor_model):
+def _resistor(a, b, resistance, role, index, resistor_model):
+    """The edge (a, b, attributes) of a resistor; 0 Ω is an ideal wire (model None)."""
     if resistance == 0.0:
-        graph.add_edge(a, b, model=None, values={}, role=role, index=index)
-    else:
-        graph.add_edge(a, b, model=resistor_model, values={"resistance": float(resistance)},
-                       role=role, index=index)
+        return a, b, {"model": None, "values": {}, "role": role, "index": index}
+    return a, b, {"model": resistor_model, "values": {"resistance": float(resistance)}, "role": role,
+                  "index": index}
 
 
 def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str,
@@ -60,43 +61,45 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
     ``conductances`` (S) has shape (rows, cols); ``v_gate`` (V) shape (rows,);
     ``r_source`` (Ω) shape (rows,); ``r_sink`` (Ω) shape (cols,); wire
     resistances are per segment (Ω).  Arguments are assumed validated
-    (see :class:`xbarsolve.Crossbar`).
+    (see :class:`xbarsolve.Crossbar`).  Nodes and edges are added in bulk, in a
+    fixed order (drivers, grounds, wire nodes, cell nodes; sources and row
+    wires, column wires and sinks, cells).
     """
     rows, cols = conductances.shape
     graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side)
-    for i in range(rows):
-        graph.add_node(("in", i), fixed=("input", i), side="row")
-    for j in range(cols):
-        graph.add_node(("out", j), fixed=("voltage", 0.0), side="column")
+    nodes = [(("in", i), {"fixed": ("input", i), "side": "row"}) for i in range(rows)]
+    nodes += [(("out", j), {"fixed": ("voltage", 0.0), "side": "column"}) for j in range(cols)]
     for i in range(rows):
         for j in range(cols):
-            graph.add_node(("row", i, j), side="row")
-            graph.add_node(("col", i, j), side="column")
+            nodes.append((("row", i, j), {"side": "row"}))
+            nodes.append((("col", i, j), {"side": "column"}))
+    if cell == "1t1r":
+        nodes += [(("mid", i, j), {"side": transistor_side}) for i in range(rows) for j in range(cols)]
+    graph.add_nodes_from(nodes)
 
+    edges = []
     for i in range(rows):
-        _add_resistor(graph, ("in", i), ("row", i, 0), r_source[i], "source", (i,), resistor_model)
-        for j in range(1, cols):
-            _add_resistor(graph, ("row", i, j - 1), ("row", i, j), r_wire_row, "row_wire", (i, j),
-                          resistor_model)
+        edges.append(_resistor(("in", i), ("row", i, 0), r_source[i], "source", (i,), resistor_model))
+        edges += [_resistor(("row", i, j - 1), ("row", i, j), r_wire_row, "row_wire", (i, j), resistor_model)
+                  for j in range(1, cols)]
     for j in range(cols):
-        for i in range(1, rows):
-            _add_resistor(graph, ("col", i - 1, j), ("col", i, j), r_wire_col, "col_wire", (i, j),
-                          resistor_model)
-        _add_resistor(graph, ("col", rows - 1, j), ("out", j), r_sink[j], "sink", (j,), resistor_model)
+        edges += [_resistor(("col", i - 1, j), ("col", i, j), r_wire_col, "col_wire", (i, j), resistor_model)
+                  for i in range(1, rows)]
+        edges.append(_resistor(("col", rows - 1, j), ("out", j), r_sink[j], "sink", (j,), resistor_model))
 
     for i in range(rows):
+        gate = {"v_gate": float(v_gate[i]), "v_body": 0.0}
         for j in range(cols):
             row, col, mid = ("row", i, j), ("col", i, j), ("mid", i, j)
             g = {"conductance": float(conductances[i, j])}
             if cell == "1r":
-                graph.add_edge(row, col, model=memristor, values=g, role="memristor", index=(i, j))
+                edges.append((row, col, {"model": memristor, "values": g, "role": "memristor", "index": (i, j)}))
                 continue
-            graph.add_node(mid, side=transistor_side)
-            gate = {"v_gate": float(v_gate[i]), "v_body": 0.0}
+            transistor_edge = {"model": transistor, "values": gate, "role": "transistor", "index": (i, j)}
+            memristor_edge = {"model": memristor, "values": g, "role": "memristor", "index": (i, j)}
             if transistor_side == "row":
-                graph.add_edge(row, mid, model=transistor, values=gate, role="transistor", index=(i, j))
-                graph.add_edge(mid, col, model=memristor, values=g, role="memristor", index=(i, j))
+                edges += [(row, mid, transistor_edge), (mid, col, memristor_edge)]
             else:
-                graph.add_edge(row, mid, model=memristor, values=g, role="memristor", index=(i, j))
-                graph.add_edge(mid, col, model=transistor, values=gate, role="transistor", index=(i, j))
+                edges += [(row, mid, memristor_edge), (mid, col, transistor_edge)]
+    graph.add_edges_from(edges)
     return graph
