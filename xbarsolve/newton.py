@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+from numba import njit
 
 from .assembly import CircuitEquations
 from .errors import ConvergenceError
 from .linalg import LUFactor, make_linear_solver
+from .threads import batched
 
 
 # F cannot be evaluated more precisely than the rounding of its largest terms
@@ -41,6 +43,49 @@ def _norm(residual: np.ndarray) -> np.ndarray:
     """‖F‖₂ (A) per sample; inf, without a warning, where the residual overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
         return np.linalg.norm(residual, axis=1)
+
+
+@njit(cache=True, nogil=True)
+def _residual_rows(residual, jac, scale, noise, abstol, reltol, fnorm, finite, kcl_ok):
+    """Per sample: ‖F‖₂, whether F and J are finite, and the KCL test (module docstring)."""
+    for s in range(residual.shape[0]):
+        squares = 0.0
+        ok = True
+        for k in range(residual.shape[1]):
+            r = residual[s, k]
+            squares += r * r
+            if not abs(r) <= abstol + reltol * scale[s, k] + ROUNDING_FACTOR * noise[s, k]:
+                ok = False  # also for NaN
+        fnorm[s] = np.sqrt(squares)
+        good = np.isfinite(squares)
+        for p in range(jac.shape[1]):
+            if not np.isfinite(jac[s, p]):
+                good = False
+                break
+        finite[s] = good
+        kcl_ok[s] = ok
+
+
+@njit(cache=True, nogil=True)
+def _update_rows(x, dx, reltol, vntol, finite, update_ok):
+    """Per sample: whether the step dx is finite, and the update test |dx| <= reltol·|x| + vntol."""
+    for s in range(x.shape[0]):
+        good = True
+        ok = True
+        for k in range(x.shape[1]):
+            d = dx[s, k]
+            if not np.isfinite(d):
+                good = False
+                ok = False
+                break
+            if abs(d) > reltol * max(abs(x[s, k]), abs(x[s, k] + d)) + vntol:
+                ok = False
+        finite[s] = good
+        update_ok[s] = ok
+
+
+_residual_tests = batched(_residual_rows, (0, 1, 2, 3, 6, 7, 8))
+_update_tests = batched(_update_rows, (0, 1, 4, 5))
 
 
 LINEAR_SOLVERS = ("auto", "krylov", "numba", "superlu")
@@ -162,11 +207,9 @@ def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
 
     while active.any():
         residual, jac, scale, noise = eqs.assemble(x, fixed_v, active, g_shunt)
-        fnorm = _norm(residual)
-        finite = np.isfinite(fnorm) & np.isfinite(jac).all(axis=1)
+        fnorm, finite, kcl_ok = np.empty(batch), np.empty(batch, dtype=bool), np.empty(batch, dtype=bool)
+        _residual_tests(residual, jac, scale, noise, options.abstol, options.reltol, fnorm, finite, kcl_ok)
         residual_norm[active] = fnorm[active]
-        kcl_ok = (np.abs(residual) <= options.abstol + options.reltol * scale
-                  + ROUNDING_FACTOR * noise).all(axis=1)
 
         # Backtrack where the previous step did not reduce ‖F‖ (or produced non-finite values).
         worse = ~finite | (fnorm > (1.0 - 1e-4 * alpha_prev) * fnorm_prev)
@@ -184,12 +227,11 @@ def newton(eqs: CircuitEquations, lu, x0: np.ndarray, fixed_v: np.ndarray,
             batch_lu = lu.factorize(jac, stepping)
             dx[stepping] = batch_lu.solve(-residual[stepping])
             iterations[stepping] += 1
-        bad_solve = step & ~np.isfinite(dx).all(axis=1)
+        dx_finite, update_ok = np.empty(batch, dtype=bool), np.empty(batch, dtype=bool)
+        _update_tests(x, dx, options.reltol, options.vntol, dx_finite, update_ok)
+        bad_solve = step & ~dx_finite
         active &= ~bad_solve
         step &= ~bad_solve
-
-        update_ok = (np.abs(dx) <= options.reltol * np.maximum(np.abs(x), np.abs(x + dx))
-                     + options.vntol).all(axis=1)
         done = step & kcl_ok & update_ok
         x[done] += dx[done]
         if keep_factors:
