@@ -139,12 +139,15 @@ def _factor_rows(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selec
         ok[s] = factor_one(a_indptr, a_indices, a_values[s], f_indptr, f_indices, diag, lu[s], work)
 
 
+_factor_slices = batched(_factor_rows, (6,))  # slices of ``selected``
+
+
 def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
     """Factorize ``a_values[s]`` into ``lu[s]`` for each ``s`` in ``selected``; ``ok[s]`` False if singular.
 
     Parallel over samples (:mod:`xbarsolve.threads`).
     """
-    batched(_factor_rows, (6,))(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
+    _factor_slices(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
 
 
 @njit(cache=True)
@@ -192,6 +195,9 @@ def _solve_rows(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
             solve_range(f_indptr, f_indices, diag, lu[s], rhs[s], 0, diag.shape[0])
 
 
+_solve_slices = batched(_solve_rows, (4,))  # slices of ``selected``
+
+
 def solve_batch(f_indptr, f_indices, diag, lu, selected, rhs, transpose):
     """Overwrite ``rhs[s]`` with the solution of (LU)[s] x = rhs[s] (or its transpose) for s in ``selected``."""
-    batched(_solve_rows, (4,))(f_indptr, f_indices, diag, lu, selected, rhs, transpose)
+    _solve_slices(f_indptr, f_indices, diag, lu, selected, rhs, transpose)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_WORKERS = 0
 
 
 def n_threads() -> int:
@@ -25,9 +26,11 @@ def n_threads() -> int:
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None or _POOL._max_workers < workers:
+    """The shared pool, grown (replaced) when more workers are asked for than it has."""
+    global _POOL, _POOL_WORKERS
+    if _POOL is None or _POOL_WORKERS < workers:
         _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xbarsolve")
+        _POOL_WORKERS = workers
     return _POOL
 
 
