@@ -192,27 +192,22 @@ class Crossbar:
         self._row_codes = codes("row")
         self._col_codes = codes("col")
         self._mid_codes = codes("mid") if self.cell == "1t1r" else None
-        self._taps = {}
-        self._in_codes = np.array([self.netlist.node_code[("in", i)] for i in range(rows)])
-        self._out_codes = np.array([self.netlist.node_code[("out", j)] for j in range(cols)])
+        self._in_taps = self._terminal_taps(np.array([code[("in", i)] for i in range(rows)]))
+        self._out_taps = self._terminal_taps(np.array([code[("out", j)] for j in range(cols)]))
 
     def _terminal_taps(self, codes):
         """Where the elements touching the fixed terminals ``codes`` are: a list of (group,
         side 0/1 for terminal a/b, element indices, position of the terminal in ``codes``)."""
-        key = codes.tobytes()
-        taps = self._taps.get(key)
-        if taps is None:
-            position_of = np.full(len(self.netlist.fixed_sources), -1, dtype=np.int64)
-            position_of[-codes - 1] = np.arange(codes.size)
-            taps = []
-            for gid, group in enumerate(self.netlist.groups):
-                for side, term in enumerate((group.term_a, group.term_b)):
-                    elements = np.flatnonzero(term < 0)
-                    position = position_of[-term[elements] - 1]
-                    keep = position >= 0
-                    if keep.any():
-                        taps.append((gid, side, elements[keep], position[keep]))
-            taps = self._taps[key] = taps
+        position_of = np.full(len(self.netlist.fixed_sources), -1, dtype=np.int64)
+        position_of[-codes - 1] = np.arange(codes.size)
+        taps = []
+        for gid, group in enumerate(self.netlist.groups):
+            for side, term in enumerate((group.term_a, group.term_b)):
+                elements = np.flatnonzero(term < 0)
+                position = position_of[-term[elements] - 1]
+                keep = position >= 0
+                if keep.any():
+                    taps.append((gid, side, elements[keep], position[keep]))
         return taps
 
     # ------------------------------------------------------------------ inputs
@@ -303,9 +298,9 @@ class Crossbar:
         x = result.x
         currents = eqs.element_currents(x, fixed_v)
 
-        def terminal_current(codes):  # current delivered into the circuit by each fixed terminal
-            out = np.zeros((batch, codes.size))
-            for gid, side, elements, position in self._terminal_taps(codes):
+        def terminal_current(taps, count):  # current delivered into the circuit by each fixed terminal
+            out = np.zeros((batch, count))
+            for gid, side, elements, position in taps:
                 np.add.at(out, (slice(None), position), currents[gid][side][:, elements])
             return out
 
@@ -338,8 +333,8 @@ class Crossbar:
             if role in ("transistor",) and self.cell == "1r":
                 continue
             power[role] = arr
-        source_currents = terminal_current(self._in_codes)
-        column_currents = -terminal_current(self._out_codes)
+        source_currents = terminal_current(self._in_taps, rows)
+        column_currents = -terminal_current(self._out_taps, cols)
         total = sum(p.reshape(batch, -1).sum(axis=1) for p in power.values())
         return CrossbarSolution(
             column_currents=column_currents, source_currents=source_currents, row_voltages=row_v,

@@ -73,7 +73,6 @@ class BlockGaussSeidel:
         self.n = n
         self.n_row_side = int((side == 0).sum())
         self.order = order
-        self.position = position
 
         # P in its own order, CSC; p_source[q] = Jacobian slot of P's q-th value.
         p_rows, p_cols, p_slots = position[rows[same]], position[cols[same]], slots[same]
@@ -360,7 +359,7 @@ class KrylovFactor(LUFactor):
 
     def __init__(self, solver: KrylovSolver, values: np.ndarray):
         self.solver = solver
-        self.values = np.ascontiguousarray(values)[None, :]
+        self.values = np.array(values, dtype=float)[None, :]  # a copy: not a view of the whole batch
         super().__init__(lambda b: self._solve(b, False), lambda b: self._solve(b, True))
 
     def _solve(self, b, transpose):

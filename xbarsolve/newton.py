@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -376,11 +375,7 @@ CHUNK_MEMORY_BUDGET = 256 * 2 ** 20
 def _chunk_size(lu, netlist, batch: int) -> int:
     n_free = max(netlist.n_free, 1)
     per_sample = 8 * ((getattr(lu, "nnz_factors", 0) or 20 * n_free) + 2 * netlist.nnz + 16 * n_free)
-    chunk = max(1, min(batch, CHUNK_MEMORY_BUDGET // per_sample))
-    threads = numba.get_num_threads()
-    if threads < chunk < batch:  # whole rounds of the parallel kernels
-        chunk -= chunk % threads
-    return chunk
+    return max(1, min(batch, CHUNK_MEMORY_BUDGET // per_sample))
 
 
 def solve_dc(eqs: CircuitEquations, fixed_v: np.ndarray, x0=None,
