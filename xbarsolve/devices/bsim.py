@@ -148,7 +148,10 @@ import numpy as np
 from numba import njit
 
 from .base import check_finite, check_positive
-from .dual import Dual, chain, constant_like
+from .dual import Dual, constant_like
+from .smooth import (cexp as _cexp, cfloor as _cfloor, clog as _clog, clog1p as _clog1p,
+                     clog_softplus as _clog_softplus, clogaddexp as _clogaddexp, csqrt as _csqrt,
+                     ctheta as _ctheta)
 from .mosfet import NMOSModel
 
 # Physical constants exactly as the BSIM4 model uses them (so that a card gives
@@ -185,79 +188,6 @@ N_CORE = len(CORE_PARAM_NAMES)
 N_INTERNALS = 13
 INTERNAL_NAMES = ("vbseff", "vth", "n", "vgsteff", "abulk", "ueff", "esat", "rds",
                   "vdsat", "vdseff", "ids0", "ids_no_rout", "ids")
-
-
-# ---------------- first-order elementary functions of complex-step or dual arguments
-# (``chain(z, f, f')``: the value f at z.real, carried to the derivative parts by f')
-@njit(cache=True, inline="always")
-def _cexp(z):
-    e = math.exp(z.real)
-    return chain(z, e, e)
-
-
-@njit(cache=True, inline="always")
-def _clog(z):
-    return chain(z, math.log(z.real), 1.0 / z.real)
-
-
-@njit(cache=True, inline="always")
-def _clog1p(z):
-    return chain(z, math.log1p(z.real), 1.0 / (1.0 + z.real))
-
-
-@njit(cache=True, inline="always")
-def _csqrt(z):
-    s = math.sqrt(z.real)
-    return chain(z, s, 0.5 / s)
-
-
-@njit(cache=True, inline="always")
-def _ctheta(z):
-    """θ(z) = 0.5/(cosh z − 1) = u/(1 − u)² with u = e^(−z), for z > 0 (no overflow)."""
-    a = z.real
-    if a < 1e-3:  # cosh a − 1 = 2·sinh²(a/2) without cancellation
-        s = math.sinh(0.5 * a)
-        c = 2.0 * s * s
-        return chain(z, 0.5 / c, -0.5 * math.sinh(a) / (c * c))
-    u = math.exp(-a)
-    d = 1.0 - u
-    return chain(z, u / (d * d), -u * (1.0 + u) / (d * d * d))
-
-
-@njit(cache=True, inline="always")
-def _cfloor(z, a):
-    """Smooth positive floor: z for z >= a, a²/(2a − z) below (C¹ at a, > 0 everywhere).
-
-    Only reached far outside normal bias (e.g. 1 + KETA·Vbseff near Vbs = −25 V);
-    BSIM4 guards the same quantities with floors of its own.
-    """
-    if z.real >= a:
-        return z
-    return a * a / (2.0 * a - z)
-
-
-@njit(cache=True, inline="always")
-def _clog_softplus(z):
-    """ln(ln(1 + e^z)), finite for every real part."""
-    a = z.real
-    if a > 36.0:
-        sp = a + math.exp(-a)  # ln(1+e^a) to machine precision
-        sig = 1.0
-    elif a > -36.0:
-        sp = math.log1p(math.exp(a))
-        sig = 1.0 / (1.0 + math.exp(-a))
-    else:  # ln(1 + e^a) = e^a·(1 − e^a/2 + ...): return its logarithm directly
-        ea = math.exp(a)
-        return chain(z, a - 0.5 * ea, 1.0 - 0.5 * ea)
-    return chain(z, math.log(sp), sig / sp)
-
-
-@njit(cache=True, inline="always")
-def _clogaddexp(x, y):
-    """ln(e^x + e^y) without overflow."""
-    if x.real >= y.real:
-        return x + _clog1p(_cexp(y - x))
-    return y + _clog1p(_cexp(x - y))
 
 
 # ----------------------------------------------------------------- the model

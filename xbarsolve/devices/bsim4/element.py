@@ -1,0 +1,333 @@
+"""A BSIM4 transistor as a solver element: the sub-circuit with its internal nodes, condensed.
+
+The solver sees a transistor as a two-terminal element between its drain-side node ``a``
+and source-side node ``b`` with the gate and body held at fixed voltages (element
+parameters ``v_gate``, ``v_body``).  Inside, a BSIM4 device is a small circuit::
+
+    a ─ Rd ─ d'      g ─ Rg ─ g'      s' ─ Rs ─ b           (Rd, Rs: RSH·NRS/NRD or RGEOMOD;
+            │                            │                   Rg: RGATEMOD's electrode resistance)
+            └──── intrinsic device (d', g', s', b') ────┘
+    junctions: db → d', sb → s';  body network: b' – b (RBPB), b' – db (RBPD), b' – sb (RBPS),
+               db – b (RBDB), sb – b (RBSB)                   (RBODYMOD; else db = sb = b' = b)
+
+Node indices of the local circuit: 0 a, 1 b (the element's terminals, free), 2 g, 3 body
+(fixed), 4 d', 5 s', 6 g', 7 b', 8 db, 9 sb (internal).  An internal node that the card
+does not create is an alias of its external node (``alias``): its currents and Jacobian
+entries fold onto that node.
+
+Internal nodes are solved inside the element, exactly: Newton on the internal KCL
+equations r_U(v_U; v_a, v_b) = 0, started from the external voltages.  When the last
+Newton update is below ``LINEAR_TOLERANCE`` (every internal node within 0.1 µV of the
+solution), the terminal currents are extrapolated linearly to the solution,
+i_E + J_EU·Δ_U: the neglected term is ½·|I''|·Δ², below 1e-11 relative even for an
+exponential junction (|I''|/|I| = 1/Vt²).  With the published cards this is one
+evaluation: their gate and body currents are nA through Ω-sized resistances, so the
+internal nodes sit within ~10 nV of the external ones.  The element's derivatives are
+those of the condensed circuit (Schur complement): G = J_EE − J_EU·J_UU⁻¹·J_UE, exact by
+implicit differentiation.  Gate and body currents (into the fixed nodes) are reported
+the same way, for the readouts and the power bookkeeping.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..mosfet import fetlim, limvds, step_fraction
+from .intrinsic import node_jacobian
+from .layout import N_CONSTANTS
+
+LINEAR_TOLERANCE = 1e-7  # V: internal Newton updates below this are applied by linear extrapolation
+MAX_LOCAL_ITERATIONS = 60
+
+# element parameter vector: header, then the junction block, then the intrinsic constants q
+HEADER = ("v_gate", "v_body", "vth_estimate", "gmin",
+          "g_drain", "g_source", "g_gate",                       # S; 0 = node merged (no resistor)
+          "g_rbpb", "g_rbpd", "g_rbps", "g_rbdb", "g_rbsb",      # S; body network (RBODYMOD)
+          "has_body_network")
+N_HEADER = len(HEADER)
+JUNCTION = ("js_sat", "js_n", "jd_sat", "jd_n")  # placeholder until the junction module lands
+N_JUNCTION = len(JUNCTION)
+Q_OFFSET = N_HEADER + N_JUNCTION
+N_PARAMS = Q_OFFSET + N_CONSTANTS
+N_NODES = 10
+HOME = (0, 1, 2, 3, 0, 1, 2, 3, 3, 3)  # the external node each local node belongs to
+
+
+@njit(cache=True)
+def _diode(v, isat, nvt, gmin):
+    """Placeholder junction: I = Is·(exp(V/(N·Vt)) − 1) + gmin·V and dI/dV (V: body side positive)."""
+    if isat <= 0.0:
+        return gmin * v, gmin
+    e = math.exp(min(v / nvt, 80.0))
+    return isat * (e - 1.0) + gmin * v, isat * e / nvt + gmin
+
+
+@njit(cache=True)
+def _aliases(p):
+    """Which local node each of the 10 node indices stands for (itself, or its external node)."""
+    alias = np.arange(N_NODES)
+    if p[4] == 0.0:
+        alias[4] = 0
+    if p[5] == 0.0:
+        alias[5] = 1
+    if p[6] == 0.0:
+        alias[6] = 2
+    if p[12] == 0.0:
+        alias[7] = 3
+        alias[8] = 3
+        alias[9] = 3
+    return alias
+
+
+@njit(cache=True)
+def _stamp_resistor(i_node, jac, alias, v, a, b, g):
+    if g == 0.0:
+        return
+    ia = alias[a]
+    ib = alias[b]
+    if ia == ib:
+        return
+    cur = g * (v[ia] - v[ib])
+    i_node[ia] += cur
+    i_node[ib] -= cur
+    jac[ia, ia] += g
+    jac[ia, ib] -= g
+    jac[ib, ia] -= g
+    jac[ib, ib] += g
+
+
+@njit(cache=True)
+def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
+    """Currents (A) from every local node into the sub-circuit's elements, and their Jacobian (S)."""
+    i_node[:] = 0.0
+    jac[:, :] = 0.0
+    q = p[Q_OFFSET:]
+    nd, ng, ns, nb = alias[4], alias[6], alias[5], alias[7]
+    node_jacobian(v[nd], v[ng], v[ns], v[nb], q, dev_i, dev_j)
+    nodes = (nd, ng, ns, nb)
+    for r in range(4):
+        i_node[nodes[r]] += dev_i[r]
+        for c in range(4):
+            jac[nodes[r], nodes[c]] += dev_j[r, c]
+    # junctions: current from the junction's body end (db / sb) into the diffusion (d' / s')
+    gmin = p[3]
+    for body_end, diffusion, off in ((alias[8], nd, 0), (alias[9], ns, 2)):
+        ij, gj = _diode(v[body_end] - v[diffusion], p[N_HEADER + off], p[N_HEADER + off + 1], gmin)
+        i_node[body_end] += ij
+        i_node[diffusion] -= ij
+        jac[body_end, body_end] += gj
+        jac[body_end, diffusion] -= gj
+        jac[diffusion, body_end] -= gj
+        jac[diffusion, diffusion] += gj
+    _stamp_resistor(i_node, jac, alias, v, 0, 4, p[4])
+    _stamp_resistor(i_node, jac, alias, v, 1, 5, p[5])
+    _stamp_resistor(i_node, jac, alias, v, 2, 6, p[6])
+    if p[12] != 0.0:
+        _stamp_resistor(i_node, jac, alias, v, 7, 3, p[7])
+        _stamp_resistor(i_node, jac, alias, v, 7, 8, p[8])
+        _stamp_resistor(i_node, jac, alias, v, 7, 9, p[9])
+        _stamp_resistor(i_node, jac, alias, v, 8, 3, p[10])
+        _stamp_resistor(i_node, jac, alias, v, 9, 3, p[11])
+
+
+@njit(cache=True)
+def _lu_in_place(a, perm, n):
+    """LU factorization with partial pivoting of a[:n, :n] in place; row order in ``perm``."""
+    for k in range(n):
+        perm[k] = k
+    for k in range(n):
+        piv = k
+        for r in range(k + 1, n):
+            if abs(a[r, k]) > abs(a[piv, k]):
+                piv = r
+        if piv != k:
+            for c in range(n):
+                a[k, c], a[piv, c] = a[piv, c], a[k, c]
+            perm[k], perm[piv] = perm[piv], perm[k]
+        inv = 1.0 / a[k, k]
+        for r in range(k + 1, n):
+            a[r, k] *= inv
+            f = a[r, k]
+            if f != 0.0:
+                for c in range(k + 1, n):
+                    a[r, c] -= f * a[k, c]
+
+
+@njit(cache=True)
+def _lu_solve(a, perm, b, x, n):
+    """x = A⁻¹·b with the factors of :func:`_lu_in_place`."""
+    for k in range(n):
+        x[k] = b[perm[k]]
+    for k in range(n):
+        for c in range(k):
+            x[k] -= a[k, c] * x[c]
+    for k in range(n - 1, -1, -1):
+        for c in range(k + 1, n):
+            x[k] -= a[k, c] * x[c]
+        x[k] /= a[k, k]
+
+
+@njit(cache=True)
+def element_state(va, vb, p, out):
+    """Solve the sub-circuit at terminal voltages ``va``, ``vb`` (V) and fill ``out`` (12,):
+
+    [ia, ib, ig, ibody,            currents (A) into the element at a, b, gate, body
+     gaa, gab, gba, gbb,           ∂(ia, ib)/∂(va, vb) (S) of the condensed circuit
+     dia_dvg, dib_dvg, dia_dvbody, dib_dvbody]   ∂(ia, ib)/∂(v_gate, v_body) (S)
+
+    Returns the number of local evaluations, or −1 when the internal nodes did not converge.
+    """
+    alias = _aliases(p)
+    # one workspace for every local array (a single allocation per call)
+    work = np.empty(N_NODES + N_NODES * N_NODES + 4 + 16 + 36 + 6 + 6 + 6 + 8)
+    v = work[:N_NODES]
+    jac = work[N_NODES:N_NODES + N_NODES * N_NODES].reshape((N_NODES, N_NODES))
+    rest = work[N_NODES + N_NODES * N_NODES:]
+    dev_i = rest[:4]
+    dev_j = rest[4:20].reshape((4, 4))
+    juu = rest[20:56].reshape((6, 6))
+    rhs = rest[56:62]
+    delta = rest[62:68]
+    col = rest[68:74]
+    g = rest[74:82].reshape((2, 4))
+    i_node = out  # reuse: out is overwritten at the end; its first 10 entries hold node currents
+    v[0] = va
+    v[1] = vb
+    v[2] = p[0]
+    v[3] = p[1]
+    for k in range(4, N_NODES):  # internal nodes start at their external node's voltage
+        v[k] = v[HOME[k]]
+    unknowns = (0, 0, 0, 0, 0, 0)
+    n_u = 0
+    for k in range(4, N_NODES):
+        if alias[k] == k:
+            unknowns = _tuple_set(unknowns, n_u, k)
+            n_u += 1
+    perm = np.empty(6, dtype=np.int64) if n_u > 0 else np.empty(0, dtype=np.int64)
+    evaluations = 0
+    while True:
+        _assemble(v, p, alias, i_node, jac, dev_i, dev_j)
+        evaluations += 1
+        if n_u == 0:
+            break
+        for r in range(n_u):
+            rhs[r] = -i_node[unknowns[r]]
+            for c in range(n_u):
+                juu[r, c] = jac[unknowns[r], unknowns[c]]
+        _lu_in_place(juu, perm, n_u)
+        _lu_solve(juu, perm, rhs, delta, n_u)
+        largest = 0.0
+        for r in range(n_u):
+            largest = max(largest, abs(delta[r]))
+        if not largest < 1e300:  # NaN or overflow
+            return -1
+        if largest <= LINEAR_TOLERANCE:
+            break
+        if evaluations >= MAX_LOCAL_ITERATIONS:
+            return -1
+        # damped Newton on the junction exponentials: at most 0.1 V per local step
+        scale = min(1.0, 0.1 / largest)
+        for r in range(n_u):
+            v[unknowns[r]] += scale * delta[r]
+
+    # condensed terminal quantities: x = i_X + J_XU·Δ and G = J_XY − J_XU·J_UU⁻¹·J_UY,
+    # X, Y in (a, b, gate, body); J_UU's factors are those of the last local step
+    ia, ib, ig, ibody = i_node[0], i_node[1], i_node[2], i_node[3]
+    for r in range(n_u):
+        u = unknowns[r]
+        ia += jac[0, u] * delta[r]
+        ib += jac[1, u] * delta[r]
+        ig += jac[2, u] * delta[r]
+        ibody += jac[3, u] * delta[r]
+    for x in range(2):
+        for y in range(4):
+            g[x, y] = jac[x, y]
+    if n_u > 0:
+        for y in range(4):
+            for r in range(n_u):
+                rhs[r] = jac[unknowns[r], y]
+            _lu_solve(juu, perm, rhs, col, n_u)
+            for x in range(2):
+                s = 0.0
+                for r in range(n_u):
+                    s += jac[x, unknowns[r]] * col[r]
+                g[x, y] -= s
+    out[0] = ia
+    out[1] = ib
+    out[2] = ig
+    out[3] = ibody
+    out[4] = g[0, 0]
+    out[5] = g[0, 1]
+    out[6] = g[1, 0]
+    out[7] = g[1, 1]
+    out[8] = g[0, 2]
+    out[9] = g[1, 2]
+    out[10] = g[0, 3]
+    out[11] = g[1, 3]
+    return evaluations
+
+
+@njit(cache=True, inline="always")
+def _tuple_set(t, i, value):
+    return (value if i == 0 else t[0], value if i == 1 else t[1], value if i == 2 else t[2],
+            value if i == 3 else t[3], value if i == 4 else t[4], value if i == 5 else t[5])
+
+
+@njit(cache=True)
+def evaluate(va, vb, p):
+    """Solver kernel: (ia, ib, ∂ia/∂va, ∂ia/∂vb, ∂ib/∂va, ∂ib/∂vb) (A, S)."""
+    out = np.empty(12)
+    if element_state(va, vb, p, out) < 0:
+        nan = math.nan
+        return nan, nan, nan, nan, nan, nan
+    return out[0], out[1], out[4], out[5], out[6], out[7]
+
+
+@njit(cache=True)
+def current(va, vb, p):
+    """Solver kernel: (ia, ib) (A)."""
+    out = np.empty(12)
+    if element_state(va, vb, p, out) < 0:
+        return math.nan, math.nan
+    return out[0], out[1]
+
+
+@njit(cache=True)
+def terminal_currents(va, vb, p):
+    """(ia, ib, i_gate, i_body) (A): every current into the element, for readouts and power."""
+    out = np.empty(12)
+    if element_state(va, vb, p, out) < 0:
+        return math.nan, math.nan, math.nan, math.nan
+    return out[0], out[1], out[2], out[3]
+
+
+@njit(cache=True)
+def parameter_partials(va, vb, p, k):
+    """Solver kernel: ∂(ia, ib)/∂p_k for k = 0 (v_gate) and 1 (v_body); NaN otherwise."""
+    if k != 0 and k != 1:
+        return math.nan, math.nan
+    out = np.empty(12)
+    if element_state(va, vb, p, out) < 0:
+        return math.nan, math.nan
+    if k == 0:
+        return out[8], out[9]
+    return out[10], out[11]
+
+
+@njit(cache=True)
+def step_limit(va, vb, dva, dvb, p):
+    """SPICE-style limiting of the external V_GS (fetlim) and V_DS (limvds), as for every NMOS."""
+    vg = p[0]
+    vth = p[2]
+    van = va + dva
+    vbn = vb + dvb
+    if va >= vb:
+        vgs_old, vgs_new = vg - vb, vg - vbn
+        vds_old, vds_new = va - vb, van - vbn
+    else:
+        vgs_old, vgs_new = vg - va, vg - van
+        vds_old, vds_new = vb - va, vbn - van
+    frac = step_fraction(vgs_old, vgs_new, fetlim(vgs_new, vgs_old, vth))
+    return min(frac, step_fraction(vds_old, vds_new, limvds(vds_new, vds_old)))

@@ -1,0 +1,136 @@
+"""BSIM4 leakage currents: gate tunnelling (Chapter 4), GIDL/GISL and impact ionisation (Chapter 6).
+
+All functions take the intrinsic biases in the *mode frame* of :func:`.channel.channel`
+(the terminal at the higher potential of source/drain acts as the drain) plus the
+channel intermediates they depend on, and return currents in amperes.  Like the
+channel they run on dual or complex numbers.
+
+Gate tunnelling (IGCMOD, IGBMOD).  The oxide voltages (4.1)/(4.2)::
+
+    Vfbeff    = Vfbzb − ½·(T3 + sqrt(T3² − 4·δ3·Vfbzb)),   T3 = Vfbzb − Vgse + Vbseff − δ3,  δ3 = 0.02 V
+    Voxacc    = Vfbzb − Vfbeff  (>= 0)
+    Voxdepinv = K1ox·(sqrt(K1ox²/4 + T3') − K1ox/2) + Vgsteff,   T3' = Vgse − Vfbeff − Vbseff − Vgsteff
+
+(the depletion part solved for the surface potential, as BSIM4's code does; the manual's
+(4.2) writes its large-signal limit K1ox·sqrt(Φs)).  Then (4.5)-(4.21): Igb = Igbacc + Igbinv
+between gate and body, Igc = Igcs + Igcd between gate and channel split by PIGCD, and
+the edge currents Igs, Igd between gate and the source/drain diffusions.
+
+GIDL/GISL (6.3)/(6.4) and Iii (6.1)/(6.2) flow from the drain (source) into the body.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from ..smooth import cexp, constant_like, csoftplus, csqrt
+from .constants import EXP_THRESHOLD, MIN_EXP
+from .layout import Q
+
+DELTA3 = 0.02  # V, smoothing of Vfbeff
+
+
+@njit(cache=True)
+def oxide_voltages(vgse, vbseff, vgsteff, q):
+    """(Voxacc, Voxdepinv) (V): voltage across the oxide in accumulation and in depletion/inversion."""
+    vfbzb = q[Q.vfbzb]
+    t3 = vfbzb - vgse + vbseff - DELTA3
+    if vfbzb <= 0.0:
+        root = csqrt(t3 * t3 - 4.0 * DELTA3 * vfbzb)
+    else:
+        root = csqrt(t3 * t3 + 4.0 * DELTA3 * vfbzb)
+    vfbeff = vfbzb - 0.5 * (t3 + root)
+    voxacc = vfbzb - vfbeff
+    if voxacc.real < 0.0:
+        voxacc = constant_like(voxacc, 0.0)
+    k1ox = q[Q.k1ox]
+    t3 = vgse - vfbeff - vbseff - vgsteff
+    if k1ox == 0.0:
+        voxdep = t3
+    elif t3.real < 0.0:
+        voxdep = -t3
+    else:
+        half = 0.5 * k1ox
+        voxdep = k1ox * (csqrt(half * half + t3) - half)
+    return voxacc, voxdep + vgsteff
+
+
+@njit(cache=True)
+def _tunnel_exponent(b, a_, b_, c_, vox):
+    """exp(−B·TOXE·(A − B'·Vox)·(1 + C·Vox)) with ``b`` = B·TOXE (the common factor of (4.5)-(4.14))."""
+    return cexp(-b * (a_ - b_ * vox) * (1.0 + c_ * vox))
+
+
+@njit(cache=True)
+def gate_to_body(vgse, vbseff, voxacc, voxdep, q):
+    """Igb (A) from gate to body (4.5)-(4.9): accumulation (ECB) plus inversion (EVB)."""
+    vgb = vgse - vbseff
+    t0 = q[Q.vtm_tunnel] * q[Q.nigbacc]
+    vaux = t0 * csoftplus((q[Q.vfbzb] - vgb) / t0)
+    igbacc = q[Q.igbacc_a] * vgb * vaux * _tunnel_exponent(
+        q[Q.igbacc_b], q[Q.aigbacc], q[Q.bigbacc], q[Q.cigbacc], voxacc)
+    t0 = q[Q.vtm_tunnel] * q[Q.nigbinv]
+    vaux = t0 * csoftplus((voxdep - q[Q.eigbinv]) / t0)
+    igbinv = q[Q.igbinv_a] * vgb * vaux * _tunnel_exponent(
+        q[Q.igbinv_b], q[Q.aigbinv], q[Q.bigbinv], q[Q.cigbinv], voxdep)
+    return igbacc + igbinv
+
+
+@njit(cache=True)
+def gate_to_channel(vgse, vth, vgsteff, vdseff, voxdep, q):
+    """(Igcs, Igcd) (A): gate-to-channel tunnelling (4.10)-(4.12) split between the mode-frame
+    source and drain by PIGCD (4.19)-(4.21)."""
+    t0 = q[Q.vtm_tunnel] * q[Q.nigc]
+    if q[Q.igcmod] == 1.0:
+        vaux = t0 * csoftplus((vgse - q[Q.vth0_param]) / t0)
+    else:
+        vaux = t0 * csoftplus((vgse - vth) / t0)
+    igc = q[Q.igc_a] * vgse * vaux * _tunnel_exponent(q[Q.igc_b], q[Q.aigc], q[Q.bigc], q[Q.cigc], voxdep)
+    if q[Q.pigcd_given] != 0.0:
+        pigcd = constant_like(vgsteff, q[Q.pigcd])
+    else:
+        pigcd = q[Q.igc_b] / (vgsteff * vgsteff) * (1.0 - 0.5 * vdseff / vgsteff)
+    t7 = -pigcd * vdseff
+    t8 = t7 * t7 + 2e-4
+    e = cexp(t7)
+    igcs = igc * (e - 1.0 + 1e-4 - t7) / t8
+    igcd = igc * (1.0 - (1.0 - t7) * e + 1e-4) / t8
+    return igcs, igcd
+
+
+@njit(cache=True)
+def gate_to_diffusion(vgs, a_edge, a_, b_, c_, q):
+    """Igs or Igd (A): edge tunnelling between gate and one diffusion (4.13)/(4.14) at the
+    gate-diffusion voltage ``vgs`` (V) with that side's prefactor ``a_edge``."""
+    t = vgs - q[Q.vfbsd]
+    vgs_prime = csqrt(t * t + 1e-4)
+    return a_edge * vgs * vgs_prime * _tunnel_exponent(q[Q.igsd_b], a_, b_, c_, vgs_prime)
+
+
+@njit(cache=True)
+def gidl(vds, vgse, vdb, a_, b_, c_, e_, width, q):
+    """GIDL (drain) or GISL (source) current (A) into the body (6.3)/(6.4): ``vds`` is the
+    drain(source)-to-source(drain) voltage, ``vgse`` the gate voltage over that junction's far
+    side, ``vdb`` the diffusion-to-body voltage."""
+    if a_ <= 0.0 or b_ <= 0.0 or c_ <= 0.0:
+        return constant_like(vds, 0.0)
+    t1 = (vds - vgse - e_) / (3.0 * q[Q.toxe])
+    if t1.real <= 0.0 or vdb.real <= 0.0:
+        return constant_like(vds, 0.0)
+    vdb3 = vdb * vdb * vdb
+    return a_ * width * t1 * cexp(-b_ / t1) * vdb3 / (c_ + vdb3)
+
+
+@njit(cache=True)
+def impact_ionisation(diffvds, ids_no_scbe, q):
+    """Substrate current Iii (A) from drain to body (6.1)."""
+    if q[Q.alpha_term] <= 0.0 or q[Q.beta0] <= 0.0 or diffvds.real <= 0.0:
+        return constant_like(diffvds, 0.0)
+    if diffvds.real <= q[Q.beta0] / EXP_THRESHOLD:
+        # BSIM4 (and ngspice) replace exp(−BETA0/(Vds − Vdseff)) by its floor MIN_EXP = exp(−34)
+        # once the exponent passes −34: a visible substrate current at low drain bias.
+        return q[Q.alpha_term] * MIN_EXP * diffvds * ids_no_scbe
+    return q[Q.alpha_term] * diffvds * cexp(-q[Q.beta0] / diffvds) * ids_no_scbe
+
+
+__all__ = ["oxide_voltages", "gate_to_body", "gate_to_channel", "gate_to_diffusion", "gidl",
+           "impact_ionisation"]
