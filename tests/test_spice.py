@@ -160,16 +160,26 @@ def test_live_ngspice_bsim_cell():
     ("1", 1.0), ("-0.4", -0.4), ("+3", 3.0), (".5", 0.5), ("1e-5", 1e-5), ("2.0E+3", 2e3),
     ("10u", 10e-6), ("10U", 10e-6), ("2.5k", 2.5e3), ("1meg", 1e6), ("1MEG", 1e6), ("1M", 1e-3),
     ("1m", 1e-3), ("3mil", 3 * 25.4e-6), ("200n", 200e-9), ("5p", 5e-12), ("7f", 7e-15),
-    ("1g", 1e9), ("2t", 2e12), ("1a", 1e-18), ("1uF", 1e-6), ("10ohm", 10.0), ("4.7kohm", 4.7e3),
+    ("1g", 1e9), ("2t", 2e12), ("1uF", 1e-6), ("10ohm", 10.0), ("4.7kohm", 4.7e3),
     ("1e3k", 1e6),
 ])
 def test_parse_spice_number(text, value):
     assert parse_spice_number(text) == pytest.approx(value, rel=1e-15)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1..2", "k1", "1.2.3", "--1", "1e5.5"])
+@pytest.mark.parametrize("text", ["", "abc", "1..2", "k1", "1.2.3", "--1", "1e5.5", "1d3", "inf", "nan"])
 def test_parse_spice_number_rejects(text):
     with pytest.raises(ValueError, match="not a SPICE number"):
+        parse_spice_number(text)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("1e", "exponent without digits"), ("1e400", "overflows"), ("-2e309", "overflows"),
+    ("1e-400", "underflows"), ("2a", "ambiguous"),  # ngspice reads 2a as 2, HSPICE as 2e-18
+])
+def test_parse_spice_number_refuses_what_spice_programs_read_silently(text, message):
+    """Issue 17: 1e400 was inf and 1e was 1.0; 'a' (atto or a unit letter) depends on the simulator."""
+    with pytest.raises(ValueError, match=message):
         parse_spice_number(text)
 
 
@@ -230,6 +240,26 @@ def test_parse_card_selects_by_name():
 def test_parse_card_errors(card, message):
     with pytest.raises(ValueError, match=message):
         parse_model_card(card)
+
+
+@pytest.mark.parametrize("bad,error,message", [
+    (None, TypeError, "got NoneType"), (b".model n nmos vto=0.4", TypeError, "decode bytes"),
+    (".temp", ValueError, "no .model card"),
+    (".model n nmos vto=0.4\n.temp\n", ValueError, ".temp needs a temperature"),
+    (".model n nmos vto=1e400", ValueError, "overflows"), (".model n nmos vto=1e", ValueError, "exponent"),
+])
+def test_parse_card_bad_inputs_give_typed_errors(bad, error, message):
+    """Issue 17 item 5: IndexError/AttributeError for .temp alone, None, bytes; inf for 1e400; 1.0 for 1e."""
+    with pytest.raises(error, match=message):
+        parse_model_card(bad)
+
+
+def test_parse_card_dollar_in_model_name():
+    """'$' starts a comment only after a blank (as in ngspice): '.model n$x' names the model n$x."""
+    text = ".model n$x nmos level=1 vto=0.3 $ a comment\nM1 d g s 0 n$x W=2u L=1u\n"
+    m = parse_model_card(text)
+    assert (m.vto, m.w, m.l) == (0.3, 2e-6, 1e-6)
+    assert parse_model_card(text, name="N$X").vto == 0.3
 
 
 def test_parse_card_ignore():

@@ -75,6 +75,8 @@ from decimal import Decimal
 import numpy as np
 
 from .devices import Level1NMOS, LinearMemristor, NMOSModel, Resistor, SinhMemristor
+from .devices.bsim4.card import logical_lines as _statements
+from .devices.bsim4.card import parse_number as _parse_number
 
 __all__ = ["to_spice_netlist", "parse_model_card", "parse_spice_number", "run_ngspice",
            "ngspice_solve", "ngspice_available", "spice_node_name", "NgspiceError",
@@ -89,26 +91,17 @@ class NgspiceError(RuntimeError):
 
 
 # ----------------------------------------------------------------------------- numbers
-_SUFFIXES = {"t": "1e12", "g": "1e9", "meg": "1e6", "k": "1e3", "mil": "25.4e-6", "m": "1e-3",
-             "u": "1e-6", "n": "1e-9", "p": "1e-12", "f": "1e-15", "a": "1e-18"}
-_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?([a-z]*)$",
-                     re.IGNORECASE)
-
-
 def parse_spice_number(text: str) -> float:
     """A SPICE number: ``1e-5``, ``10u``, ``2.5k``, ``1meg``, ``3mil``, ``1uF`` (unit letters ignored).
 
-    Suffixes (case-insensitive): T G MEG K MIL M U N P F A; note that ``M`` is
-    milli and ``MEG`` mega, as in every SPICE.  Raises ValueError otherwise.
+    Suffixes (case-insensitive): T G MEG K MIL M U N P F; note that ``M`` is
+    milli and ``MEG`` mega, as in every SPICE.  Strict: ValueError for
+    anything else, for ``1e`` (no exponent digits), for values that overflow
+    or underflow a float (``1e400``) and for ``2a`` (atto in HSPICE, an
+    ignored unit letter in ngspice).  One reader for all of xbarsolve:
+    :func:`xbarsolve.devices.bsim4.card.parse_number`.
     """
-    m = _NUMBER.match(text.strip())
-    if m is None:
-        raise ValueError(f"not a SPICE number: {text!r}")
-    mantissa, suffix, _unit = m.groups()
-    if not suffix:
-        return float(mantissa)
-    # exact decimal product, rounded once: "120u" reads as exactly the float 120e-6
-    return float(Decimal(mantissa) * Decimal(_SUFFIXES[suffix.lower()]))
+    return _parse_number(text)
 
 
 def _fmt(x: float) -> str:
@@ -318,19 +311,12 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
 
 # ----------------------------------------------------------------------------- model cards
 def _logical_lines(text: str) -> list:
-    """Netlist text → logical lines: comments dropped, '+' continuations joined."""
-    out = []
-    for raw in text.splitlines():
-        line = re.split(r"[;$]", raw, maxsplit=1)[0].rstrip() if not raw.lstrip().startswith("*") else ""
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("+"):
-            if not out:
-                raise ValueError(f"continuation line without a line to continue: {raw!r}")
-            out[-1] += " " + line.lstrip()[1:]
-        else:
-            out.append(line.strip())
-    return out
+    """Netlist text → logical lines: comments dropped, '+' continuations joined (fields space-separated).
+
+    The SPICE syntax (comments, continuations, ``$``) is that of
+    :func:`xbarsolve.devices.bsim4.card.logical_lines`.
+    """
+    return [" ".join(t.text for t in st.tokens) for st in _statements(text)]
 
 
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^\s=()]+)")
@@ -428,7 +414,13 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
     which win; ngspice's default is 100 µm), ``gmin`` (S) from ``.options
     gmin=``, the temperature from ``.options temp=`` or ``.temp`` (°C; the
     model stores kelvin).  ``name`` selects one card when there are several.
+    TypeError for a ``text`` that is not a str (decode bytes first).
     """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_model_card needs SPICE text (str), got {type(text).__name__}"
+                        + (" (decode bytes first)" if isinstance(text, (bytes, bytearray)) else ""))
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str (the model name), got {type(name).__name__}")
     lines = _logical_lines(text)
     cards = [ln for ln in lines if re.match(r"(?i)^\.model\s", ln)]
     if name is not None:
@@ -471,7 +463,9 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
                     extras["temp_c"] = parse_spice_number(value)
                 elif key == "tnom":
                     extras["tnom_c"] = parse_spice_number(value)
-        elif low.startswith(".temp"):
+        elif low.split()[0] == ".temp":
+            if len(ln.split()) < 2:
+                raise ValueError(".temp needs a temperature in °C (e.g. .temp 27)")
             extras["temp_c"] = parse_spice_number(ln.split()[1])
     if "tnom" in params:
         extras["tnom_c"] = params.pop("tnom")

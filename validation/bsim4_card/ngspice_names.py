@@ -1,0 +1,173 @@
+"""Which BSIM4 parameter names ngspice accepts, and its defaults, measured black-box.
+
+Written to ``ngspice_names.json``.  Three measurements, for each of
+ngspice's four BSIM4 codes (cards of version 4.5 run BSIM4v5, 4.6.5
+BSIM4v6, 4.7 BSIM4v7, 4.8 BSIM4):
+
+1. ``devhelp -csv <code>``: the model and instance parameter names the code
+   lists (input parameters only).
+2. Warnings: one card giving every model parameter of the catalog
+   (:mod:`xbarsolve.devices.bsim4.parameters`) and every binned name of the
+   binnable ones, each set to 1 -- ngspice prints ``unrecognized parameter
+   (NAME) - ignored`` for each name the code does not know.  Instance names
+   one at a time on an ``M`` line: an unknown one is an error.
+3. Defaults: ``showmod`` of a card that gives nothing but LEVEL and VERSION
+   prints every model parameter's value after ngspice's set-up (6
+   significant digits; names cut to 11 characters, mapped back here).
+
+tests/test_bsim4_parameters.py compares the catalog with this file (names,
+binnability, the version each name appears in); ``--check`` re-measures and
+compares with the committed file instead of writing it.
+
+Usage::
+
+    python validation/bsim4_card/ngspice_names.py            # (re)write ngspice_names.json
+    python validation/bsim4_card/ngspice_names.py --check    # exit 1 if ngspice differs from the file
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+
+from xbarsolve.devices.bsim4.parameters import (INSTANCE_PARAMETERS, MODEL_PARAMETERS,  # noqa: E402
+                                                 binned_names)
+
+OUTPUT = os.path.join(HERE, "ngspice_names.json")
+#: a card version for each ngspice code
+CODE_VERSIONS = {"BSIM4v5": "4.5", "BSIM4v6": "4.6.5", "BSIM4v7": "4.7", "BSIM4": "4.8"}
+#: handled by the SPICE front end, or would change the device type
+_NOT_ON_THE_LINE = {"level", "version", "nmos", "pmos"}
+_CODE_OF = {v: k for k, v in CODE_VERSIONS.items()}
+
+
+def _ngspice(deck: str, *, stdin: str | None = None) -> str:
+    exe = shutil.which("ngspice")
+    if exe is None:
+        raise RuntimeError("ngspice is not on the PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        if stdin is not None:
+            proc = subprocess.run([exe, "-p"], input=stdin, capture_output=True, text=True, cwd=tmp,
+                                  timeout=120)
+        else:
+            path = os.path.join(tmp, "deck.cir")
+            with open(path, "w") as fh:
+                fh.write(deck)
+            proc = subprocess.run([exe, "-b", path], capture_output=True, text=True, cwd=tmp,
+                                  timeout=120)
+    return proc.stdout + proc.stderr
+
+
+def ngspice_version() -> str:
+    out = _ngspice("", stdin="version -s\nquit\n")
+    m = re.search(r"ngspice-\S+", out)
+    return m.group(0) if m else "unknown"
+
+
+def devhelp(code: str) -> dict:
+    """{"model": [...], "instance": [...]}: input parameter names ``devhelp -csv`` lists for ``code``."""
+    out = _ngspice("", stdin=f"devhelp -csv {code}\nquit\n")
+    lists, current = {"model": [], "instance": []}, None
+    for line in out.splitlines():
+        if line.startswith("Model Parameters"):
+            current = "model"
+        elif line.startswith("Instance Parameters"):
+            current = "instance"
+        elif current:
+            fields = [f.strip() for f in line.split(",")]
+            if len(fields) >= 3 and fields[0].isdigit() and fields[2] in ("in", "inout"):
+                lists[current].append(fields[1])
+    return lists
+
+
+def unrecognized_model_names(version: str, names: list) -> list:
+    """Names among ``names`` that ngspice reports as unrecognized on a card of ``version``."""
+    chunks = [names[i:i + 8] for i in range(0, len(names), 8)]
+    card = [f".model n1 nmos level=54 version={version}"]
+    card += ["+ " + " ".join(f"{n}=1" for n in chunk) for chunk in chunks]
+    deck = "\n".join(["names", *card, "M1 d g 0 0 n1 W=1u L=1u", "Vd d 0 1", "Vg g 0 1", ".end", ""])
+    out = _ngspice(deck)
+    return sorted(set(re.findall(r"unrecognized parameter \((\S+)\)", out)))
+
+
+def unknown_instance_names(version: str, names: list) -> list:
+    """Names among ``names`` that an ``M`` line using a card of ``version`` refuses."""
+    unknown = []
+    for name in names:
+        value = "" if name == "off" else "=1"
+        deck = "\n".join(["names", f".model n1 nmos level=54 version={version}",
+                          f"M1 d g 0 0 n1 W=1u L=1u {name}{value}", "Vd d 0 1", "Vg g 0 1", ".end", ""])
+        if re.search(r"unknown parameter \(" + re.escape(name) + r"\)", _ngspice(deck)):
+            unknown.append(name)
+    return unknown
+
+
+def showmod_defaults(version: str) -> dict:
+    """{name: printed value} of every model parameter of a bare card of ``version`` (``showmod``)."""
+    deck = "\n".join(["defaults", f".model n1 nmos level=54 version={version}", "M1 d g 0 0 n1 W=1u L=1u",
+                      "Vd d 0 1", "Vg g 0 1", ".control", "op", "showmod m1 : all", ".endc", ".end", ""])
+    out = _ngspice(deck)
+    printed, on = {}, False
+    for line in out.splitlines():
+        if "models (" in line:
+            on = True
+        elif on:
+            m = re.match(r"^\s*(\S+)\s+(\S+)\s*$", line)
+            if m and m.group(1) != "model":
+                printed[m.group(1)] = m.group(2)
+    names = set(devhelp(_CODE_OF[version])["model"])
+    by_cut = {}
+    for name in names:
+        by_cut.setdefault(name[:11], []).append(name)
+    return {by_cut[cut][0]: value for cut, value in sorted(printed.items())
+            if cut in by_cut and len(by_cut[cut]) == 1}
+
+
+def measure() -> dict:
+    model_names = [n for n in MODEL_PARAMETERS if n not in _NOT_ON_THE_LINE]
+    model_names += [a for p in MODEL_PARAMETERS.values() for a in p.aliases]
+    binned = [b for p in MODEL_PARAMETERS.values() for b in binned_names(p)]
+    instance_names = list(INSTANCE_PARAMETERS) + [a for p in INSTANCE_PARAMETERS.values() for a in p.aliases]
+    doc = {"ngspice": ngspice_version(), "code_versions": CODE_VERSIONS, "devhelp": {},
+           "unrecognized_model_names": {}, "unknown_instance_names": {}, "showmod_defaults": {}}
+    for code, version in CODE_VERSIONS.items():
+        doc["devhelp"][code] = devhelp(code)
+        doc["unrecognized_model_names"][code] = unrecognized_model_names(version, model_names + binned)
+        doc["unknown_instance_names"][code] = unknown_instance_names(version, instance_names)
+        doc["showmod_defaults"][code] = showmod_defaults(version)
+    return doc
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="compare with the committed file, write nothing")
+    args = ap.parse_args(argv)
+    doc = measure()
+    if args.check:
+        with open(OUTPUT, encoding="utf-8") as fh:
+            committed = json.load(fh)
+        same = {k: v for k, v in committed.items() if k != "ngspice"} == \
+               {k: v for k, v in doc.items() if k != "ngspice"}
+        print("ngspice agrees with ngspice_names.json" if same else "ngspice DIFFERS from ngspice_names.json")
+        return 0 if same else 1
+    with open(OUTPUT, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1)
+        fh.write("\n")
+    for code in CODE_VERSIONS:
+        print(f"{code}: devhelp {len(doc['devhelp'][code]['model'])} model / "
+              f"{len(doc['devhelp'][code]['instance'])} instance names; catalog names it does not know: "
+              f"{len(doc['unrecognized_model_names'][code])} model, "
+              f"{len(doc['unknown_instance_names'][code])} instance")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
