@@ -16,9 +16,6 @@ TVOFF, TNFACTOR, TETA0).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Mapping
-
 import numpy as np
 
 from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON
@@ -31,27 +28,48 @@ def theta(x: float) -> float:
     return u / (1.0 - u) ** 2
 
 
-@dataclass(frozen=True)
-class Geometry:
-    """Effective dimensions of one finger (m) and the number of fingers."""
+class Parameters:
+    """Read access to one instance's model parameters: the size-dependent (binned) value of a
+    binnable parameter, the card's value or default of the others (card units)."""
 
-    leff: float
-    weff: float
-    weffcj: float
-    nf: float
+    def __init__(self, card, size):
+        self.card = card
+        self.size = size
+        self._binnable = set(size)
+
+    def __getitem__(self, name: str) -> float:
+        value = self.size[name] if name in self._binnable else self.card.get(name)
+        if value is None:
+            raise KeyError(f"{name.upper()} has no value (the model computes it)")
+        return float(value)
+
+    def get(self, name: str, default=None):
+        value = self.size[name] if name in self._binnable else self.card.get(name)
+        return default if value is None else float(value)
+
+    def given(self, name: str) -> bool:
+        return self.card.given(name)
 
 
-def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature: float, *,
-                        version: float, given: frozenset) -> np.ndarray:
+def version_number(version: str) -> float:
+    """4.5 for the cards ngspice runs through its BSIM4.5 code (versions 4.0-4.5), else major.minor."""
+    major, minor = (int(x) for x in version.split(".")[:2])
+    number = major + minor / 10.0
+    return 4.5 if number < 4.6 else number
+
+
+def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     """The constant vector ``q`` of one device.
 
-    ``p`` maps every BSIM4 parameter name the kernels use to its value (given on the card
-    or its default, lower-case names, card units); ``given`` the names given on the card
-    (some defaults depend on it); ``temperature`` (K) the device temperature; ``version``
-    the model version the card declares, as a number (4.5 for 4.0…4.5 cards, 4.8…).
+    ``card`` is the :class:`~.card.ModelCard`, ``size`` its
+    :class:`~.binning.SizeDependentParameters` at the instance's W, L, NF; ``temperature``
+    (K) the device temperature.
     """
+    p = Parameters(card, size)
+    version = version_number(card.version)
+    geometry_leff, geometry_weff, geometry_weffcj, nf = size.leff, size.weff, size.weffcj, size.nf
     q = np.zeros(N_CONSTANTS)
-    leff, weff, weffcj = geometry.leff, geometry.weff, geometry.weffcj
+    leff, weff, weffcj = geometry_leff, geometry_weff, geometry_weffcj
     tnom = p["tnom"] + 273.15
     t = float(temperature)
     ratio_m1 = t / tnom - 1.0
@@ -87,9 +105,9 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
         vbc = -30.0
 
     # threshold voltage at the device temperature (13.1); VFB (Note-4) and its temperature law (13.2)
-    vth0_param = p["vth0"] + p.get("delvto", 0.0)
+    vth0_param = p["vth0"] + float(size.instance.get("delvto"))
     vth0 = vth0_param + (p["kt1"] + p["kt1l"] / leff) * ratio_m1
-    vfb = p["vfb"] if "vfb" in given else p["vth0"] - phis - k1 * sqrt_phis
+    vfb = p["vfb"] if p.given("vfb") else p["vth0"] - phis - k1 * sqrt_phis
     lpeb_factor = math.sqrt(1.0 + p["lpeb"] / leff)
     lpe0_term = k1ox * (math.sqrt(1.0 + p["lpe0"] / leff) - 1.0) * sqrt_phis
     narrow_term = toxe * phis / (weff + p["w0"])
@@ -123,7 +141,7 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
 
     values = dict(
         vtm=vtm, vtm_dits=vtm0 if tempmod == 2 else vtm, vtm_tunnel=vtm0 if tempmod == 2 else vtm,
-        leff=leff, weff0=weff, nf=geometry.nf, toxe=toxe, coxe=coxe, coxp=coxp,
+        leff=leff, weff0=weff, nf=nf, toxe=toxe, coxe=coxe, coxp=coxp,
         phis=phis, sqrt_phis=sqrt_phis, vbc=vbc, xdep0=xdep0, lt0=lt0, litl=litl,
         vbi_minus_phis=vbi - phis,
         poly_on=1.0 if 1e18 < p["ngate"] < 1e25 else 0.0,
@@ -152,8 +170,8 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
         pclm=p["pclm"], theta_rout=theta_rout, pdiblcb=p["pdiblcb"], pvag=p["pvag"],
         fprout=p["fprout"], pdits=p["pdits"], pditsd=p["pditsd"], pditsl=p["pditsl"],
         pscbe1=p["pscbe1"], pscbe2=p["pscbe2"],
-        lambda_vo=p["lambda"] if "lambda" in given else 0.0,
-        vtl=p["vtl"] if "vtl" in given else 0.0,
+        lambda_vo=p["lambda"] if p.given("lambda") else 0.0,
+        vtl=p["vtl"] if p.given("vtl") else 0.0,
     )
     if values["vtl"] > 0.0:
         r = leff / (p["xn"] * leff + p["lc"])
@@ -166,7 +184,9 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
     vth_zero_bias = (vth0 - roll_off * (vbi - phis)
                      + p["k3"] * narrow_term + lpe0_term)
     values["vfbzb"] = vth_zero_bias - phis - k1 * sqrt_phis
-    values["vfbsd"] = (vtm * math.log(p["ngate"] / nsd) + p["vfbsdoff"]) if p["ngate"] > 0.0 else 0.0
+    # (4.18) with the thermal voltage at TNOM, as ngspice evaluates it (black-box: at 85 °C the
+    # edge currents Igs, Igd agree only so)
+    values["vfbsd"] = (vtm0 * math.log(p["ngate"] / nsd) + p["vfbsdoff"]) if p["ngate"] > 0.0 else 0.0
 
     # gate tunnelling prefactors (4.5)-(4.15); A and B are NMOS constants
     tox_ratio = (p["toxref"] / toxe) ** p["ntox"] / (toxe * toxe)
@@ -180,7 +200,7 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
     values.update(
         igcmod=p["igcmod"], igc_a=a_ecb * weff * leff * tox_ratio, igc_b=b_ecb * toxe,
         aigc=p["aigc"], bigc=p["bigc"], cigc=p["cigc"], nigc=p["nigc"],
-        pigcd=p["pigcd"] if "pigcd" in given else 0.0, pigcd_given=1.0 if "pigcd" in given else 0.0,
+        pigcd=p["pigcd"] if p.given("pigcd") else 0.0, pigcd_given=1.0 if p.given("pigcd") else 0.0,
         igs_a=a_ecb * weff * p["dlcig"] * tox_ratio_edge, igd_a=a_ecb * weff * p["dlcigd"] * tox_ratio_edge,
         igsd_b=b_ecb * toxe * p["poxedge"],
         aigs=p["aigs"], bigs=p["bigs"], cigs=p["cigs"], aigd=p["aigd"], bigd=p["bigd"], cigd=p["cigd"],
@@ -189,8 +209,8 @@ def intrinsic_constants(p: Mapping[str, float], geometry: Geometry, temperature:
         igbinv_a=a_evb * weff * leff * tox_ratio, igbinv_b=b_evb * toxe,
         aigbinv=p["aigbinv"], bigbinv=p["bigbinv"], cigbinv=p["cigbinv"], eigbinv=p["eigbinv"],
         nigbinv=p["nigbinv"],
-        gidlmod=p.get("gidlmod", 0.0), gidl_w=weffcj * geometry.nf,
-        gidl_w_drain=weffcj * geometry.nf, gidl_w_source=weffcj * geometry.nf,
+        gidlmod=p.get("gidlmod", 0.0), gidl_w=weffcj * nf,
+        gidl_w_drain=weffcj * nf, gidl_w_source=weffcj * nf,
         agidl=p["agidl"], bgidl=p["bgidl"], cgidl=p["cgidl"], egidl=p["egidl"],
         agisl=p["agisl"], bgisl=p["bgisl"], cgisl=p["cgisl"], egisl=p["egisl"],
         alpha_term=(p["alpha0"] + p["alpha1"] * leff) / leff, beta0=p["beta0"],

@@ -1,0 +1,169 @@
+"""``Bsim4NMOS``: a BSIM4 NMOS from a published model card, as the circuit solver's transistor.
+
+>>> from xbarsolve.devices import Bsim4NMOS
+>>> fet = Bsim4NMOS.from_card("validation/cards/ptm45_hp.pm", w=1e-6, l=45e-9)   # doctest: +SKIP
+
+The card is read as written (:mod:`.card`), sized for the instance (:mod:`.binning`),
+and evaluated at the device temperature by the kernels of :mod:`.element` (the
+sub-circuit with its internal nodes), :mod:`.intrinsic`, :mod:`.channel` and
+:mod:`.leakage`.  A model selector whose DC branch is not implemented is refused
+with an error naming it (:data:`IMPLEMENTED_SELECTORS`); selectors and parameters
+without a DC effect (capacitance, charge, noise, NQS models) are accepted and kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..base import check_finite
+from ..mosfet import NMOSModel
+from . import element
+from .binning import SizeDependentParameters, size_dependent
+from .card import InstanceParameters, ModelCard, read_model_card
+from .layout import NAMES
+from .setup import intrinsic_constants, version_number
+
+#: DC model selectors and the values whose DC branch is implemented here
+IMPLEMENTED_SELECTORS = {
+    "mobmod": (0.0,),
+    "rdsmod": (0.0,),
+    "igcmod": (0.0, 1.0),
+    "igbmod": (0.0, 1.0),
+    "rgatemod": (0.0, 1.0),
+    "rbodymod": (0.0, 1.0),
+    "tempmod": (0.0,),
+    "mtrlmod": (0.0,),
+    "gidlmod": (0.0,),
+}
+#: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4.5) and 4.8.x
+IMPLEMENTED_VERSIONS = (4.5, 4.8)
+
+
+class UnsupportedModelError(ValueError):
+    """A card or instance asks for a BSIM4 DC branch that xbarsolve does not implement."""
+
+
+@dataclass(frozen=True)
+class Bsim4NMOS(NMOSModel):
+    """A BSIM4 NMOS transistor (see the module docstring).
+
+    Build it with :meth:`from_card`.  ``card`` is the :class:`~.card.ModelCard`,
+    ``instance`` the :class:`~.card.InstanceParameters` (W, L, NF, ...; SI units),
+    ``temperature`` the device temperature (K; the card's TNOM is where its
+    parameters hold), ``gmin`` the conductance SPICE adds across each junction (S).
+    ``junction_is`` is unused (BSIM4 has its own junction model) and must stay 0.
+    """
+
+    junction_is: float = 0.0
+    card: ModelCard = None
+    instance: InstanceParameters = None
+    size: SizeDependentParameters = field(default=None, compare=False, repr=False)
+
+    evaluate = staticmethod(element.evaluate)
+    current = staticmethod(element.current)
+    step_limit = staticmethod(element.step_limit)
+    parameter_partials = staticmethod(element.parameter_partials)
+    terminal_currents = staticmethod(element.terminal_currents)
+    param_names = element.HEADER + element.JUNCTION + tuple(f"q_{n}" for n in NAMES)
+
+    @classmethod
+    def from_card(cls, card, *, name: str | None = None, temperature: float = 300.15,
+                  gmin: float = 1e-12, instance: InstanceParameters | None = None,
+                  **instance_parameters) -> "Bsim4NMOS":
+        """A transistor from a card: a path, the card text, or a :class:`~.card.ModelCard`.
+
+        ``name`` picks one card where the text has several; ``temperature`` is the device
+        temperature (K, default 300.15 K = 27 °C); instance parameters as keywords in SI
+        units (``w=1e-6, l=45e-9, nf=2, nrs=1.0, ...``) or as ``instance``.
+        """
+        if not isinstance(card, ModelCard):
+            card = read_model_card(card, name)
+        if instance is None:
+            instance = InstanceParameters.from_keywords(**instance_parameters)
+        elif instance_parameters:
+            raise TypeError("give the instance either as InstanceParameters or as keywords, not both")
+        return cls(card=card, instance=instance, temperature=temperature, gmin=gmin)
+
+    def __post_init__(self):
+        self._check_common()
+        if not isinstance(self.card, ModelCard):
+            raise TypeError(f"card must be a ModelCard (use Bsim4NMOS.from_card), got {type(self.card).__name__}")
+        if not isinstance(self.instance, InstanceParameters):
+            raise TypeError(f"instance must be InstanceParameters, got {type(self.instance).__name__}")
+        if self.junction_is != 0.0:
+            raise ValueError("junction_is does not apply to Bsim4NMOS: the card's junction model is used")
+        version = version_number(self.card.version)
+        if version not in IMPLEMENTED_VERSIONS:
+            raise UnsupportedModelError(
+                f"card {self.card.name}: VERSION = {self.card.version} runs in ngspice's "
+                f"{self.card.ngspice_code} code, whose DC equations xbarsolve does not reproduce "
+                f"(implemented: 4.0-4.5 and 4.8)")
+        for selector, allowed in IMPLEMENTED_SELECTORS.items():
+            value = self._selector(selector)
+            if value not in allowed:
+                raise UnsupportedModelError(
+                    f"card {self.card.name}: {selector.upper()} = {value:g} is not implemented in "
+                    f"xbarsolve's BSIM4 DC model (implemented: "
+                    f"{', '.join(f'{v:g}' for v in allowed)}); line {self.card.line_of(selector)}")
+        object.__setattr__(self, "size", size_dependent(self.card, self.instance))
+
+    def _selector(self, name: str) -> float:
+        """A selector's value for this instance: the instance's where it may override the card's."""
+        if name in ("rgatemod", "rbodymod", "geomod", "rgeomod"):
+            return float(self.instance.get(name, self.card))
+        return float(self.card.get(name))
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def w(self) -> float:
+        """Drawn width W (m), all fingers."""
+        return self.instance.w
+
+    @property
+    def l(self) -> float:  # noqa: E743 - SPICE's name
+        """Drawn length L (m)."""
+        return self.instance.l
+
+    @property
+    def vth_estimate(self) -> float:
+        """Zero-bias threshold voltage (V), used only to limit Newton steps."""
+        return float(self.card.get("vth0") or 0.5)
+
+    def core_parameters(self) -> np.ndarray:
+        """The intrinsic device's constant vector (layout :mod:`.layout`)."""
+        return intrinsic_constants(self.card, self.size, self.temperature)
+
+    def element_parameters(self, *, v_gate: float, v_body: float = 0.0) -> np.ndarray:
+        """Parameter vector of one transistor with gate at ``v_gate`` and body at ``v_body`` (V)."""
+        p = np.zeros(element.N_PARAMS)
+        p[0] = check_finite("v_gate", v_gate)
+        p[1] = check_finite("v_body", v_body)
+        p[2] = self.vth_estimate
+        p[3] = self.gmin
+        for name, value in self._parasitic_conductances().items():
+            p[element.HEADER.index(name)] = value
+        p[element.Q_OFFSET:] = self.core_parameters()
+        return p
+
+    def _parasitic_conductances(self) -> dict:
+        """Conductances (S) of the sub-circuit's resistors: gate electrode (RGATEMOD = 1) and
+        body network (RBODYMOD = 1); 0 where the node is merged.  (Temporary: the junction and
+        parasitics module replaces this.)"""
+        g = self.card.get
+        out = {}
+        if self._selector("rgatemod") == 1.0:
+            ngcon = g("ngcon")
+            r = (g("rshg") * (g("xgw") + self.size.weffcj / (3.0 * ngcon))
+                 / (ngcon * self.size.nf * (self.instance.l + g("xl") - g("xgl"))))
+            out["g_gate"] = 1.0 / r
+        if self._selector("rbodymod") == 1.0:
+            gbmin = g("gbmin")
+            for name in ("rbpb", "rbpd", "rbps", "rbdb", "rbsb"):
+                r = self.instance.get(name, self.card)
+                out["g_" + name] = 1.0 / r + gbmin
+            out["has_body_network"] = 1.0
+        return out
+
+
+__all__ = ["Bsim4NMOS", "UnsupportedModelError", "IMPLEMENTED_SELECTORS", "IMPLEMENTED_VERSIONS"]
