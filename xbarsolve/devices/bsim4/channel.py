@@ -122,7 +122,7 @@ def mobility(vgsteff, vth, vbseff, q):
     # BSIM4.5 has Vgsteff + 2·Vth in the denominator (found by black-box comparison)
     if ud != 0.0 and mode != 3.0:
         v = constant_like(vgsteff, q[Q.mob_vth_term]) if mode >= 4.0 else vth
-        if q[Q.ud_legacy] != 0.0:
+        if q[Q.version] < 4.6:
             c = v * toxe / (vgsteff + 2.0 * v)
         else:
             c = v * toxe / (vgsteff + 2.0 * csqrt(v * v + 1e-4))
@@ -200,7 +200,8 @@ def channel(vgs, vds, vbs, q):
 
     # bulk charge factor (5.1)
     t5 = leff / (leff + 2.0 * csqrt(q[Q.xj] * xdep))
-    body_coefficient = 0.5 * q[Q.k1ox] * q[Q.lpeb_factor] / sqrtphis + q[Q.k2ox]
+    # −∂Vth/∂Vbs of the body-effect and narrow-width terms (K3B enters here too)
+    body_coefficient = 0.5 * q[Q.k1ox] * q[Q.lpeb_factor] / sqrtphis + q[Q.k2ox] - q[Q.k3b] * q[Q.narrow_term]
     abulk = 1.0 + body_coefficient * (q[Q.a0] * t5 * (1.0 - q[Q.ags] * vgsteff * t5 * t5) + q[Q.b0_term])
     abulk = cfloor(abulk / cfloor(1.0 + q[Q.keta] * vbseff, 0.1), 0.1)
 
@@ -229,6 +230,15 @@ def channel(vgs, vds, vbs, q):
     t1 = vdsat - vds - delta
     vdseff = 2.0 * vdsat * vds / (vdsat + vds + delta + csqrt(t1 * t1 + 4.0 * delta * vdsat))
     diffvds = vds - vdseff
+
+    # velocity overshoot (5.52)-(5.54): Esat·Leff scaled by Esat_ov/Esat, which every later
+    # equation sees (BSIM4.5 keeps Esat itself unscaled; 4.6.4 and later scale it too)
+    if q[Q.lambda_vo] > 0.0:
+        t6 = 1.0 + diffvds / (esat * q[Q.litl])
+        t6 = t6 * t6
+        esatl = esatl * (1.0 + q[Q.lambda_vo] / (leff * ueff) * (t6 - 1.0) / (t6 + 1.0))
+        if q[Q.version] >= 4.6:
+            esat = esatl / leff
 
     # linear-region current and series resistance (5.23)/(5.24)
     gchan = (weff * ueff * coxeff / leff * vgsteff
@@ -262,16 +272,10 @@ def channel(vgs, vds, vbs, q):
         if arg.real < 700.0:
             ids = ids * (1.0 + diffvds * q[Q.pscbe2] / leff * cexp(-arg))
 
-    # velocity overshoot (5.53)/(5.54)
-    if q[Q.lambda_vo] > 0.0:
-        t2 = 1.0 + diffvds / (esat * q[Q.litl])
-        t2 = t2 * t2
-        esat_ov = esat * (1.0 + q[Q.lambda_vo] / (leff * ueff) * (t2 - 1.0) / (t2 + 1.0))
-        ids = ids * (1.0 + vdseff / esatl) / (1.0 + vdseff / (leff * esat_ov))
-    # source-end velocity limit (5.55)-(5.58), MM = 2
+    # source-end velocity limit (5.55)-(5.58), MM = 2: the source-end carrier velocity is
+    # Ids/(Weff·Coxeff·Vgsteff) (per finger)
     if q[Q.vtl] > 0.0:
-        qs = coxeff * vgsteff * (1.0 - 0.5 * abulk * vdseff / vgst2vtm)  # source-end charge (C/m²)
-        ratio = ids / (weff * qs * q[Q.vtl_r])
+        ratio = ids / (weff * coxeff * vgsteff * q[Q.vtl_r])
         ratio2 = ratio * ratio
         ids = ids / csqrt(csqrt(1.0 + ratio2 * ratio2))
     nf = q[Q.nf]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 NAMES = (
+    "version",        # the ngspice code reproduced: 4.5 (cards of version 4.0-4.5) or 4.8
     # thermal voltages, geometry, oxide
     "vtm",            # kT/q at the device temperature (V)
     "vtm_dits",       # thermal voltage of the DITS term: T, or TNOM when TEMPMOD = 2 (V)
@@ -42,7 +43,6 @@ NAMES = (
     "a0", "ags", "b0_term", "keta", "xj",
     # mobility
     "mobmod", "u0", "ua", "ub", "uc", "ud", "eu", "ucs", "mob_vth_term", "vgsteff_vth",
-    "ud_legacy",      # 1.0: BSIM4.5's Coulomb term (no smoothing of Vth); 0.0: BSIM4.8's
     "vsat",
     # inversion-charge centroid
     "xdc_offset", "xdc_scale", "ados", "bdos",

@@ -162,7 +162,7 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         a0=p["a0"], ags=p["ags"], b0_term=p["b0"] / (weff + p["b1"]), keta=p["keta"], xj=p["xj"],
         mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=p["ucs"],
         mob_vth_term=2.0 * (p["vth0"] - vfb - phis), vgsteff_vth=1.0,
-        ud_legacy=1.0 if version < 4.6 else 0.0, vsat=vsat,
+        version=version, vsat=vsat,
         xdc_offset=max(4.0 * (p["vth0"] - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
         ados=p["ados"], bdos=p["bdos"],
         rdsmod=p["rdsmod"], rds_scaled=rdsw / rscale, rdswmin_scaled=rdswmin / rscale,
