@@ -117,6 +117,8 @@ def test_binnable_flags_match_ngspice():
 
 # =============================================================== ngspice's defaults
 #: printed in other units than a card's: kelvin for TNOM/TEMPEOT, micrometres for LEFFEOT/WEFFEOT
+#: printed before ngspice's set-up computes them (the value it runs with is the catalog's, measured)
+SHOWMOD_INTERMEDIATE = {("BSIM4v5", "vfb")}
 SHOWMOD_UNITS = {"tnom": lambda v: v + 273.15, "tempeot": lambda v: v + 273.15,
                  "leffeot": lambda v: v * 1e6, "weffeot": lambda v: v * 1e6}
 
@@ -167,7 +169,7 @@ def test_defaults_match_ngspice(code):
             if expected is None:
                 continue
             expected = SHOWMOD_UNITS.get(p.name, lambda v: v)(expected)
-        if p.name == "version":
+        if p.name == "version" or (code, p.name) in SHOWMOD_INTERMEDIATE:
             continue
         value = float(text)
         checked += 1

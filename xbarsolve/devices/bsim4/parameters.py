@@ -247,6 +247,22 @@ def _resolve_toxm(card):
     return 3.0e-9
 
 
+def _resolve_k1(card):
+    return 0.53 if card.given("k2") else None
+
+
+def _resolve_k2(card):
+    return -0.0186 if card.given("k1") else None
+
+
+def _resolve_ndep(card):
+    return None if card.given("gamma1") else 1.7e17
+
+
+def _resolve_vfb(card):
+    return None if card.given("vth0") else -1.0
+
+
 # ============================================================================= model parameters
 # Order: the manual's Appendix A sections, ngspice-only names at the end of their group.
 _MODEL = [
@@ -322,7 +338,7 @@ _MODEL = [
     _p("gamma2", "V^0.5", Computed("sqrt(2 q eps_si NSUB) / Coxe (Note-1)"), B, "channel",
        "body-effect coefficient in the bulk"),
     _p("ndep", "cm^-3", Computed("GAMMA1^2 Coxe^2 / (2 q eps_si) when GAMMA1 is given (Note-2), "
-                                 "else 1.7e17 cm^-3"), B, "channel",
+                                 "else 1.7e17 cm^-3", _resolve_ndep), B, "channel",
        "channel doping concentration at the depletion edge for zero body bias",
        manual_default="1.7e17cm-3"),
     _p("nsub", "cm^-3", 6.0e16, B, "channel", "substrate doping concentration"),
@@ -338,8 +354,10 @@ _MODEL = [
     _p("vth0", "V", Computed("VFB + PHIs + K1 sqrt(PHIs) with VFB = -1 V (Note-4)"), B, "channel",
        "long-channel threshold voltage at Vbs = 0", aliases=("vtho",), manual_default="0.7V (NMOS)",
        note="measured: a card without VTH0 is not the card with VTH0 = 0.7 V"),
-    _p("vfb", "V", Computed("VTH0 - PHIs - K1 sqrt(PHIs) when VTH0 is given, else -1.0 V (Note-4)"),
-       B, "channel", "flat-band voltage", manual_default="-1.0V"),
+    _p("vfb", "V", Computed("VTH0 - PHIs - K1 sqrt(PHIs) when VTH0 is given, else -1.0 V (Note-4)",
+                            _resolve_vfb),
+       B, "channel", "flat-band voltage", manual_default="-1.0V",
+       note="ngspice's BSIM4v5 showmod prints 0 for a bare card, but runs it as VFB = -1 (measured)"),
     _p("vddeot", "V", 1.5, N, "material", "gate voltage at which EOT is measured", since="4.6"),
     _p("leffeot", "m", 1.0e-6, N, "material", "effective length at which EOT is measured", since="4.6",
        note="ngspice's showmod prints 1 (not 1e-6) for the default"),
@@ -368,11 +386,13 @@ _MODEL = [
     _p("bdos", "", 1.0, N, "material", "density-of-states parameter of the charge centroid",
        since="4.6"),
     _p("k1", "V^0.5", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given "
-                               "(Note-5)"), B, "channel", "first-order body-bias coefficient",
-       manual_default="0.5 V^1/2", note="measured: a card without K1 is not the card with K1 = 0.5"),
-    _p("k2", "", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given (Note-5), "
-                          "else 0"), B, "channel", "second-order body-bias coefficient",
-       manual_default="0.0"),
+                               "(Note-5); 0.53 when only K2 is given", _resolve_k1), B, "channel",
+       "first-order body-bias coefficient", manual_default="0.5 V^1/2",
+       note="measured: a card without K1 is not the card with K1 = 0.5; with K2 alone K1 = 0.53"),
+    _p("k2", "", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given (Note-5); "
+                          "-0.0186 when only K1 is given", _resolve_k2), B, "channel",
+       "second-order body-bias coefficient", manual_default="0.0",
+       note="measured: with K1 alone K2 = -0.0186 (not 0)"),
     _p("k3", "", 80.0, B, "channel", "narrow-width coefficient"),
     _p("k3b", "1/V", 0.0, B, "channel", "body-bias coefficient of K3"),
     _p("w0", "m", 2.5e-6, B, "channel", "narrow-width parameter"),
