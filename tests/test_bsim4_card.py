@@ -342,7 +342,7 @@ def test_instance_line():
     assert inst.get("rbdb", card) == 20.0 and inst.get("rbsb", card) == 15.0
     assert inst.get("geomod", card) == 1.0 and inst.get("rgatemod", card) == 1.0
     bare = read_instance("M2 d g s b nmos")
-    assert (bare.w, bare.l) == (100e-6, 100e-6)                 # ngspice's defaults
+    assert (bare.w, bare.l) == (5e-6, 5e-6)                     # ngspice BSIM4 defaults (measured)
     assert bare.get("as") is None and bare.get("nrs") is None   # computed by the model when not given
     with pytest.raises(ValueError, match="pass card="):
         bare.get("rbdb")

@@ -179,6 +179,47 @@ def test_defaults_match_ngspice(code):
     assert checked > 0.9 * len(printed)
 
 
+# =============================================================== instance defaults
+@pytest.mark.parametrize("code", CODES)
+def test_instance_defaults_match_ngspice(code):
+    """What ``show`` prints for an instance that gives nothing, with a bare card and with a card that
+    sets the inherited parameters (RGEOMOD = 2 on the card shows as 1: measured, see the catalog)."""
+    from xbarsolve.devices.bsim4.card import InstanceParameters, read_model_card
+    bare = InstanceParameters.from_keywords()
+    version = NGSPICE["code_versions"][code]
+    for card_text, printed in ((f".model n1 nmos level=54 version={version}", NGSPICE["instance_defaults"][code]),
+                               (f".model n1 nmos level=54 version={version} {NGSPICE['instance_from_card']['card']}",
+                                NGSPICE["instance_from_card"]["values"][code])):
+        card = read_model_card(card_text)
+        checked = 0
+        for name, text in printed.items():
+            if name in ("ic",):
+                continue
+            ours = bare.get(name, card)
+            if ours is None:  # computed by the model when not given: see test_instance_default_effects
+                assert name in ("as", "ad", "ps", "pd", "nrs", "nrd", "sca", "scb", "scc"), name
+                continue
+            assert ours == pytest.approx(float(text), rel=5e-6), (name, ours, text)
+            checked += 1
+        assert checked >= 25
+
+
+def test_instance_default_effects():
+    """Instance defaults where they matter (measured drain and junction currents)."""
+    eff = NGSPICE["instance_default_effects"]
+    nrs = eff["nrs_nrd"]  # PTM HP card, RSH = 5 ohm/sq: NRS not given is NRS = 0, not the printed 1
+    assert nrs["unset"] == nrs["zero"] and nrs["unset"]["id"] != nrs["one"]["id"]
+    area = eff["as_ad_ps_pd"]  # not given is computed from the layout, not 0
+    assert area["unset"]["ibs"] != area["zero"]["ibs"]
+    size = eff["w_l"]  # BSIM4's own 5 um, not .options defw/defl = 100 um
+    assert size["unset"] == size["5um"] and size["unset"]["id"] != size["100um"]["id"]
+    rgeo = eff["rgeomod"]  # the card's RGEOMOD = 2 acts as instance RGEOMOD = 1
+    assert rgeo["card_two"] == rgeo["one"] and rgeo["unset"]["id"] != rgeo["one"]["id"]
+    assert P.instance_parameter("w").default == P.instance_parameter("l").default == 5e-6
+    for name in ("nrs", "nrd", "as", "ad", "ps", "pd"):
+        assert isinstance(P.instance_parameter(name).default, P.Computed)
+
+
 # =============================================================== the table itself
 def test_catalog_size_and_categories():
     assert len(P.MODEL_PARAMETERS) == 414 and len(P.INSTANCE_PARAMETERS) == 35

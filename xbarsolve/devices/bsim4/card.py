@@ -685,7 +685,7 @@ class InstanceParameters:
     ``given(name)`` says whether a parameter was given; ``get(name, card)``
     gives its value or default (model-level defaults such as RBDB come from
     ``card``).  Attributes ``w``, ``l``, ``nf``, ``m`` give the values used
-    (ngspice's defaults W = L = 100 um when not given).
+    (ngspice's BSIM4 defaults W = L = 5 um when not given, measured).
     """
     parameters: MappingProxyType
     element: str | None = None
@@ -747,8 +747,9 @@ class InstanceParameters:
         """Value of instance parameter ``name``: given, else its default.
 
         Defaults that are the card's value (RBDB, GEOMOD, XGW, NGCON, ...)
-        need ``card``; computed ones (AS, AD, PS, PD, NRS, NRD, SCA, SCB, SCC)
-        are None when not given -- the model computes them.
+        or follow from it (RGEOMOD) need ``card``; computed ones (AS, AD, PS,
+        PD, NRS, NRD, SCA, SCB, SCC) are None when not given -- the model
+        computes them.
         """
         p = catalog.lookup_instance(name)
         if p is None:
@@ -762,7 +763,12 @@ class InstanceParameters:
                                  f"{d.source.upper()}: pass card=")
             return card.get(d.source)
         if isinstance(d, Computed):
-            return None
+            if d.resolve is None:
+                return None
+            if card is None:
+                raise ValueError(f"the default of instance parameter {p.name.upper()} depends on the "
+                                 "card: pass card=")
+            return d.resolve(card)
         return d
 
     @property

@@ -263,6 +263,10 @@ def _resolve_vfb(card):
     return None if card.given("vth0") else -1.0
 
 
+def _resolve_instance_rgeomod(card):
+    return 1.0 if card.get("rgeomod") != 0.0 else 0.0
+
+
 # ============================================================================= model parameters
 # Order: the manual's Appendix A sections, ngspice-only names at the end of their group.
 _MODEL = [
@@ -881,10 +885,11 @@ _MODEL = [
 
 # ============================================================================= instance parameters
 _INSTANCE = [
-    _p("l", "m", 100.0e-6, N, "geometry", "drawn channel length",
-       note="ngspice's default (.options defl) when the instance does not give it"),
-    _p("w", "m", 100.0e-6, N, "geometry", "drawn channel width (all fingers)",
-       note="ngspice's default (.options defw) when the instance does not give it"),
+    _p("l", "m", 5.0e-6, N, "geometry", "drawn channel length",
+       note="measured: ngspice 39's BSIM4 codes use 5 um when the instance gives no L (not the "
+            "100 um of .options defl, which level 1 uses)"),
+    _p("w", "m", 5.0e-6, N, "geometry", "drawn channel width (all fingers)",
+       note="measured: ngspice 39's BSIM4 codes use 5 um when the instance gives no W"),
     _p("m", "", 1.0, N, "geometry", "parallel multiplier"),
     _p("nf", "", 1.0, N, "geometry", "number of device fingers (>= 1)"),
     _p("min", "", 0.0, N, "geometry", "for even finger counts: 0 minimises the drain diffusions, "
@@ -939,8 +944,10 @@ _INSTANCE = [
        allowed=(0, 1, 2, 3)),
     _p("geomod", "", SameAs("geomod"), N, "selector", "source/drain diffusion connection selector",
        allowed=tuple(range(11))),
-    _p("rgeomod", "", SameAs("rgeomod"), N, "selector", "source/drain diffusion resistance and contact "
-       "selector", allowed=tuple(range(9))),
+    _p("rgeomod", "", Computed("1 when the card gives a non-zero RGEOMOD, else 0 (ngspice 39, measured)",
+                               _resolve_instance_rgeomod), N, "selector",
+       "source/drain diffusion resistance and contact selector", allowed=tuple(range(9)),
+       note="measured: a card's RGEOMOD = 2 ... 8 runs as instance RGEOMOD = 1, not as its own value"),
     _p("wnflag", "", 0.0, N, "geometry", "1: a model set's bins are selected by W/NF instead of W",
        allowed=_SEL01, since="4.7", note="ngspice only"),
     _p("off", "", 0.0, N, "initial_condition", "start the operating-point iteration with the device off",
