@@ -402,11 +402,14 @@ def _pairs(tokens, *, source, context: str) -> list:
     return out
 
 
-def _check_selector(p: Parameter, value: float, *, line, source, context: str) -> None:
-    if p.allowed is not None and value not in p.allowed:
-        allowed = ", ".join(f"{a:g}" for a in p.allowed)
-        raise CardError(f"{p.name.upper()} = {value:g} is not an allowed value in {context} "
-                        f"(allowed: {allowed})", line=line, parameter=p.name, source=source)
+def _check_selector(p: Parameter, value: float, version: str, *, line, source, context: str) -> None:
+    allowed = p.allowed_for(version)
+    if value not in allowed:
+        listed = ", ".join(f"{a:g}" for a in allowed)
+        newer = "" if value not in p.allowed else (f" in BSIM4 {version} (ngspice's {catalog.ngspice_code(version)} "
+                                                   "code resets it with a warning; newer versions have it)")
+        raise CardError(f"{p.name.upper()} = {value:g} is not an allowed value{newer} in {context} "
+                        f"(allowed: {listed})", line=line, parameter=p.name, source=source)
 
 
 #: model parameters the manual declares fatal when not positive (checked on the card's values)
@@ -466,10 +469,12 @@ def _model_card(st: Statement, *, source, section) -> ModelCard:
             raise CardError(str(exc), line=value_tok.line, parameter=canonical, source=source) from None
         if canonical == "level":
             continue
-        p, _prefix = catalog.lookup(canonical)
-        if not _prefix:
-            _check_selector(p, value, line=value_tok.line, source=source, context=context)
         params[canonical] = value
+    version = normalise_version(version_text, source=source) if version_text is not None else DEFAULT_VERSION
+    for key, value in params.items():
+        p, prefix = catalog.lookup(key)
+        if not prefix and p.allowed is not None:
+            _check_selector(p, value, version, line=lines[key], source=source, context=context)
     for key in _POSITIVE:
         if key in params and not params[key] > 0.0:
             raise CardError(f"{key.upper()} = {params[key]:g} in {context} must be positive",
@@ -482,7 +487,6 @@ def _model_card(st: Statement, *, source, section) -> ModelCard:
         device_type = "pmos"
     else:
         device_type = "nmos"
-    version = normalise_version(version_text, source=source) if version_text is not None else DEFAULT_VERSION
     return ModelCard(name=name, device_type=device_type, level=int(level), version_text=version_text,
                      version=version, parameters=MappingProxyType(params), lines=MappingProxyType(lines),
                      source=source, section=section, line=st.line)
