@@ -354,11 +354,10 @@ class ModelCard:
 
 def _model_statement_header(st: Statement, source):
     """(name, type) of a ``.model`` statement; CardError if incomplete."""
-    words = [t for t in st.tokens[1:] if t.kind == "word"]
-    if len(st.tokens) < 3 or st.tokens[1].kind != "word" or st.tokens[2].kind not in ("word",):
+    if len(st.tokens) < 3 or st.tokens[1].kind != "word" or st.tokens[2].kind != "word":
         raise CardError(".model needs a name and a type (.model NAME nmos level=54 ...)", line=st.line,
                         source=source)
-    return words[0].text, words[1].text.lower()
+    return st.tokens[1].text, st.tokens[2].text.lower()
 
 
 def _pairs(tokens, *, source, context: str) -> list:
@@ -406,8 +405,9 @@ def _check_selector(p: Parameter, value: float, version: str, *, line, source, c
     allowed = p.allowed_for(version)
     if value not in allowed:
         listed = ", ".join(f"{a:g}" for a in allowed)
-        newer = "" if value not in p.allowed else (f" in BSIM4 {version} (ngspice's {catalog.ngspice_code(version)} "
-                                                   "code resets it with a warning; newer versions have it)")
+        newer = "" if value not in p.allowed else (
+            f" in BSIM4 {version} (ngspice's {catalog.ngspice_code(version)} code resets it with a warning; "
+            "newer versions have it)")
         raise CardError(f"{p.name.upper()} = {value:g} is not an allowed value{newer} in {context} "
                         f"(allowed: {listed})", line=line, parameter=p.name, source=source)
 
@@ -841,7 +841,7 @@ def _instance_from_statement(st: Statement, *, source) -> InstanceParameters:
     while k < len(toks) and toks[k].kind == "word" and (k + 1 >= len(toks) or toks[k + 1].kind != "="):
         words.append(toks[k])
         k += 1
-    flags = [w for w in words[5:]]
+    flags = words[5:]  # after the four nodes and the model: only OFF
     if len(words) < 5:
         raise CardError(f"MOSFET {element} needs four nodes and a model name (M1 d g s b model ...)",
                         line=st.line, source=source)
