@@ -250,6 +250,9 @@ def test_logical_lines_tokens_and_lines():
      1, "mobmod"),
     (".model n nmos level=54 igcmod=0.5", "IGCMOD = 0.5 is not an allowed value", 1, "igcmod"),
     (".model n nmos level=54 geomod=11", "GEOMOD = 11 is not an allowed value", 1, "geomod"),
+    (".model n nmos level=54 version=4.5\n+ mobmod=3", r"MOBMOD = 3 is not an allowed value in BSIM4 4.5.0 "
+     r"\(ngspice's BSIM4v5 code resets it.*allowed: 0, 1, 2\)", 2, "mobmod"),
+    (".model n nmos level=54 rgeomod=2", r"RGEOMOD = 2 is not an allowed value .*allowed: 0, 1", 1, "rgeomod"),
     (".model n nmos level=54 toxe=0", "TOXE = 0 in .model n must be positive", 1, "toxe"),
     (".model n nmos level=54 vth0 0.4", "expected NAME=VALUE .*'vth0' without '='", 1, "vth0"),
     (".model n nmos level=54 vth0=", "VTH0 = has no value", 1, "vth0"),
@@ -342,7 +345,7 @@ def test_instance_line():
     assert inst.get("rbdb", card) == 20.0 and inst.get("rbsb", card) == 15.0
     assert inst.get("geomod", card) == 1.0 and inst.get("rgatemod", card) == 1.0
     bare = read_instance("M2 d g s b nmos")
-    assert (bare.w, bare.l) == (100e-6, 100e-6)                 # ngspice's defaults
+    assert (bare.w, bare.l) == (5e-6, 5e-6)                     # ngspice BSIM4 defaults (measured)
     assert bare.get("as") is None and bare.get("nrs") is None   # computed by the model when not given
     with pytest.raises(ValueError, match="pass card="):
         bare.get("rbdb")

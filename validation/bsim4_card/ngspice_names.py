@@ -13,7 +13,17 @@ BSIM4v6, 4.7 BSIM4v7, 4.8 BSIM4):
    one at a time on an ``M`` line: an unknown one is an error.
 3. Defaults: ``showmod`` of a card that gives nothing but LEVEL and VERSION
    prints every model parameter's value after ngspice's set-up (6
-   significant digits; names cut to 11 characters, mapped back here).
+   significant digits; names cut to 11 characters, mapped back here);
+   ``show`` of an instance that gives nothing prints the instance values,
+   for a bare card and for a card that sets the shared model/instance
+   parameters (RBDB, XGW, NGCON, GEOMOD, RGATEMOD, RBODYMOD, RGEOMOD, ...).
+4. Selector values: one card per selector and value (-1 ... max + 1, and
+   0.5); ``showmod`` shows whether the code keeps the value or resets it
+   (ngspice warns "has been set to its default value").
+5. Instance defaults where they matter (drain current of the PTM 45 nm HP
+   card, whose RSH = 5 ohm/sq, or of a bare card): an instance that does
+   not give NRS/NRD, AS/AD/PS/PD, W/L or RGEOMOD against instances that
+   give the candidate values.
 
 tests/test_bsim4_parameters.py compares the catalog with this file (names,
 binnability, the version each name appears in); ``--check`` re-measures and
@@ -131,18 +141,119 @@ def showmod_defaults(version: str) -> dict:
             if cut in by_cut and len(by_cut[cut]) == 1}
 
 
+#: card values of the parameters an instance inherits (distinct from the defaults)
+SHARED_CARD = ("rbdb=20 rbsb=21 rbpb=22 rbps=23 rbpd=24 xgw=1e-7 ngcon=2 geomod=3 rgatemod=1 rbodymod=1 "
+               "trnqsmod=1 acnqsmod=1 rgeomod=1")
+
+
+def show_instance(version: str, card_extra: str = "") -> dict:
+    """{name: printed value} of ``show m1 : all`` for an instance that gives nothing."""
+    deck = "\n".join(["defaults", f".model n1 nmos level=54 version={version} {card_extra}", "M1 d g 0 0 n1",
+                      "Vd d 0 1", "Vg g 0 1", ".control", "op", "show m1 : all", ".endc", ".end", ""])
+    out = _ngspice(deck)
+    names = set(devhelp(_CODE_OF[version])["instance"])
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\s*(\S+)\s+(\S+)\s*$", out, re.M)
+            if m.group(1) in names}
+
+
+def terminal_currents(card: str, instance: str) -> dict:
+    """ngspice's drain current (A, into the drain) and junction currents ``ibs``, ``ibd`` at Vd = 0.5 V,
+    Vg = 1 V, source and body at 0 V."""
+    deck = "\n".join(["effect", card, f"M1 d g 0 0 n1 {instance}", "Vd d 0 0.5", "Vg g 0 1",
+                      ".options gmin=1e-20", ".control", "set numdgt=17", "op", "print i(vd) @m1[ibs] @m1[ibd]",
+                      ".endc", ".end", ""])
+    out = _ngspice(deck)
+    values = {}
+    for key, pattern in (("id", r"i\(vd\) = (\S+)"), ("ibs", r"@m1\[ibs\] = (\S+)"),
+                         ("ibd", r"@m1\[ibd\] = (\S+)")):
+        m = re.search(pattern, out)
+        if m is None:
+            raise RuntimeError(f"ngspice gave no {key} for {instance!r}")
+        values[key] = float(m.group(1))
+    values["id"] = -values["id"]
+    return values
+
+
+def ptm_hp_nmos() -> str:
+    with open(os.path.join(HERE, "..", "cards", "ptm45_hp.pm")) as fh:
+        text = fh.read()
+    m = re.search(r"(?ims)^\s*\.model\s+nmos\s.*?(?=^\s*\.model|\Z)", text)
+    return re.sub(r"(?i)\.model\s+nmos\s+nmos", ".model n1 nmos", m.group(0)).rstrip()
+
+
+#: (name, card, {label: instance text}): which labels give the same current is the finding
+EFFECT_CASES = [
+    ("nrs_nrd", "ptm", {"unset": "W=1u L=45n", "zero": "W=1u L=45n nrs=0 nrd=0",
+                        "one": "W=1u L=45n nrs=1 nrd=1"}),
+    ("as_ad_ps_pd", "ptm", {"unset": "W=1u L=45n", "zero": "W=1u L=45n as=0 ad=0 ps=0 pd=0"}),
+    ("w_l", "bare", {"unset": "", "5um": "W=5u L=5u", "100um": "W=100u L=100u"}),
+    ("rgeomod", "resistive", {"unset": "W=2u L=1u nf=2", "one": "W=2u L=1u nf=2 rgeomod=1",
+                              "card_two": "W=2u L=1u nf=2 CARD:rgeomod=2"}),
+]
+
+
+def measure_effects() -> dict:
+    cards = {"ptm": ptm_hp_nmos(), "bare": ".model n1 nmos level=54",
+             "resistive": ".model n1 nmos level=54 rsh=100 dmcg=1e-7 dmci=2e-7 dmdg=3e-7"}
+    out = {}
+    for name, card_key, instances in EFFECT_CASES:
+        out[name] = {}
+        for label, inst in instances.items():
+            card = cards[card_key]
+            if "CARD:" in inst:
+                inst, extra = inst.split("CARD:")
+                card = card + "\n+ " + extra
+            out[name][label] = terminal_currents(card, inst.strip())
+    return out
+
+
+#: selectors whose values ngspice checks are measured; LEVEL/VERSION/NMOS/PMOS are the front end's
+_SELECTORS = [n for n, p in MODEL_PARAMETERS.items()
+              if p.allowed is not None and n not in ("level", "version", "nmos", "pmos")]
+
+
+def selector_values(version: str) -> dict:
+    """{selector: [values the code keeps]} among -1 ... max(allowed) + 1 and 0.5 (``showmod``)."""
+    known = set(devhelp(_CODE_OF[version])["model"])
+    trials = [(sel, v) for sel in _SELECTORS if sel in known
+              for v in [-1.0, 0.5] + [float(k) for k in range(0, int(max(MODEL_PARAMETERS[sel].allowed)) + 2)]]
+    lines = ["selectors"]
+    for k, (sel, v) in enumerate(trials):
+        lines.append(f".model c{k} nmos level=54 version={version} {sel}={v!r}")
+        lines.append(f"M{k} d g 0 0 c{k} W=1u L=1u")
+    lines += ["Vd d 0 1", "Vg g 0 1", ".control", "op"]
+    lines += [f"showmod m{k} : {sel}" for k, (sel, _v) in enumerate(trials)]
+    lines += [".endc", ".end", ""]
+    out = _ngspice("\n".join(lines))
+    shown = re.findall(r"^\s*model\s+(c\d+)\s*\n\s*\S+\s+(\S+)", out, re.M)
+    kept = {sel: [] for sel, _v in trials}
+    for model, value in shown:
+        sel, v = trials[int(model[1:])]
+        try:
+            if float(value) == v:
+                kept[sel].append(v)
+        except ValueError:
+            pass
+    return kept
+
+
 def measure() -> dict:
     model_names = [n for n in MODEL_PARAMETERS if n not in _NOT_ON_THE_LINE]
     model_names += [a for p in MODEL_PARAMETERS.values() for a in p.aliases]
     binned = [b for p in MODEL_PARAMETERS.values() for b in binned_names(p)]
     instance_names = list(INSTANCE_PARAMETERS) + [a for p in INSTANCE_PARAMETERS.values() for a in p.aliases]
     doc = {"ngspice": ngspice_version(), "code_versions": CODE_VERSIONS, "devhelp": {},
-           "unrecognized_model_names": {}, "unknown_instance_names": {}, "showmod_defaults": {}}
+           "unrecognized_model_names": {}, "unknown_instance_names": {}, "showmod_defaults": {},
+           "instance_defaults": {}, "instance_from_card": {"card": SHARED_CARD, "values": {}}}
     for code, version in CODE_VERSIONS.items():
         doc["devhelp"][code] = devhelp(code)
         doc["unrecognized_model_names"][code] = unrecognized_model_names(version, model_names + binned)
         doc["unknown_instance_names"][code] = unknown_instance_names(version, instance_names)
         doc["showmod_defaults"][code] = showmod_defaults(version)
+        doc["instance_defaults"][code] = show_instance(version)
+        doc.setdefault("selector_values_kept", {})[code] = selector_values(version)
+        doc["instance_from_card"]["values"][code] = show_instance(version, SHARED_CARD)
+    doc["instance_default_effects"] = measure_effects()
     return doc
 
 

@@ -183,7 +183,9 @@ class Parameter:
     dc : category in :data:`DC_CATEGORIES`.
     description : what it is.
     aliases : other names accepted for it (``vtho``).
-    allowed : the values a selector may take (None: any number the checks allow).
+    allowed : the values a selector may take (None: any number the checks allow), newest version.
+    allowed_since : for selectors whose values grew with the versions: ((version, values), ...)
+        in increasing order; :meth:`allowed_for` picks the card's.
     since : first BSIM4 version whose ngspice 39 code knows the name ("4.0", "4.6", "4.7",
         "4.8"); ``None`` for names the manual lists but ngspice does not accept.
     manual_default, manual_binnable : the manual's statement where it differs from ngspice.
@@ -201,6 +203,7 @@ class Parameter:
     manual_default: str | None = None
     manual_binnable: bool | None = None
     note: str = ""
+    allowed_since: tuple = ()
 
     @property
     def affects_dc(self) -> bool:
@@ -210,6 +213,16 @@ class Parameter:
     @property
     def is_selector(self) -> bool:
         return self.allowed is not None
+
+    def allowed_for(self, version: str) -> tuple | None:
+        """The values this selector may take on a card of (normalised) BSIM4 ``version``."""
+        chosen = self.allowed
+        if self.allowed_since:
+            key = _version_key(version)
+            for since, values in self.allowed_since:
+                if _version_key(since) <= key:
+                    chosen = values
+        return chosen
 
     def known_to(self, version: str) -> bool:
         """Whether ngspice 39 accepts the name on a card of (normalised) BSIM4 ``version``."""
@@ -247,6 +260,22 @@ def _resolve_toxm(card):
     return 3.0e-9
 
 
+def _resolve_k1(card):
+    return 0.53 if card.given("k2") else None
+
+
+def _resolve_k2(card):
+    return -0.0186 if card.given("k1") else None
+
+
+def _resolve_ndep(card):
+    return None if card.given("gamma1") else 1.7e17
+
+
+def _resolve_vfb(card):
+    return None if card.given("vth0") else -1.0
+
+
 # ============================================================================= model parameters
 # Order: the manual's Appendix A sections, ngspice-only names at the end of their group.
 _MODEL = [
@@ -263,8 +292,9 @@ _MODEL = [
        allowed=(0, 1, 2)),
     _p("paramchk", "", 1.0, N, "parameter_check", "switch for parameter value checks", allowed=_SEL01),
     _p("mobmod", "", 0.0, N, "selector", "mobility model selector", allowed=(0, 1, 2, 3, 4, 5, 6),
-       note="4, 5, 6 are BSIM4.8's modified versions of 0, 1, 2; 3 is the Coulomb-scattering model "
-            "of 4.7"),
+       allowed_since=(("4.0", (0, 1, 2)), ("4.6", (0, 1, 2, 3)), ("4.8", (0, 1, 2, 3, 4, 5, 6))),
+       note="4, 5, 6 are BSIM4.8's modified versions of 0, 1, 2; 3 is the Coulomb-scattering model. "
+            "Measured: ngspice resets values its code lacks to 0 (with a warning)"),
     _p("mtrlmod", "", 0.0, N, "selector", "new material model selector (1: non-SiO2 dielectric, "
        "metal gate, non-Si channel)", allowed=_SEL01, since="4.6"),
     _p("mtrlcompatmod", "", 0.0, N, "selector", "backward compatibility selector of the material model",
@@ -288,18 +318,22 @@ _MODEL = [
     _p("acnqsmod", "", 0.0, N, "nqs", "AC small-signal NQS model selector", allowed=_SEL01,
        note="also an instance parameter"),
     _p("fnoimod", "", 1.0, N, "noise", "flicker noise model selector", allowed=_SEL01),
-    _p("tnoimod", "", 0.0, N, "noise", "thermal noise model selector", allowed=(0, 1, 2, 3)),
+    _p("tnoimod", "", 0.0, N, "noise", "thermal noise model selector", allowed=(0, 1, 2, 3),
+       allowed_since=(("4.0", (0, 1)), ("4.7", (0, 1, 2)), ("4.8", (0, 1, 2, 3))),
+       note="measured: ngspice 39 resets TNOIMOD = 3 (in the 4.8 manual) to 0 even in its 4.8 code"),
     _p("diomod", "", 1.0, N, "selector", "source/drain junction diode I-V model: 0 resistance-free, "
        "1 breakdown-free, 2 resistance and breakdown", allowed=(0, 1, 2)),
-    _p("tempmod", "", 0.0, N, "selector", "temperature model selector", allowed=(0, 1, 2, 3)),
+    _p("tempmod", "", 0.0, N, "selector", "temperature model selector", allowed=(0, 1, 2, 3),
+       allowed_since=(("4.0", (0, 1, 2)), ("4.6", (0, 1, 2, 3)))),
     _p("permod", "", 1.0, N, "selector", "whether PS/PD (when given) include the gate-edge perimeter",
        allowed=_SEL01),
     _p("geomod", "", 0.0, N, "selector", "how the end source/drain diffusions are connected "
        "(isolated, shared, merged; Table 12.1)", allowed=tuple(range(11)),
        note="also an instance parameter"),
-    _p("rgeomod", "", 0.0, N, "selector", "source/drain diffusion resistance and contact model "
-       "(Table 12.2)", allowed=tuple(range(9)),
-       note="the manual lists it as an instance parameter only; ngspice accepts it on the card too"),
+    _p("rgeomod", "", 0.0, N, "selector", "source/drain diffusion resistance and contact model: on the "
+       "card only 0 (none) or 1; the instance parameter takes Table 12.2's 0 ... 8", allowed=(0, 1),
+       note="the manual lists it as an instance parameter only; ngspice accepts it on the card as 0 or "
+            "1 and resets other card values to 1 (measured), which instances then inherit"),
     _p("wpemod", "", 0.0, N, "selector", "well-proximity effect model switch", allowed=_SEL01),
     _p("gidlmod", "", 0.0, N, "selector", "GIDL/GISL current model selector", allowed=_SEL01,
        since="4.7"),
@@ -322,11 +356,14 @@ _MODEL = [
     _p("gamma2", "V^0.5", Computed("sqrt(2 q eps_si NSUB) / Coxe (Note-1)"), B, "channel",
        "body-effect coefficient in the bulk"),
     _p("ndep", "cm^-3", Computed("GAMMA1^2 Coxe^2 / (2 q eps_si) when GAMMA1 is given (Note-2), "
-                                 "else 1.7e17 cm^-3"), B, "channel",
+                                 "else 1.7e17 cm^-3", _resolve_ndep), B, "channel",
        "channel doping concentration at the depletion edge for zero body bias",
-       manual_default="1.7e17cm-3"),
-    _p("nsub", "cm^-3", 6.0e16, B, "channel", "substrate doping concentration"),
-    _p("ngate", "cm^-3", 0.0, B, "channel", "poly-Si gate doping concentration (0: no poly depletion)"),
+       manual_default="1.7e17cm-3",
+       note="measured: ngspice reads values > 1e20 as m^-3 (NDEP = 1.7e23 runs as 1.7e17)"),
+    _p("nsub", "cm^-3", 6.0e16, B, "channel", "substrate doping concentration",
+       note="measured: not converted from m^-3 (NSUB = 6e22 does not run as 6e16)"),
+    _p("ngate", "cm^-3", 0.0, B, "channel", "poly-Si gate doping concentration (0: no poly depletion)",
+       note="measured: ngspice reads values > 1e20 as m^-3 (NGATE = 1e26 runs as 1e20)"),
     _p("nsd", "cm^-3", 1.0e20, B, "channel", "source/drain doping concentration"),
     _p("vbx", "V", Computed("PHIs - q NDEP XT^2 / (2 eps_si) (Note-3)"), B, "channel",
        "body bias at which the depletion width equals XT", manual_binnable=False),
@@ -338,8 +375,10 @@ _MODEL = [
     _p("vth0", "V", Computed("VFB + PHIs + K1 sqrt(PHIs) with VFB = -1 V (Note-4)"), B, "channel",
        "long-channel threshold voltage at Vbs = 0", aliases=("vtho",), manual_default="0.7V (NMOS)",
        note="measured: a card without VTH0 is not the card with VTH0 = 0.7 V"),
-    _p("vfb", "V", Computed("VTH0 - PHIs - K1 sqrt(PHIs) when VTH0 is given, else -1.0 V (Note-4)"),
-       B, "channel", "flat-band voltage", manual_default="-1.0V"),
+    _p("vfb", "V", Computed("VTH0 - PHIs - K1 sqrt(PHIs) when VTH0 is given, else -1.0 V (Note-4)",
+                            _resolve_vfb),
+       B, "channel", "flat-band voltage", manual_default="-1.0V",
+       note="ngspice's BSIM4v5 showmod prints 0 for a bare card, but runs it as VFB = -1 (measured)"),
     _p("vddeot", "V", 1.5, N, "material", "gate voltage at which EOT is measured", since="4.6"),
     _p("leffeot", "m", 1.0e-6, N, "material", "effective length at which EOT is measured", since="4.6",
        note="ngspice's showmod prints 1 (not 1e-6) for the default"),
@@ -368,11 +407,13 @@ _MODEL = [
     _p("bdos", "", 1.0, N, "material", "density-of-states parameter of the charge centroid",
        since="4.6"),
     _p("k1", "V^0.5", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given "
-                               "(Note-5)"), B, "channel", "first-order body-bias coefficient",
-       manual_default="0.5 V^1/2", note="measured: a card without K1 is not the card with K1 = 0.5"),
-    _p("k2", "", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given (Note-5), "
-                          "else 0"), B, "channel", "second-order body-bias coefficient",
-       manual_default="0.0"),
+                               "(Note-5); 0.53 when only K2 is given", _resolve_k1), B, "channel",
+       "first-order body-bias coefficient", manual_default="0.5 V^1/2",
+       note="measured: a card without K1 is not the card with K1 = 0.5; with K2 alone K1 = 0.53"),
+    _p("k2", "", Computed("from GAMMA1, GAMMA2, VBM, VBX when neither K1 nor K2 is given (Note-5); "
+                          "-0.0186 when only K1 is given", _resolve_k2), B, "channel",
+       "second-order body-bias coefficient", manual_default="0.0",
+       note="measured: with K1 alone K2 = -0.0186 (not 0)"),
     _p("k3", "", 80.0, B, "channel", "narrow-width coefficient"),
     _p("k3b", "1/V", 0.0, B, "channel", "body-bias coefficient of K3"),
     _p("w0", "m", 2.5e-6, B, "channel", "narrow-width parameter"),
@@ -397,7 +438,7 @@ _MODEL = [
     _p("dvt1w", "1/m", 5.3e6, B, "channel", "second coefficient of the narrow-width effect on Vth"),
     _p("dvt2w", "1/V", -0.032, B, "channel", "body-bias coefficient of the narrow-width effect on Vth"),
     _p("u0", "m^2/(V*s)", 0.067, B, "channel", "low-field mobility at TNOM",
-       note="values > 1 are read as cm^2/(V s) by BSIM4"),
+       note="measured: ngspice reads values > 1 as cm^2/(V s) (U0 = 670 runs as 0.067)"),
     _p("ua", "m/V", ByMobmod(((2, 1.0e-15),), 1.0e-9), B, "channel",
        "first-order mobility degradation by the vertical field"),
     _p("ub", "(m/V)^2", 1.0e-19, B, "channel", "second-order mobility degradation by the vertical field"),
@@ -569,8 +610,8 @@ _MODEL = [
     _p("clc", "m", 1.0e-7, B, "capacitance", "constant term of the short-channel C-V model"),
     _p("cle", "", 0.6, B, "capacitance", "exponential term of the short-channel C-V model"),
     _p("dlc", "m", SameAs("lint"), N, "capacitance", "channel-length offset of the C-V model"),
-    _p("dwc", "m", SameAs("wint"), N, "capacitance", "channel-width offset of the C-V model",
-       note="also the default of DWJ, which matters for DC (Weffcj)"),
+    _p("dwc", "m", SameAs("wint"), N, "geometry", "channel-width offset of the C-V model",
+       note="also the default of DWJ, hence DC through Weffcj (junctions, diffusion resistance, GIDL)"),
     _p("vfbcv", "V", -1.0, B, "capacitance", "flat-band voltage of the C-V model (CAPMOD = 0)"),
     _p("noff", "", 1.0, B, "capacitance", "C-V parameter of Vgsteff,CV (weak to strong inversion)"),
     _p("voffcv", "V", 0.0, B, "capacitance", "C-V parameter of Vgsteff,CV (weak to strong inversion)"),
@@ -861,10 +902,11 @@ _MODEL = [
 
 # ============================================================================= instance parameters
 _INSTANCE = [
-    _p("l", "m", 100.0e-6, N, "geometry", "drawn channel length",
-       note="ngspice's default (.options defl) when the instance does not give it"),
-    _p("w", "m", 100.0e-6, N, "geometry", "drawn channel width (all fingers)",
-       note="ngspice's default (.options defw) when the instance does not give it"),
+    _p("l", "m", 5.0e-6, N, "geometry", "drawn channel length",
+       note="measured: ngspice 39's BSIM4 codes use 5 um when the instance gives no L (not the "
+            "100 um of .options defl, which level 1 uses)"),
+    _p("w", "m", 5.0e-6, N, "geometry", "drawn channel width (all fingers)",
+       note="measured: ngspice 39's BSIM4 codes use 5 um when the instance gives no W"),
     _p("m", "", 1.0, N, "geometry", "parallel multiplier"),
     _p("nf", "", 1.0, N, "geometry", "number of device fingers (>= 1)"),
     _p("min", "", 0.0, N, "geometry", "for even finger counts: 0 minimises the drain diffusions, "
@@ -920,7 +962,7 @@ _INSTANCE = [
     _p("geomod", "", SameAs("geomod"), N, "selector", "source/drain diffusion connection selector",
        allowed=tuple(range(11))),
     _p("rgeomod", "", SameAs("rgeomod"), N, "selector", "source/drain diffusion resistance and contact "
-       "selector", allowed=tuple(range(9))),
+       "selector (Table 12.2)", allowed=tuple(range(9))),
     _p("wnflag", "", 0.0, N, "geometry", "1: a model set's bins are selected by W/NF instead of W",
        allowed=_SEL01, since="4.7", note="ngspice only"),
     _p("off", "", 0.0, N, "initial_condition", "start the operating-point iteration with the device off",
