@@ -46,7 +46,8 @@ def card(**overrides):
                      bv=overrides.get("bv", 10.0), xjbv=overrides.get("xjbv", 1.0),
                      jt=overrides.get("jt", (0.0, 0.0, 0.0)), njt=overrides.get("njt", (20.0, 20.0, 20.0)),
                      xt=overrides.get("xt", (0.02, 0.02, 0.02)), vts=overrides.get("vts", (10.0, 10.0, 10.0)),
-                     tnjt=overrides.get("tnjt", (0.0, 0.0, 0.0)))
+                     tnjt=overrides.get("tnjt", (0.0, 0.0, 0.0)),
+                     band_gap=overrides.get("band_gap", (1.16, 7.02e-4, 1108.0)))
 
 
 def params(dc=None, *, diomod=1, area=1e-12, perimeter=2e-6, gate_edge=1e-6, temperature=T300, tnom=T300,
@@ -151,6 +152,16 @@ def test_saturation_current_and_temperature():
     for without in (0.0, 1e-14):   # no area, no perimeter: the version's value, not scaled
         assert saturation_current(dc, area=0.0, perimeter=-1e-6, gate_edge=1e-6, temperature=t, tnom=T300,
                                   without_junction=without) == without
+
+
+def test_band_gap_of_the_card():
+    assert silicon_band_gap(300.15) == pytest.approx(1.16 - 7.02e-4 * 300.15 ** 2 / 1408.15, rel=1e-15)
+    assert silicon_band_gap(350.0, (1.12, 6e-4, 900.0)) == pytest.approx(1.12 - 6e-4 * 350.0 ** 2 / 1250.0)
+    dc = card(xti=0.0, band_gap=(1.12, 6e-4, 900.0))
+    ratio = (saturation_current(dc, area=1e-12, perimeter=0.0, gate_edge=0.0, temperature=358.15, tnom=T300)
+             / saturation_current(dc, area=1e-12, perimeter=0.0, gate_edge=0.0, temperature=T300, tnom=T300))
+    eg = [silicon_band_gap(t, (1.12, 6e-4, 900.0)) for t in (T300, 358.15)]
+    assert ratio == pytest.approx(math.exp(eg[0] / (KBOQ * T300) - eg[1] / (KBOQ * 358.15)), rel=1e-14)
 
 
 def test_diode_parameter_layout_and_modes():

@@ -17,6 +17,9 @@ Saturation current (13.38 ... 13.45)
     J(T) = J·exp([Eg(TNOM)/vt(TNOM) − Eg(T)/vt(T) + XTI·ln(T/TNOM)] / NJ)
     Eg(T) = 1.16 − 7.02e-4·T²/(T + 1108)  (eV),   vt = k·T/q,  k/q = 8.617087e-5 V/K
 
+With MTRLMOD = 1 the band gap is the substrate's, BG0SUB − TBGASUB·T²/(T + TBGBSUB) (13.73;
+measured: ngspice's junctions use it from version 4.6 on, where MTRLMOD exists).
+
 with Aeff, Peff of :mod:`.diffusions`, a negative area counting as 0.  The manual turns the diode
 off when Aeff and Peff are both zero.  ngspice 39 does so for BSIM4 versions 4.6 and later, where
 a negative Peff (a given PS below the gate edge under PERMOD = 1) also counts as 0; its 4.0-4.5
@@ -88,7 +91,8 @@ from numba import njit
 
 from .constants import KBOQ
 
-__all__ = ["DIODE", "N_DIODE", "DiodeCard", "diode_cards", "silicon_band_gap", "saturation_current",
+__all__ = ["DIODE", "N_DIODE", "DiodeCard", "diode_cards", "silicon_band_gap", "SILICON_BAND_GAP",
+           "saturation_current",
            "diode_parameters", "junction_current", "junction_diodes", "JunctionDiodes", "effective_geometry",
            "DEFAULT_SATURATION_CURRENT", "TAT_MIN_DENOMINATOR"]
 
@@ -104,9 +108,14 @@ DEFAULT_SATURATION_CURRENT = 1.0e-14
 TAT_MIN_DENOMINATOR = 1.0e-5
 
 
-def silicon_band_gap(temperature: float) -> float:
-    """Eg(T) of silicon in eV (manual 13.70/13.71), T in K."""
-    return 1.16 - 7.02e-4 * temperature * temperature / (temperature + 1108.0)
+#: (BG0SUB eV, TBGASUB eV/K, TBGBSUB K) of silicon: the band gap of MTRLMOD = 0 (manual 13.70)
+SILICON_BAND_GAP = (1.16, 7.02e-4, 1108.0)
+
+
+def silicon_band_gap(temperature: float, coefficients: tuple = SILICON_BAND_GAP) -> float:
+    """Eg(T) in eV (manual 13.70/13.71; 13.73 with a card's BG0SUB, TBGASUB, TBGBSUB), T in K."""
+    eg0, a, b = coefficients
+    return eg0 - a * temperature * temperature / (temperature + b)
 
 
 # ============================================================================ model values
@@ -120,7 +129,8 @@ class DiodeCard:
         coefficient, as given;
     jt, njt, xt, vt, tnjt : trap-assisted tunnelling (bottom, STI sidewall, gate edge), each a
         3-tuple: saturation densities (A/m², A/m, A/m), non-ideality factors, temperature powers,
-        voltage parameters (V), temperature coefficients of the factors.
+        voltage parameters (V), temperature coefficients of the factors;
+    band_gap : (BG0SUB, TBGASUB, TBGBSUB) of :func:`silicon_band_gap`.
     """
     js: float
     jsw: float
@@ -136,6 +146,7 @@ class DiodeCard:
     xt: tuple
     vts: tuple
     tnjt: tuple
+    band_gap: tuple = SILICON_BAND_GAP
 
 
 def _version_at_least(version: str, major: int, minor: int) -> bool:
@@ -151,6 +162,7 @@ def diode_cards(card) -> tuple:
     """
     g = card.get
     own_drain_factors = _version_at_least(card.version, 4, 6)
+    band_gap = ((g("bg0sub"), g("tbgasub"), g("tbgbsub")) if int(g("mtrlmod")) == 1 else SILICON_BAND_GAP)
 
     def side(s: str) -> DiodeCard:
         d = s == "d"
@@ -166,7 +178,7 @@ def diode_cards(card) -> tuple:
             njt=tuple(g(n) for n in njt),
             xt=tuple(g(n) for n in (("xtsd", "xtsswd", "xtsswgd") if d else ("xtss", "xtssws", "xtsswgs"))),
             vts=tuple(g(n) for n in (("vtsd", "vtsswd", "vtsswgd") if d else ("vtss", "vtssws", "vtsswgs"))),
-            tnjt=tuple(g(n) for n in tnjt))
+            tnjt=tuple(g(n) for n in tnjt), band_gap=band_gap)
     return side("s"), side("d")
 
 
@@ -181,8 +193,8 @@ def saturation_current(dc: DiodeCard, *, area: float, perimeter: float, gate_edg
     if area <= 0.0 and perimeter <= 0.0:
         return without_junction
     t, tn = float(temperature), float(tnom)
-    exponent = (silicon_band_gap(tn) / (KBOQ * tn) - silicon_band_gap(t) / (KBOQ * t)
-                + dc.xti * math.log(t / tn)) / dc.nj
+    eg_tnom, eg_t = silicon_band_gap(tn, dc.band_gap), silicon_band_gap(t, dc.band_gap)
+    exponent = (eg_tnom / (KBOQ * tn) - eg_t / (KBOQ * t) + dc.xti * math.log(t / tn)) / dc.nj
     scale = math.exp(exponent)
     return (area * dc.js + perimeter * dc.jsw + gate_edge * dc.jswg) * scale
 
@@ -249,7 +261,7 @@ def diode_parameters(dc: DiodeCard, *, diomod, area: float, perimeter: float, ga
         p[DIODE.i_rev] = -isat * ratio
         p[DIODE.g_rev] = isat * (ratio - 1.0) / nvt
     # trap-assisted tunnelling
-    eg_nom = silicon_band_gap(tn)
+    eg_nom = silicon_band_gap(tn, dc.band_gap)
     vtm0 = KBOQ * tn
     geometry = (area, perimeter, gate_edge)
     for k in range(3):
