@@ -250,6 +250,9 @@ def test_logical_lines_tokens_and_lines():
      1, "mobmod"),
     (".model n nmos level=54 igcmod=0.5", "IGCMOD = 0.5 is not an allowed value", 1, "igcmod"),
     (".model n nmos level=54 geomod=11", "GEOMOD = 11 is not an allowed value", 1, "geomod"),
+    (".model n nmos level=54 version=4.5\n+ mobmod=3", r"MOBMOD = 3 is not an allowed value in BSIM4 4.5.0 "
+     r"\(ngspice's BSIM4v5 code resets it.*allowed: 0, 1, 2\)", 2, "mobmod"),
+    (".model n nmos level=54 rgeomod=2", r"RGEOMOD = 2 is not an allowed value .*allowed: 0, 1", 1, "rgeomod"),
     (".model n nmos level=54 toxe=0", "TOXE = 0 in .model n must be positive", 1, "toxe"),
     (".model n nmos level=54 vth0 0.4", "expected NAME=VALUE .*'vth0' without '='", 1, "vth0"),
     (".model n nmos level=54 vth0=", "VTH0 = has no value", 1, "vth0"),

@@ -183,7 +183,7 @@ def test_defaults_match_ngspice(code):
 @pytest.mark.parametrize("code", CODES)
 def test_instance_defaults_match_ngspice(code):
     """What ``show`` prints for an instance that gives nothing, with a bare card and with a card that
-    sets the inherited parameters (RGEOMOD = 2 on the card shows as 1: measured, see the catalog)."""
+    sets the inherited parameters."""
     from xbarsolve.devices.bsim4.card import InstanceParameters, read_model_card
     bare = InstanceParameters.from_keywords()
     version = NGSPICE["code_versions"][code]
@@ -218,6 +218,28 @@ def test_instance_default_effects():
     assert P.instance_parameter("w").default == P.instance_parameter("l").default == 5e-6
     for name in ("nrs", "nrd", "as", "ad", "ps", "pd"):
         assert isinstance(P.instance_parameter(name).default, P.Computed)
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_selector_values_match_ngspice(code):
+    """Where ngspice checks a selector (it resets values its code lacks), the catalog allows exactly the
+    values it keeps; where it checks nothing, the catalog is stricter (the manual's values)."""
+    version = {"4.5": "4.5.0", "4.6.5": "4.6.5", "4.7": "4.7.0", "4.8": "4.8.0"}[NGSPICE["code_versions"][code]]
+    for name, kept in NGSPICE["selector_values_kept"][code].items():
+        p = P.model_parameter(name)
+        allowed = set(map(float, p.allowed_for(version)))
+        if not kept:
+            assert name not in NGSPICE["showmod_defaults"][code]  # a code whose showmod omits it
+            continue
+        tried = {float(k) for k in range(-1, int(max(p.allowed)) + 2)}
+        kept = {v for v in kept if v.is_integer()}  # 0.5 is read as an integer by every code
+        if kept == tried:
+            assert allowed < kept, name  # ngspice does not check this selector on the card
+            continue
+        if (code, name) == ("BSIM4", "tnoimod"):
+            assert kept == allowed - {3.0}  # the 4.8 manual's TNOIMOD = 3, which ngspice 39 resets
+            continue
+        assert kept == allowed, (name, sorted(kept), sorted(allowed))
 
 
 # =============================================================== the table itself

@@ -17,7 +17,10 @@ BSIM4v6, 4.7 BSIM4v7, 4.8 BSIM4):
    ``show`` of an instance that gives nothing prints the instance values,
    for a bare card and for a card that sets the shared model/instance
    parameters (RBDB, XGW, NGCON, GEOMOD, RGATEMOD, RBODYMOD, RGEOMOD, ...).
-4. Instance defaults where they matter (drain current of the PTM 45 nm HP
+4. Selector values: one card per selector and value (-1 ... max + 1, and
+   0.5); ``showmod`` shows whether the code keeps the value or resets it
+   (ngspice warns "has been set to its default value").
+5. Instance defaults where they matter (drain current of the PTM 45 nm HP
    card, whose RSH = 5 ohm/sq, or of a bare card): an instance that does
    not give NRS/NRD, AS/AD/PS/PD, W/L or RGEOMOD against instances that
    give the candidate values.
@@ -140,7 +143,7 @@ def showmod_defaults(version: str) -> dict:
 
 #: card values of the parameters an instance inherits (distinct from the defaults)
 SHARED_CARD = ("rbdb=20 rbsb=21 rbpb=22 rbps=23 rbpd=24 xgw=1e-7 ngcon=2 geomod=3 rgatemod=1 rbodymod=1 "
-               "trnqsmod=1 acnqsmod=1 rgeomod=2")
+               "trnqsmod=1 acnqsmod=1 rgeomod=1")
 
 
 def show_instance(version: str, card_extra: str = "") -> dict:
@@ -204,6 +207,36 @@ def measure_effects() -> dict:
     return out
 
 
+#: selectors whose values ngspice checks are measured; LEVEL/VERSION/NMOS/PMOS are the front end's
+_SELECTORS = [n for n, p in MODEL_PARAMETERS.items()
+              if p.allowed is not None and n not in ("level", "version", "nmos", "pmos")]
+
+
+def selector_values(version: str) -> dict:
+    """{selector: [values the code keeps]} among -1 ... max(allowed) + 1 and 0.5 (``showmod``)."""
+    known = set(devhelp(_CODE_OF[version])["model"])
+    trials = [(sel, v) for sel in _SELECTORS if sel in known
+              for v in [-1.0, 0.5] + [float(k) for k in range(0, int(max(MODEL_PARAMETERS[sel].allowed)) + 2)]]
+    lines = ["selectors"]
+    for k, (sel, v) in enumerate(trials):
+        lines.append(f".model c{k} nmos level=54 version={version} {sel}={v!r}")
+        lines.append(f"M{k} d g 0 0 c{k} W=1u L=1u")
+    lines += ["Vd d 0 1", "Vg g 0 1", ".control", "op"]
+    lines += [f"showmod m{k} : {sel}" for k, (sel, _v) in enumerate(trials)]
+    lines += [".endc", ".end", ""]
+    out = _ngspice("\n".join(lines))
+    shown = re.findall(r"^\s*model\s+(c\d+)\s*\n\s*\S+\s+(\S+)", out, re.M)
+    kept = {sel: [] for sel, _v in trials}
+    for model, value in shown:
+        sel, v = trials[int(model[1:])]
+        try:
+            if float(value) == v:
+                kept[sel].append(v)
+        except ValueError:
+            pass
+    return kept
+
+
 def measure() -> dict:
     model_names = [n for n in MODEL_PARAMETERS if n not in _NOT_ON_THE_LINE]
     model_names += [a for p in MODEL_PARAMETERS.values() for a in p.aliases]
@@ -218,6 +251,7 @@ def measure() -> dict:
         doc["unknown_instance_names"][code] = unknown_instance_names(version, instance_names)
         doc["showmod_defaults"][code] = showmod_defaults(version)
         doc["instance_defaults"][code] = show_instance(version)
+        doc.setdefault("selector_values_kept", {})[code] = selector_values(version)
         doc["instance_from_card"]["values"][code] = show_instance(version, SHARED_CARD)
     doc["instance_default_effects"] = measure_effects()
     return doc

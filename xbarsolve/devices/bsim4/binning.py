@@ -57,7 +57,7 @@ __all__ = ["SizeDependentParameters", "size_dependent", "BINNABLE"]
 BINNABLE = tuple(p.name for p in catalog.MODEL_PARAMETERS.values() if p.binnable)
 
 #: binned values the manual declares fatal when not positive (Appendix A notes)
-_POSITIVE_BINNED = ("nigbacc", "nigbinv", "nigc", "poxedge", "pigcd")
+_POSITIVE_BINNED = ("nigbacc", "nigbinv", "nigc", "poxedge", "pigcd", "nsd")
 #: binned values the manual declares fatal when negative
 _NON_NEGATIVE_BINNED = ("pdits",)
 
@@ -165,7 +165,7 @@ def size_dependent(card: ModelCard, instance: InstanceParameters | None = None,
     ValueError (:class:`~.card.CardError`) when W or L lies outside the
     card's LMIN...WMAX, when an effective dimension is not positive, or
     when a binned value is one the manual declares fatal (NIGC, NIGBACC,
-    NIGBINV, POXEDGE, PIGCD not positive; PDITS negative).  TypeError for
+    NIGBINV, POXEDGE, PIGCD, NSD not positive; PDITS negative).  TypeError for
     a card that is not a ModelCard.
     """
     if not isinstance(card, ModelCard):

@@ -354,11 +354,10 @@ class ModelCard:
 
 def _model_statement_header(st: Statement, source):
     """(name, type) of a ``.model`` statement; CardError if incomplete."""
-    words = [t for t in st.tokens[1:] if t.kind == "word"]
-    if len(st.tokens) < 3 or st.tokens[1].kind != "word" or st.tokens[2].kind not in ("word",):
+    if len(st.tokens) < 3 or st.tokens[1].kind != "word" or st.tokens[2].kind != "word":
         raise CardError(".model needs a name and a type (.model NAME nmos level=54 ...)", line=st.line,
                         source=source)
-    return words[0].text, words[1].text.lower()
+    return st.tokens[1].text, st.tokens[2].text.lower()
 
 
 def _pairs(tokens, *, source, context: str) -> list:
@@ -402,11 +401,15 @@ def _pairs(tokens, *, source, context: str) -> list:
     return out
 
 
-def _check_selector(p: Parameter, value: float, *, line, source, context: str) -> None:
-    if p.allowed is not None and value not in p.allowed:
-        allowed = ", ".join(f"{a:g}" for a in p.allowed)
-        raise CardError(f"{p.name.upper()} = {value:g} is not an allowed value in {context} "
-                        f"(allowed: {allowed})", line=line, parameter=p.name, source=source)
+def _check_selector(p: Parameter, value: float, version: str, *, line, source, context: str) -> None:
+    allowed = p.allowed_for(version)
+    if value not in allowed:
+        listed = ", ".join(f"{a:g}" for a in allowed)
+        newer = "" if value not in p.allowed else (
+            f" in BSIM4 {version} (ngspice's {catalog.ngspice_code(version)} code resets it with a warning; "
+            "newer versions have it)")
+        raise CardError(f"{p.name.upper()} = {value:g} is not an allowed value{newer} in {context} "
+                        f"(allowed: {listed})", line=line, parameter=p.name, source=source)
 
 
 #: model parameters the manual declares fatal when not positive (checked on the card's values)
@@ -466,10 +469,12 @@ def _model_card(st: Statement, *, source, section) -> ModelCard:
             raise CardError(str(exc), line=value_tok.line, parameter=canonical, source=source) from None
         if canonical == "level":
             continue
-        p, _prefix = catalog.lookup(canonical)
-        if not _prefix:
-            _check_selector(p, value, line=value_tok.line, source=source, context=context)
         params[canonical] = value
+    version = normalise_version(version_text, source=source) if version_text is not None else DEFAULT_VERSION
+    for key, value in params.items():
+        p, prefix = catalog.lookup(key)
+        if not prefix and p.allowed is not None:
+            _check_selector(p, value, version, line=lines[key], source=source, context=context)
     for key in _POSITIVE:
         if key in params and not params[key] > 0.0:
             raise CardError(f"{key.upper()} = {params[key]:g} in {context} must be positive",
@@ -482,7 +487,6 @@ def _model_card(st: Statement, *, source, section) -> ModelCard:
         device_type = "pmos"
     else:
         device_type = "nmos"
-    version = normalise_version(version_text, source=source) if version_text is not None else DEFAULT_VERSION
     return ModelCard(name=name, device_type=device_type, level=int(level), version_text=version_text,
                      version=version, parameters=MappingProxyType(params), lines=MappingProxyType(lines),
                      source=source, section=section, line=st.line)
@@ -837,7 +841,7 @@ def _instance_from_statement(st: Statement, *, source) -> InstanceParameters:
     while k < len(toks) and toks[k].kind == "word" and (k + 1 >= len(toks) or toks[k + 1].kind != "="):
         words.append(toks[k])
         k += 1
-    flags = [w for w in words[5:]]
+    flags = words[5:]  # after the four nodes and the model: only OFF
     if len(words) < 5:
         raise CardError(f"MOSFET {element} needs four nodes and a model name (M1 d g s b model ...)",
                         line=st.line, source=source)

@@ -183,7 +183,9 @@ class Parameter:
     dc : category in :data:`DC_CATEGORIES`.
     description : what it is.
     aliases : other names accepted for it (``vtho``).
-    allowed : the values a selector may take (None: any number the checks allow).
+    allowed : the values a selector may take (None: any number the checks allow), newest version.
+    allowed_since : for selectors whose values grew with the versions: ((version, values), ...)
+        in increasing order; :meth:`allowed_for` picks the card's.
     since : first BSIM4 version whose ngspice 39 code knows the name ("4.0", "4.6", "4.7",
         "4.8"); ``None`` for names the manual lists but ngspice does not accept.
     manual_default, manual_binnable : the manual's statement where it differs from ngspice.
@@ -201,6 +203,7 @@ class Parameter:
     manual_default: str | None = None
     manual_binnable: bool | None = None
     note: str = ""
+    allowed_since: tuple = ()
 
     @property
     def affects_dc(self) -> bool:
@@ -210,6 +213,16 @@ class Parameter:
     @property
     def is_selector(self) -> bool:
         return self.allowed is not None
+
+    def allowed_for(self, version: str) -> tuple | None:
+        """The values this selector may take on a card of (normalised) BSIM4 ``version``."""
+        chosen = self.allowed
+        if self.allowed_since:
+            key = _version_key(version)
+            for since, values in self.allowed_since:
+                if _version_key(since) <= key:
+                    chosen = values
+        return chosen
 
     def known_to(self, version: str) -> bool:
         """Whether ngspice 39 accepts the name on a card of (normalised) BSIM4 ``version``."""
@@ -263,10 +276,6 @@ def _resolve_vfb(card):
     return None if card.given("vth0") else -1.0
 
 
-def _resolve_instance_rgeomod(card):
-    return 1.0 if card.get("rgeomod") != 0.0 else 0.0
-
-
 # ============================================================================= model parameters
 # Order: the manual's Appendix A sections, ngspice-only names at the end of their group.
 _MODEL = [
@@ -283,8 +292,9 @@ _MODEL = [
        allowed=(0, 1, 2)),
     _p("paramchk", "", 1.0, N, "parameter_check", "switch for parameter value checks", allowed=_SEL01),
     _p("mobmod", "", 0.0, N, "selector", "mobility model selector", allowed=(0, 1, 2, 3, 4, 5, 6),
-       note="4, 5, 6 are BSIM4.8's modified versions of 0, 1, 2; 3 is the Coulomb-scattering model "
-            "of 4.7"),
+       allowed_since=(("4.0", (0, 1, 2)), ("4.6", (0, 1, 2, 3)), ("4.8", (0, 1, 2, 3, 4, 5, 6))),
+       note="4, 5, 6 are BSIM4.8's modified versions of 0, 1, 2; 3 is the Coulomb-scattering model. "
+            "Measured: ngspice resets values its code lacks to 0 (with a warning)"),
     _p("mtrlmod", "", 0.0, N, "selector", "new material model selector (1: non-SiO2 dielectric, "
        "metal gate, non-Si channel)", allowed=_SEL01, since="4.6"),
     _p("mtrlcompatmod", "", 0.0, N, "selector", "backward compatibility selector of the material model",
@@ -308,18 +318,22 @@ _MODEL = [
     _p("acnqsmod", "", 0.0, N, "nqs", "AC small-signal NQS model selector", allowed=_SEL01,
        note="also an instance parameter"),
     _p("fnoimod", "", 1.0, N, "noise", "flicker noise model selector", allowed=_SEL01),
-    _p("tnoimod", "", 0.0, N, "noise", "thermal noise model selector", allowed=(0, 1, 2, 3)),
+    _p("tnoimod", "", 0.0, N, "noise", "thermal noise model selector", allowed=(0, 1, 2, 3),
+       allowed_since=(("4.0", (0, 1)), ("4.7", (0, 1, 2)), ("4.8", (0, 1, 2, 3))),
+       note="measured: ngspice 39 resets TNOIMOD = 3 (in the 4.8 manual) to 0 even in its 4.8 code"),
     _p("diomod", "", 1.0, N, "selector", "source/drain junction diode I-V model: 0 resistance-free, "
        "1 breakdown-free, 2 resistance and breakdown", allowed=(0, 1, 2)),
-    _p("tempmod", "", 0.0, N, "selector", "temperature model selector", allowed=(0, 1, 2, 3)),
+    _p("tempmod", "", 0.0, N, "selector", "temperature model selector", allowed=(0, 1, 2, 3),
+       allowed_since=(("4.0", (0, 1, 2)), ("4.6", (0, 1, 2, 3)))),
     _p("permod", "", 1.0, N, "selector", "whether PS/PD (when given) include the gate-edge perimeter",
        allowed=_SEL01),
     _p("geomod", "", 0.0, N, "selector", "how the end source/drain diffusions are connected "
        "(isolated, shared, merged; Table 12.1)", allowed=tuple(range(11)),
        note="also an instance parameter"),
-    _p("rgeomod", "", 0.0, N, "selector", "source/drain diffusion resistance and contact model "
-       "(Table 12.2)", allowed=tuple(range(9)),
-       note="the manual lists it as an instance parameter only; ngspice accepts it on the card too"),
+    _p("rgeomod", "", 0.0, N, "selector", "source/drain diffusion resistance and contact model: on the "
+       "card only 0 (none) or 1; the instance parameter takes Table 12.2's 0 ... 8", allowed=(0, 1),
+       note="the manual lists it as an instance parameter only; ngspice accepts it on the card as 0 or "
+            "1 and resets other card values to 1 (measured), which instances then inherit"),
     _p("wpemod", "", 0.0, N, "selector", "well-proximity effect model switch", allowed=_SEL01),
     _p("gidlmod", "", 0.0, N, "selector", "GIDL/GISL current model selector", allowed=_SEL01,
        since="4.7"),
@@ -344,9 +358,12 @@ _MODEL = [
     _p("ndep", "cm^-3", Computed("GAMMA1^2 Coxe^2 / (2 q eps_si) when GAMMA1 is given (Note-2), "
                                  "else 1.7e17 cm^-3", _resolve_ndep), B, "channel",
        "channel doping concentration at the depletion edge for zero body bias",
-       manual_default="1.7e17cm-3"),
-    _p("nsub", "cm^-3", 6.0e16, B, "channel", "substrate doping concentration"),
-    _p("ngate", "cm^-3", 0.0, B, "channel", "poly-Si gate doping concentration (0: no poly depletion)"),
+       manual_default="1.7e17cm-3",
+       note="measured: ngspice reads values > 1e20 as m^-3 (NDEP = 1.7e23 runs as 1.7e17)"),
+    _p("nsub", "cm^-3", 6.0e16, B, "channel", "substrate doping concentration",
+       note="measured: not converted from m^-3 (NSUB = 6e22 does not run as 6e16)"),
+    _p("ngate", "cm^-3", 0.0, B, "channel", "poly-Si gate doping concentration (0: no poly depletion)",
+       note="measured: ngspice reads values > 1e20 as m^-3 (NGATE = 1e26 runs as 1e20)"),
     _p("nsd", "cm^-3", 1.0e20, B, "channel", "source/drain doping concentration"),
     _p("vbx", "V", Computed("PHIs - q NDEP XT^2 / (2 eps_si) (Note-3)"), B, "channel",
        "body bias at which the depletion width equals XT", manual_binnable=False),
@@ -421,7 +438,7 @@ _MODEL = [
     _p("dvt1w", "1/m", 5.3e6, B, "channel", "second coefficient of the narrow-width effect on Vth"),
     _p("dvt2w", "1/V", -0.032, B, "channel", "body-bias coefficient of the narrow-width effect on Vth"),
     _p("u0", "m^2/(V*s)", 0.067, B, "channel", "low-field mobility at TNOM",
-       note="values > 1 are read as cm^2/(V s) by BSIM4"),
+       note="measured: ngspice reads values > 1 as cm^2/(V s) (U0 = 670 runs as 0.067)"),
     _p("ua", "m/V", ByMobmod(((2, 1.0e-15),), 1.0e-9), B, "channel",
        "first-order mobility degradation by the vertical field"),
     _p("ub", "(m/V)^2", 1.0e-19, B, "channel", "second-order mobility degradation by the vertical field"),
@@ -593,8 +610,8 @@ _MODEL = [
     _p("clc", "m", 1.0e-7, B, "capacitance", "constant term of the short-channel C-V model"),
     _p("cle", "", 0.6, B, "capacitance", "exponential term of the short-channel C-V model"),
     _p("dlc", "m", SameAs("lint"), N, "capacitance", "channel-length offset of the C-V model"),
-    _p("dwc", "m", SameAs("wint"), N, "capacitance", "channel-width offset of the C-V model",
-       note="also the default of DWJ, which matters for DC (Weffcj)"),
+    _p("dwc", "m", SameAs("wint"), N, "geometry", "channel-width offset of the C-V model",
+       note="also the default of DWJ, hence DC through Weffcj (junctions, diffusion resistance, GIDL)"),
     _p("vfbcv", "V", -1.0, B, "capacitance", "flat-band voltage of the C-V model (CAPMOD = 0)"),
     _p("noff", "", 1.0, B, "capacitance", "C-V parameter of Vgsteff,CV (weak to strong inversion)"),
     _p("voffcv", "V", 0.0, B, "capacitance", "C-V parameter of Vgsteff,CV (weak to strong inversion)"),
@@ -944,10 +961,8 @@ _INSTANCE = [
        allowed=(0, 1, 2, 3)),
     _p("geomod", "", SameAs("geomod"), N, "selector", "source/drain diffusion connection selector",
        allowed=tuple(range(11))),
-    _p("rgeomod", "", Computed("1 when the card gives a non-zero RGEOMOD, else 0 (ngspice 39, measured)",
-                               _resolve_instance_rgeomod), N, "selector",
-       "source/drain diffusion resistance and contact selector", allowed=tuple(range(9)),
-       note="measured: a card's RGEOMOD = 2 ... 8 runs as instance RGEOMOD = 1, not as its own value"),
+    _p("rgeomod", "", SameAs("rgeomod"), N, "selector", "source/drain diffusion resistance and contact "
+       "selector (Table 12.2)", allowed=tuple(range(9))),
     _p("wnflag", "", 0.0, N, "geometry", "1: a model set's bins are selected by W/NF instead of W",
        allowed=_SEL01, since="4.7", note="ngspice only"),
     _p("off", "", 0.0, N, "initial_condition", "start the operating-point iteration with the device off",
