@@ -178,7 +178,7 @@ CASES = (
        {"w": 2e-6, "l": 45e-9, "nf": 2, "rgeomod": 1}, 27.0, SWEEP),
     _c("rgeomod1_geo5_nf2_no_drain_resistance", "lp", dict(GEO, rsh=300.0, geomod=5, jss=1e3, jsd=1e3),
        {"w": 2e-6, "l": 45e-9, "nf": 2, "rgeomod": 1}, 27.0, SWEEP),
-    _c("card_rgeomod2_acts_as_1_geo9", "hp", dict(GEO, rsh=300.0, geomod=9, rgeomod=2, jss=1e3, jsd=1e3),
+    _c("card_rgeomod1_geo9_nrd_given", "hp", dict(GEO, rsh=300.0, geomod=9, rgeomod=1, jss=1e3, jsd=1e3),
        {"w": 4e-6, "l": 45e-9, "nf": 4, "nrd": 2.0}, 27.0, SWEEP),
     # ---- RDSMOD = 1
     _c("rdsmod1_symmetric_27", "hp", dict(_SYM, rdsmod=1, prwg=0.5, prwb=0.3, rsw=300.0, rdw=300.0, rswmin=20.0,

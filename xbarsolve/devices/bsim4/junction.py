@@ -17,10 +17,11 @@ Saturation current (13.38 ... 13.45)
     J(T) = J·exp([Eg(TNOM)/vt(TNOM) − Eg(T)/vt(T) + XTI·ln(T/TNOM)] / NJ)
     Eg(T) = 1.16 − 7.02e-4·T²/(T + 1108)  (eV),   vt = k·T/q,  k/q = 8.617087e-5 V/K
 
-With MTRLMOD = 1 the band gap is the substrate's, BG0SUB − TBGASUB·T²/(T + TBGBSUB) (13.73;
-measured: ngspice's junctions use it from version 4.6 on, where MTRLMOD exists).
+with Aeff, Peff of :mod:`.diffusions`, a negative area counting as 0.  With MTRLMOD = 1 the band
+gap is the substrate's, BG0SUB − TBGASUB·T²/(T + TBGBSUB) (13.73; measured: ngspice's junctions
+use it from version 4.6 on, where MTRLMOD exists), here and in the tunnelling currents below.
 
-with Aeff, Peff of :mod:`.diffusions`, a negative area counting as 0.  The manual turns the diode
+The manual turns the diode
 off when Aeff and Peff are both zero.  ngspice 39 does so for BSIM4 versions 4.6 and later, where
 a negative Peff (a given PS below the gate edge under PERMOD = 1) also counts as 0; its 4.0-4.5
 code keeps a negative Peff and, whenever Aeff <= 0 and Peff <= 0, uses Is = 1e-14 A instead (not
@@ -284,19 +285,19 @@ def junction_current(v, p, gmin):
     """(I, dI/dV) of one junction at V = V_bs (or V_bd): current in A from the body side into the
     diffusion side, conductance in S.  ``p``: :func:`diode_parameters`' vector; ``gmin`` (S): the
     circuit's minimum conductance, added once in parallel (as ngspice does)."""
-    isat = p[0]
-    nvt = p[1]
-    if v > p[4]:
-        i = p[5] + p[6] * (v - p[4])
-        g = p[6]
-    elif v < p[7]:
-        i = p[8] + p[9] * (v - p[7])
-        g = p[9]
+    isat = p[DIODE.isat]
+    nvt = p[DIODE.nvt]
+    if v > p[DIODE.v_fwd]:
+        i = p[DIODE.i_fwd] + p[DIODE.g_fwd] * (v - p[DIODE.v_fwd])
+        g = p[DIODE.g_fwd]
+    elif v < p[DIODE.v_rev]:
+        i = p[DIODE.i_rev] + p[DIODE.g_rev] * (v - p[DIODE.v_rev])
+        g = p[DIODE.g_rev]
     elif isat != 0.0:
         em1 = math.expm1(v / nvt)
-        xjbv = p[2]
+        xjbv = p[DIODE.xjbv]
         if xjbv != 0.0:
-            b = xjbv * math.exp(-(p[3] + v) / nvt)
+            b = xjbv * math.exp(-(p[DIODE.bv] + v) / nvt)
             i = isat * em1 * (1.0 + b)
             g = isat / nvt * ((em1 + 1.0) * (1.0 + b) - em1 * b)
         else:
@@ -306,17 +307,17 @@ def junction_current(v, p, gmin):
         i = 0.0
         g = 0.0
     for k in range(3):
-        i0 = p[10 + k]
+        i0 = p[DIODE.tat_i0 + k]
         if i0 != 0.0:
-            nv0 = p[13 + k]
-            vts = p[16 + k]
+            nv0 = p[DIODE.tat_nv0 + k]
+            vts = p[DIODE.tat_vts0 + k]
             d = vts - v
-            if d > 1.0e-5:
+            if d > TAT_MIN_DENOMINATOR:
                 arg = -v * vts / (nv0 * d)
                 darg = -vts * vts / (nv0 * d * d)
             else:
-                arg = -v * vts / (nv0 * 1.0e-5)
-                darg = -vts / (nv0 * 1.0e-5)
+                arg = -v * vts / (nv0 * TAT_MIN_DENOMINATOR)
+                darg = -vts / (nv0 * TAT_MIN_DENOMINATOR)
             ex = math.exp(arg)
             i -= i0 * (ex - 1.0)
             g -= i0 * ex * darg

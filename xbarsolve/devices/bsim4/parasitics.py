@@ -121,13 +121,14 @@ def series_resistance(vgs, vbs, p):
 
     For the drain pass V_gd, V_bd and the drain's vector.  ``p``: :func:`series_parameters`.
     """
-    vgse, dvgse = _smooth_max(vgs - p[5], 1.0e-4)
-    den = 1.0 + p[3] * vgse
-    t = 1.0 / den - p[4] * vbs
-    dt_dvgs = -p[3] * dvgse / (den * den)
+    vgse, dvgse = _smooth_max(vgs - p[SERIES.vfbsd], 1.0e-4)
+    den = 1.0 + p[SERIES.prwg] * vgse
+    t = 1.0 / den - p[SERIES.prwb] * vbs
+    dt_dvgs = -p[SERIES.prwg] * dvgse / (den * den)
     smooth, dsmooth = _smooth_max(t, 0.01)
-    r = p[0] + p[1] + p[2] * smooth
-    return r, p[2] * dsmooth * dt_dvgs, -p[2] * dsmooth * p[4]
+    r_ldd = p[SERIES.r_ldd]
+    r = p[SERIES.r_diff] + p[SERIES.r_min] + r_ldd * smooth
+    return r, r_ldd * dsmooth * dt_dvgs, -r_ldd * dsmooth * p[SERIES.prwb]
 
 
 @njit(cache=True, inline="always")
