@@ -79,11 +79,14 @@ class Case:
     kind: str = "terminal"
     gmin: float = 1e-12
     reltol: float = 1e-12
+    quiet: bool = True  # False: the published card as written (full-device cases, validation/bsim4)
 
     def definition(self) -> dict:
         """JSON-able description: a committed reference is stale when this changes."""
         d = dataclasses.asdict(self)
         d["biases"] = [list(b) for b in self.biases]
+        if self.quiet:  # the field came later: junction cases keep their recorded definitions
+            del d["quiet"]
         return d
 
 
@@ -254,17 +257,18 @@ def _value_text(value) -> str:
 
 
 def card_text(case: Case) -> str:
-    """The NMOS card of ``case``: the published card with :data:`QUIET` and the case's overrides."""
+    """The NMOS card of ``case``: the published card with :data:`QUIET` (unless ``case.quiet`` is
+    False) and the case's overrides."""
     with open(CARDS[case.card]) as fh:
         text = fh.read()
     match = re.search(r"(?ims)^\s*\.model\s+nmos\s.*?(?=^\s*\.model|\Z)", text)
     card = match.group(0)
-    overrides = dict(QUIET)
+    overrides = dict(QUIET) if case.quiet else {}
     overrides.update(case.overrides)
     for name in overrides:
         card, _n = re.subn(rf"(?i)(?<![a-z0-9_]){name}\s*=\s*\S+", "", card)
-    extra = " ".join(f"{k}={_value_text(v)}" for k, v in overrides.items())
-    return card.rstrip() + "\n+ " + extra + "\n"
+    extra = " ".join(f"{k}={_value_text(v)}" for k, v in overrides.items() if v is not None)
+    return card.rstrip() + ("\n+ " + extra if extra else "") + "\n"
 
 
 def instance_text(case: Case) -> str:

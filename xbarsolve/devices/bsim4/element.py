@@ -63,24 +63,18 @@ Q_OFFSET = DRAIN_SERIES + N_SERIES
 N_PARAMS = Q_OFFSET + N_CONSTANTS
 N_NODES = 10
 HOME = (0, 1, 2, 3, 0, 1, 2, 3, 3, 3)  # the external node each local node belongs to
+WORKSPACE = 208
 
 
 @njit(cache=True)
 def _aliases(p):
     """Which local node each of the 10 node indices stands for (itself, or its external node)."""
-    alias = np.arange(N_NODES)
-    if p[H.rdsmod] == 0.0:
-        if p[H.g_drain] == 0.0:
-            alias[4] = 0
-        if p[H.g_source] == 0.0:
-            alias[5] = 1
-    if p[H.g_gate] == 0.0:
-        alias[6] = 2
-    if p[H.has_body_network] == 0.0:
-        alias[7] = 3
-        alias[8] = 3
-        alias[9] = 3
-    return alias
+    fixed_rds = p[H.rdsmod] == 0.0
+    d = 0 if fixed_rds and p[H.g_drain] == 0.0 else 4
+    s = 1 if fixed_rds and p[H.g_source] == 0.0 else 5
+    g = 2 if p[H.g_gate] == 0.0 else 6
+    net = p[H.has_body_network] != 0.0
+    return (0, 1, 2, 3, d, s, g, 7 if net else 3, 8 if net else 3, 9 if net else 3)
 
 
 @njit(cache=True)
@@ -161,7 +155,7 @@ def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
 def _lu_in_place(a, perm, n):
     """LU factorization with partial pivoting of a[:n, :n] in place; row order in ``perm``."""
     for k in range(n):
-        perm[k] = k
+        perm[k] = float(k)
     for k in range(n):
         piv = k
         for r in range(k + 1, n):
@@ -184,7 +178,7 @@ def _lu_in_place(a, perm, n):
 def _lu_solve(a, perm, b, x, n):
     """x = A⁻¹·b with the factors of :func:`_lu_in_place`."""
     for k in range(n):
-        x[k] = b[perm[k]]
+        x[k] = b[int(perm[k])]
     for k in range(n):
         for c in range(k):
             x[k] -= a[k, c] * x[c]
@@ -195,29 +189,29 @@ def _lu_solve(a, perm, b, x, n):
 
 
 @njit(cache=True)
-def element_state(va, vb, p, out):
-    """Solve the sub-circuit at terminal voltages ``va``, ``vb`` (V) and fill ``out`` (12,):
+def element_state(va, vb, p, full):
+    """Solve the sub-circuit at terminal voltages ``va``, ``vb`` (V); ``full`` = False skips the
+    gate/body currents and the derivatives with respect to v_gate and v_body (0 is returned).
 
-    [ia, ib, ig, ibody,            currents (A) into the element at a, b, gate, body
-     gaa, gab, gba, gbb,           ∂(ia, ib)/∂(va, vb) (S) of the condensed circuit
-     dia_dvg, dib_dvg, dia_dvbody, dib_dvbody]   ∂(ia, ib)/∂(v_gate, v_body) (S)
-
-    Returns the number of local evaluations, or −1 when the internal nodes did not converge.
+    Returns ``(evaluations, ia, ib, ig, ibody, gaa, gab, gba, gbb, dia_dvg, dib_dvg, dia_dvbody,
+    dib_dvbody)``: the number of local evaluations (−1 when the internal nodes did not converge;
+    the rest is then NaN); the currents (A) into the element at a, b, gate and body; the
+    condensed circuit's ∂(ia, ib)/∂(va, vb) (S); and ∂(ia, ib)/∂(v_gate, v_body) (S).
     """
     alias = _aliases(p)
     # one workspace for every local array (a single allocation per call)
-    work = np.empty(N_NODES + N_NODES * N_NODES + 4 + 16 + 36 + 6 + 6 + 6 + 8)
-    v = work[:N_NODES]
-    jac = work[N_NODES:N_NODES + N_NODES * N_NODES].reshape((N_NODES, N_NODES))
-    rest = work[N_NODES + N_NODES * N_NODES:]
-    dev_i = rest[:4]
-    dev_j = rest[4:20].reshape((4, 4))
-    juu = rest[20:56].reshape((6, 6))
-    rhs = rest[56:62]
-    delta = rest[62:68]
-    col = rest[68:74]
-    g = rest[74:82].reshape((2, 4))
-    i_node = out  # reuse: out is overwritten at the end; its first 10 entries hold node currents
+    work = np.empty(WORKSPACE)
+    v = work[0:10]
+    jac = work[10:110].reshape((N_NODES, N_NODES))
+    dev_i = work[110:114]
+    dev_j = work[114:130].reshape((4, 4))
+    juu = work[130:166].reshape((6, 6))
+    rhs = work[166:172]
+    delta = work[172:178]
+    col = work[178:184]
+    g = work[184:192].reshape((2, 4))
+    i_node = work[192:202]
+    perm = work[202:208]  # row order of the local LU (stored as floats)
     v[0] = va
     v[1] = vb
     v[2] = p[H.v_gate]
@@ -230,7 +224,6 @@ def element_state(va, vb, p, out):
         if alias[k] == k:
             unknowns = _tuple_set(unknowns, n_u, k)
             n_u += 1
-    perm = np.empty(6, dtype=np.int64) if n_u > 0 else np.empty(0, dtype=np.int64)
     evaluations = 0
     while True:
         _assemble(v, p, alias, i_node, jac, dev_i, dev_j)
@@ -247,11 +240,11 @@ def element_state(va, vb, p, out):
         for r in range(n_u):
             largest = max(largest, abs(delta[r]))
         if not largest < 1e300:  # NaN or overflow
-            return -1
+            return _FAILED
         if largest <= LINEAR_TOLERANCE:
             break
         if evaluations >= MAX_LOCAL_ITERATIONS:
-            return -1
+            return _FAILED
         # damped Newton on the junction exponentials: at most 0.1 V per local step
         scale = min(1.0, 0.1 / largest)
         for r in range(n_u):
@@ -264,13 +257,14 @@ def element_state(va, vb, p, out):
         u = unknowns[r]
         ia += jac[0, u] * delta[r]
         ib += jac[1, u] * delta[r]
-        ig += jac[2, u] * delta[r]
-        ibody += jac[3, u] * delta[r]
+        if full:
+            ig += jac[2, u] * delta[r]
+            ibody += jac[3, u] * delta[r]
     for x in range(2):
         for y in range(4):
-            g[x, y] = jac[x, y]
+            g[x, y] = jac[x, y] if (full or y < 2) else 0.0
     if n_u > 0:
-        for y in range(4):
+        for y in range(4 if full else 2):
             for r in range(n_u):
                 rhs[r] = jac[unknowns[r], y]
             _lu_solve(juu, perm, rhs, col, n_u)
@@ -280,19 +274,12 @@ def element_state(va, vb, p, out):
                     s += jac[x, unknowns[r]] * col[r]
                 g[x, y] -= s
     m = p[H.multiplier]
-    out[0] = m * ia
-    out[1] = m * ib
-    out[2] = m * ig
-    out[3] = m * ibody
-    out[4] = m * g[0, 0]
-    out[5] = m * g[0, 1]
-    out[6] = m * g[1, 0]
-    out[7] = m * g[1, 1]
-    out[8] = m * g[0, 2]
-    out[9] = m * g[1, 2]
-    out[10] = m * g[0, 3]
-    out[11] = m * g[1, 3]
-    return evaluations
+    return (evaluations, m * ia, m * ib, m * ig, m * ibody, m * g[0, 0], m * g[0, 1], m * g[1, 0],
+            m * g[1, 1], m * g[0, 2], m * g[1, 2], m * g[0, 3], m * g[1, 3])
+
+
+_NAN = math.nan
+_FAILED = (-1, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN)
 
 
 @njit(cache=True, inline="always")
@@ -303,30 +290,24 @@ def _tuple_set(t, i, value):
 
 @njit(cache=True)
 def evaluate(va, vb, p):
-    """Solver kernel: (ia, ib, ∂ia/∂va, ∂ia/∂vb, ∂ib/∂va, ∂ib/∂vb) (A, S)."""
-    out = np.empty(12)
-    if element_state(va, vb, p, out) < 0:
-        nan = math.nan
-        return nan, nan, nan, nan, nan, nan
-    return out[0], out[1], out[4], out[5], out[6], out[7]
+    """Solver kernel: (ia, ib, ∂ia/∂va, ∂ia/∂vb, ∂ib/∂va, ∂ib/∂vb) (A, S); NaN when the internal
+    nodes do not converge (the solver then treats the step as failed)."""
+    r = element_state(va, vb, p, False)
+    return r[1], r[2], r[5], r[6], r[7], r[8]
 
 
 @njit(cache=True)
 def current(va, vb, p):
     """Solver kernel: (ia, ib) (A)."""
-    out = np.empty(12)
-    if element_state(va, vb, p, out) < 0:
-        return math.nan, math.nan
-    return out[0], out[1]
+    r = element_state(va, vb, p, False)
+    return r[1], r[2]
 
 
 @njit(cache=True)
 def terminal_currents(va, vb, p):
     """(ia, ib, i_gate, i_body) (A): every current into the element, for readouts and power."""
-    out = np.empty(12)
-    if element_state(va, vb, p, out) < 0:
-        return math.nan, math.nan, math.nan, math.nan
-    return out[0], out[1], out[2], out[3]
+    r = element_state(va, vb, p, True)
+    return r[1], r[2], r[3], r[4]
 
 
 @njit(cache=True)
@@ -334,12 +315,10 @@ def parameter_partials(va, vb, p, k):
     """Solver kernel: ∂(ia, ib)/∂p_k for k = 0 (v_gate) and 1 (v_body); NaN otherwise."""
     if k != 0 and k != 1:
         return math.nan, math.nan
-    out = np.empty(12)
-    if element_state(va, vb, p, out) < 0:
-        return math.nan, math.nan
+    r = element_state(va, vb, p, True)
     if k == 0:
-        return out[8], out[9]
-    return out[10], out[11]
+        return r[9], r[10]
+    return r[11], r[12]
 
 
 @njit(cache=True)

@@ -38,12 +38,13 @@ def mode_frame_currents(vgs, vds, vbs, vgd_actual, vgs_actual, q):
     isub = impact_ionisation(diffvds, ids_no_scbe, q)
     igidl = zero
     igisl = zero
-    if q[Q.agidl] > 0.0 or q[Q.agisl] > 0.0:
-        vgd = vgs - vds
-        vbd = vbs - vds
-        vgde = poly_depleted_gate(vgd, q)  # the gate voltage over the drain side
-        igidl = gidl(vds, vgse, -vbd, q[Q.agidl], q[Q.bgidl], q[Q.cgidl], q[Q.egidl],
+    # GIDL needs Vds − Vgse > EGIDL, GISL −Vds − Vgde > EGISL; the poly drop is at most 1.12 V,
+    # so most biases are ruled out in real arithmetic before any dual work
+    if q[Q.agidl] > 0.0 and vds.real - vgse.real - q[Q.egidl] > 0.0:
+        igidl = gidl(vds, vgse, vds - vbs, q[Q.agidl], q[Q.bgidl], q[Q.cgidl], q[Q.egidl],
                      q[Q.gidl_w_drain], q)
+    if q[Q.agisl] > 0.0 and -vgs.real + 1.12 - q[Q.egisl] > 0.0:
+        vgde = poly_depleted_gate(vgs - vds, q)  # the gate voltage over the drain side
         igisl = gidl(-vds, vgde, -vbs, q[Q.agisl], q[Q.bgisl], q[Q.cgisl], q[Q.egisl],
                      q[Q.gidl_w_source], q)
     igcs = zero

@@ -20,10 +20,12 @@ GIDL/GISL (6.3)/(6.4) and Iii (6.1)/(6.2) flow from the drain (source) into the 
 """
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
-from ..smooth import cexp, constant_like, csoftplus, csqrt
-from .constants import EXP_THRESHOLD, MIN_EXP
+from ..smooth import cexp, chain, constant_like, csoftplus, csqrt
+from .constants import EXP_THRESHOLD, MAX_EXP, MIN_EXP
 from .layout import Q
 
 DELTA3 = 0.02  # V, smoothing of Vfbeff
@@ -88,10 +90,20 @@ def gate_to_channel(vgse, vth, vgsteff, vdseff, voxdep, q):
     if q[Q.pigcd_given] != 0.0:
         pigcd = constant_like(vgsteff, q[Q.pigcd])
     else:
-        pigcd = q[Q.igc_b] / (vgsteff * vgsteff) * (1.0 - 0.5 * vdseff / vgsteff)
+        # (4.21) as ngspice evaluates it: B·TOXE times TOXE once more, and negative -- a PIGCD of
+        # ~1e-6 V^-2, i.e. Igcs = Igcd = Igc/2 to ~1e-7 (black box: the drain/source split of a
+        # card without PIGCD is the equal split within what can be measured); the 1e-20 V offset
+        # keeps it finite at Vgsteff = 0
+        vg = vgsteff + 1e-20
+        pigcd = -q[Q.igc_b] * q[Q.toxe] / (vg * vg) * (1.0 - 0.5 * vdseff / vg)
     t7 = -pigcd * vdseff
     t8 = t7 * t7 + 2e-4
-    e = cexp(t7)
+    if t7.real > EXP_THRESHOLD:  # BSIM4's clamps of exp(t7) (reached with a computed PIGCD)
+        e = constant_like(t7, MAX_EXP)
+    elif t7.real < -EXP_THRESHOLD:
+        e = constant_like(t7, MIN_EXP)
+    else:
+        e = cexp(t7)
     igcs = igc * (e - 1.0 + 1e-4 - t7) / t8
     igcd = igc * (1.0 - (1.0 - t7) * e + 1e-4) / t8
     return igcs, igcd
@@ -100,10 +112,23 @@ def gate_to_channel(vgse, vth, vgsteff, vdseff, voxdep, q):
 @njit(cache=True)
 def gate_to_diffusion(vgs, a_edge, a_, b_, c_, q):
     """Igs or Igd (A): edge tunnelling between gate and one diffusion (4.13)/(4.14) at the
-    gate-diffusion voltage ``vgs`` (V) with that side's prefactor ``a_edge``."""
-    t = vgs - q[Q.vfbsd]
-    vgs_prime = csqrt(t * t + 1e-4)
-    return a_edge * vgs * vgs_prime * _tunnel_exponent(q[Q.igsd_b], a_, b_, c_, vgs_prime)
+    gate-diffusion voltage ``vgs`` (V) with that side's prefactor ``a_edge``.
+
+    A function of one voltage: evaluated in real arithmetic with its derivative written out,
+    then carried to the dual (or complex) argument by ``chain``.
+    """
+    if a_edge == 0.0:
+        return constant_like(vgs, 0.0)
+    v = vgs.real
+    t = v - q[Q.vfbsd]
+    x = math.sqrt(t * t + 1e-4)              # Vgs' (4.16)
+    b = q[Q.igsd_b]
+    e = math.exp(-b * (a_ - b_ * x) * (1.0 + c_ * x))
+    dlne_dx = -b * (c_ * a_ - b_ - 2.0 * b_ * c_ * x)
+    dx_dv = t / x
+    value = a_edge * v * x * e
+    slope = a_edge * e * (x + v * dx_dv + v * x * dlne_dx * dx_dv)
+    return chain(vgs, value, slope)
 
 
 @njit(cache=True)

@@ -29,9 +29,9 @@ from .setup import intrinsic_constants, version_number
 
 #: DC model selectors and the values whose DC branch is implemented here
 IMPLEMENTED_SELECTORS = {
-    "mobmod": (0.0,),
+    "mobmod": (0.0, 1.0, 2.0, 4.0, 5.0, 6.0),
     "rdsmod": (0.0, 1.0),
-    "igcmod": (0.0, 1.0),
+    "igcmod": (0.0, 1.0, 2.0),
     "igbmod": (0.0, 1.0),
     "rgatemod": (0.0, 1.0),
     "rbodymod": (0.0, 1.0, 2.0),
