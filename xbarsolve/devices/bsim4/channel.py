@@ -24,6 +24,11 @@ Equations, in evaluation order (Φs, Vbc, lt0, ... are constants):
 * Weff = Weff' − 2·(DWG·Vgsteff + DWB·(sqrt(Φs − Vbseff) − sqrt Φs)).
 * Abulk (5.1) with LPEB's factor on the body-effect coefficient.
 * μeff for MOBMOD 0…6 (5.6)-(5.16) with the Coulomb term UD; Esat = 2·VSAT/μeff.
+  MOBMOD 3 as ngspice runs it: μeff = U0·f(Leff)/(1 + UD/(½·(1 + Vgsteff/Vgsteff,Vth))^UCS)
+  -- the vertical-field term of (5.13) has no effect there (black-box: UA from 0 to
+  1e-5 m/V, UB, UC and EU leave the current unchanged to 1e-12, while UD and UCS
+  act as written), and Vgsteff,Vth is this module's Vgsteff at Vgse = Vth, Vds =
+  Vbs = 0 (fitted from the currents: agrees to 1e-9 relative).
 * Rds (5.17) inside the current when RDSMOD = 0; λ = A1·Vgsteff + A2 (5.32) kept
   inside (0, 1] smoothly as BSIM4 does; Vdsat (5.28); Vdseff (5.33).
 * Ids0, Idl (5.23)/(5.24); output resistance: CLM, DIBL, DITS, SCBE (5.7).
@@ -113,6 +118,16 @@ def effective_overdrive(vgse, vth, n, q):
 
 
 @njit(cache=True)
+def threshold_overdrive(q):
+    """Vgsteff,Vth (V): Vgsteff at Vgse = Vth with Vds = Vbs = 0, the scale of MOBMOD = 3's
+    Coulomb term (5.13); a constant of the device, evaluated once by :mod:`.setup`."""
+    zero = complex(0.0, 0.0)
+    vbseff = body_bias(zero, q)
+    vth, n, _, _ = threshold(zero, vbseff, q)
+    return effective_overdrive(vth, vth, n, q).real
+
+
+@njit(cache=True)
 def mobility(vgsteff, vth, vbseff, q):
     """Effective mobility μeff (m²/(V·s)) for MOBMOD 0…6 (5.6)-(5.16)."""
     toxe = q[Q.toxe]
@@ -138,10 +153,8 @@ def mobility(vgsteff, vth, vbseff, q):
     elif mode == 2.0 or mode == 6.0:
         eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
         denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * cpow(eeff, q[Q.eu]) + coulomb
-    elif mode == 3.0:
-        eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
-        coulomb3 = ud / cpow(0.5 * (1.0 + vgsteff / q[Q.vgsteff_vth]), q[Q.ucs])
-        denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * cpow(eeff, q[Q.eu]) + coulomb3
+    elif mode == 3.0:  # (5.13) -- ngspice keeps only the Coulomb term (see the docstring)
+        denom = 1.0 + ud / cpow(0.5 * (1.0 + vgsteff / q[Q.vgsteff_vth]), q[Q.ucs])
     elif mode == 4.0:
         eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
         denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * eeff + q[Q.ub] * eeff * eeff + coulomb

