@@ -192,6 +192,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         vtl=p["vtl"] if p.given("vtl") else 0.0,
     )
     if values["vtl"] > 0.0:
+        # (5.57) with XN as given: ngspice warns that XN < 3 is "reset to 3.0", but its currents
+        # are those of the given XN (black-box, XN = 2 against XN = 3 at 27 and 85 °C)
         r = leff / (p["xn"] * leff + p["lc"])
         values["vtl_r"] = (1.0 - r) / (1.0 + r) * p["vtl"]
 
