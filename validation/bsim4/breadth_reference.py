@@ -74,6 +74,11 @@ CASES = {
     "vtl": {"version": "4.8", "vtl": 1e5, "xn": 4, "lc": 1e-8},
     "vtl_v40": {"vtl": 1.5e5},
     "vtl_xn2": {"version": "4.8", "vtl": 1e5, "xn": 2},
+    # GIDL/GISL: separate source-side parameters, GIDLMOD = 1 (RGIDL, KGIDL, FGIDL)
+    "gisl": {"version": "4.8", "agisl": 1e-4, "bgisl": 1.8e9, "egisl": 0.6, "cgisl": 0.1},
+    "gidlmod1": {"version": "4.8", "gidlmod": 1, "rgidl": 1.3, "kgidl": 0.2, "fgidl": 0.1,
+                 "agisl": 1e-4, "bgisl": 1.8e9, "egisl": 0.6, "rgisl": 0.8, "kgisl": 0.4, "fgisl": 0.5},
+    "gidlmod1_defaults": {"version": "4.8", "gidlmod": 1},
 }
 #: ngspice warnings a case is expected to give (any other warning stops the generator)
 EXPECTED_WARNINGS = {

@@ -34,7 +34,7 @@ IMPLEMENTED_SELECTORS = {
     "rbodymod": (0.0, 1.0),
     "tempmod": (0.0, 1.0, 2.0, 3.0),
     "mtrlmod": (0.0,),
-    "gidlmod": (0.0,),
+    "gidlmod": (0.0, 1.0),
 }
 #: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4.5) and 4.8.x
 IMPLEMENTED_VERSIONS = (4.5, 4.8)

@@ -542,7 +542,8 @@ _MODEL = [
     _p("kgisl", "V", SameAs("kgidl", binned=True), B, "gidl", "body-bias dependence of GISL", since="4.7"),
     _p("fgisl", "V", SameAs("fgidl", binned=True), B, "gidl", "body-bias dependence of GISL", since="4.7"),
     _p("gidlclamp", "A", -1.0e-5, N, "gidl", "clamp of the GIDL/GISL current", since="4.8",
-       note="ngspice only (its 4.8 code); not in the manual"),
+       note="ngspice only (its 4.8 code); not in the manual.  Measured: no effect on DC currents "
+            "(GIDL up to 3 mA, GIDLMOD 0 and 1, GIDLCLAMP from -1e-6 to -1e-3 A)"),
 
     # ---------------------------------------------------------------- A.7 tunnelling
     _p("aigbacc", "(F*s^2/g)^0.5/m", 1.36e-2, B, "tunnelling", "Igb parameter in accumulation",

@@ -236,6 +236,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         gidl_w_drain=weffcj * nf, gidl_w_source=weffcj * nf,
         agidl=p["agidl"], bgidl=p["bgidl"], cgidl=p["cgidl"], egidl=p["egidl"],
         agisl=p["agisl"], bgisl=p["bgisl"], cgisl=p["cgisl"], egisl=p["egisl"],
+        rgidl=p["rgidl"], kgidl=p["kgidl"], fgidl=p["fgidl"],
+        rgisl=p["rgisl"], kgisl=p["kgisl"], fgisl=p["fgisl"],
         alpha_term=(p["alpha0"] + p["alpha1"] * leff) / leff, beta0=p["beta0"],
     )
     for name, value in values.items():
