@@ -28,6 +28,8 @@ the physical terminals: in reverse mode the source's current takes AGISL ... FGI
 """
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from ..smooth import cexp, constant_like, csoftplus, csqrt
@@ -139,7 +141,17 @@ def gidl(vds, vgse, vdb, a_, b_, c_, e_, r_, k_, f_, width, q):
     # body-bias factor exp(K/(Vbd − F)): the manual's (6.8) prints Vds and (6.9) −Vbs in place of
     # Vbd and Vbs (black-box: ln(I(K)/I(0)) = −K/(Vdb + F) for K = 0.3, 0.6, F = −0.2 ... 1,
     # Vdb = 0.9 ... 1.8 V)
-    return a_ * width * t1 * cexp(-b_ / t1) * cexp(-k_ / (vdb + f_))
+    # Vdb + F may reach 0 (GIDLMOD = 1 with FGIDL = 0, the BSIM4.7 default, at Vdb = 0), where
+    # ngspice returns ~6e37 A: there the factor takes its limit from Vdb + F > 0 (1 when K = 0,
+    # 0 when K > 0; K < 0 has none).  Elsewhere the factor is as ngspice's, also for Vdb + F < 0.
+    x = vdb + f_
+    if x.real == 0.0:
+        if k_ == 0.0:
+            return a_ * width * t1 * cexp(-b_ / t1)
+        if k_ > 0.0:
+            return constant_like(vds, 0.0)
+        return constant_like(vds, math.nan)
+    return a_ * width * t1 * cexp(-b_ / t1) * cexp(-k_ / x)
 
 
 @njit(cache=True)

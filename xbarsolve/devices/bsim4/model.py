@@ -36,8 +36,8 @@ IMPLEMENTED_SELECTORS = {
     "mtrlmod": (0.0,),
     "gidlmod": (0.0, 1.0),
 }
-#: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4.5) and 4.8.x
-IMPLEMENTED_VERSIONS = (4.5, 4.8)
+#: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4v5), 4.6.x, 4.7.x and 4.8.x
+IMPLEMENTED_VERSIONS = (4.5, 4.6, 4.7, 4.8)
 
 
 class UnsupportedModelError(ValueError):
@@ -98,7 +98,7 @@ class Bsim4NMOS(NMOSModel):
             raise UnsupportedModelError(
                 f"card {self.card.name}: VERSION = {self.card.version} runs in ngspice's "
                 f"{self.card.ngspice_code} code, whose DC equations xbarsolve does not reproduce "
-                f"(implemented: 4.0-4.5 and 4.8)")
+                f"(implemented: {', '.join(f'{v:g}' for v in IMPLEMENTED_VERSIONS)})")
         for selector, allowed in IMPLEMENTED_SELECTORS.items():
             value = self._selector(selector)
             if value not in allowed:

@@ -209,7 +209,9 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     values["vfbzb"] = vth_zero_bias - phis - k1 * sqrt_phis
     # (4.18) with the thermal voltage at TNOM, as ngspice evaluates it (black-box: at 85 °C the
     # edge currents Igs, Igd agree only so)
-    values["vfbsd"] = (vtm0 * math.log(p["ngate"] / nsd) + p["vfbsdoff"]) if p["ngate"] > 0.0 else 0.0
+    # VFBSDOFF at the device temperature (13.5)
+    vfbsdoff = p["vfbsdoff"] * (1.0 + p["tvfbsdoff"] * (t - tnom))
+    values["vfbsd"] = (vtm0 * math.log(p["ngate"] / nsd) + vfbsdoff) if p["ngate"] > 0.0 else 0.0
 
     # gate tunnelling prefactors (4.5)-(4.15); A and B are NMOS constants
     tox_ratio = (p["toxref"] / toxe) ** p["ntox"] / (toxe * toxe)
