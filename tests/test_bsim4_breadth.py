@@ -36,7 +36,7 @@ import breadth_reference as gen  # noqa: E402
 REF = dict(np.load(os.path.join(DATA, "breadth_reference.npz")))
 needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice is not installed")
 
-RTOL = np.array([5e-9, 1e-7, 5e-9, 1e-7])  # drain, gate, source, body
+RTOL = np.array([1e-9, 1e-7, 1e-9, 1e-7])  # drain, gate, source, body
 ATOL = 1e-15
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON
+from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON, Q_NGSPICE
 from .channel import threshold_overdrive
 from .layout import N_CONSTANTS, Q
 
@@ -63,6 +63,31 @@ def version_number(version: str) -> float:
     return 4.5 if number < 4.6 else number
 
 
+def body_effect_coefficients(p: Parameters, ndep: float, coxe: float, phis: float) -> tuple:
+    """(K1 (√V), K2): as the card gives them, or -- when it gives neither -- from the body-effect
+    coefficients γ1 = GAMMA1 or sqrt(2·q·εsi·NDEP)/Coxe, γ2 = GAMMA2 or sqrt(2·q·εsi·NSUB)/Coxe
+    (Note-1), VBM and VBX = Φs − q·NDEP·XT²/(2·εsi) unless given (Note-3), by Note-5.  The
+    catalog supplies K1 = 0.53 or K2 = −0.0186 when the card gives only the other one."""
+    k1, k2 = p.get("k1"), p.get("k2")
+    if k1 is not None and k2 is not None:
+        return k1, k2
+    gamma1 = p.get("gamma1")
+    if gamma1 is None:
+        gamma1 = math.sqrt(2.0 * Q_ELECTRON * EPSSI * ndep * 1e6) / coxe
+    gamma2 = p.get("gamma2")
+    if gamma2 is None:
+        gamma2 = math.sqrt(2.0 * Q_ELECTRON * EPSSI * p["nsub"] * 1e6) / coxe
+    vbx = p.get("vbx")
+    if vbx is None:
+        vbx = phis - Q_ELECTRON * ndep * 1e6 * p["xt"] ** 2 / (2.0 * EPSSI)
+    vbm = p["vbm"]
+    sqrt_phis = math.sqrt(phis)
+    k2 = ((gamma1 - gamma2) * (math.sqrt(phis - vbx) - sqrt_phis)
+          / (2.0 * sqrt_phis * (math.sqrt(phis - vbm) - sqrt_phis) + vbm))
+    k1 = gamma2 - 2.0 * k2 * math.sqrt(phis - vbm)
+    return k1, k2
+
+
 def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     """The constant vector ``q`` of one device.
 
@@ -91,7 +116,9 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     # doping and surface potential at TNOM (13.70)/(13.72), (2.11)
     eg0 = 1.16 - 7.02e-4 * tnom * tnom / (tnom + 1108.0)
     ni = 1.45e10 * (tnom / 300.15) * math.sqrt(tnom / 300.15) * math.exp(21.5565981 - eg0 / (2.0 * vtm0))
-    ndep, nsd = p["ndep"], p["nsd"]
+    ndep, nsd = p.get("ndep"), p["nsd"]
+    if ndep is None:  # GAMMA1 given instead (Note-2)
+        ndep = (p["gamma1"] * coxe) ** 2 / (2.0 * Q_ELECTRON * EPSSI) * 1e-6
     phis = 0.4 + vtm0 * math.log(ndep / ni) + p["phin"]
     sqrt_phis = math.sqrt(phis)
     vbi = vtm0 * math.log(ndep * nsd / (ni * ni))
@@ -100,8 +127,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     litl = math.sqrt(3.0 * 3.9 / epsrox * toxe * p["xj"])
     cdep0 = EPSSI / xdep0
 
-    # body effect
-    k1, k2 = p["k1"], p["k2"]
+    # body effect: K1, K2 as given or from GAMMA1, GAMMA2, VBM, VBX (Notes 1, 3, 5)
+    k1, k2 = body_effect_coefficients(p, ndep, coxe, phis)
     k1ox = k1 * toxe / p["toxm"]
     k2ox = k2 * toxe / p["toxm"]
     if k2 < 0.0:
@@ -109,10 +136,15 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     else:
         vbc = -30.0
 
-    # threshold voltage at the device temperature (13.1); VFB (Note-4) and its temperature law (13.2)
-    vth0_param = p["vth0"] + float(size.instance.get("delvto"))
+    # threshold voltage at the device temperature (13.1); VTH0 and VFB, one from the other (Note-4)
+    card_vth0 = p.get("vth0")
+    if card_vth0 is None:
+        vfb = p["vfb"]  # as given, or -1 V
+        card_vth0 = vfb + phis + k1 * sqrt_phis
+    else:
+        vfb = p["vfb"] if p.given("vfb") else card_vth0 - phis - k1 * sqrt_phis
+    vth0_param = card_vth0 + float(size.instance.get("delvto"))
     vth0 = vth0_param + (p["kt1"] + p["kt1l"] / leff) * ratio_m1
-    vfb = p["vfb"] if p.given("vfb") else p["vth0"] - phis - k1 * sqrt_phis
     lpeb_factor = math.sqrt(1.0 + p["lpeb"] / leff)
     lpe0_term = k1ox * (math.sqrt(1.0 + p["lpe0"] / leff) - 1.0) * sqrt_phis
     narrow_term = toxe * phis / (weff + p["w0"])
@@ -163,7 +195,7 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         phis=phis, sqrt_phis=sqrt_phis, vbc=vbc, xdep0=xdep0, lt0=lt0, litl=litl,
         vbi_minus_phis=vbi - phis,
         poly_on=1.0 if 1e18 < p["ngate"] < 1e25 else 0.0,
-        poly_t1=1e6 * Q_ELECTRON * EPSSI * p["ngate"] / (coxe * coxe),
+        poly_t1=1e6 * Q_NGSPICE * EPSSI * p["ngate"] / (coxe * coxe),
         poly_vfb_phis=vfb + phis,
         vth0=vth0, vth0_param=vth0_param, kt2_term=p["kt2"] * ratio_m1,
         k1=k1, k1ox=k1ox, k2ox=k2ox, lpeb_factor=lpeb_factor, lpe0_term=lpe0_term,
@@ -179,9 +211,9 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         dwg=p["dwg"], dwb=p["dwb"],
         a0=p["a0"], ags=p["ags"], b0_term=p["b0"] / (weff + p["b1"]), keta=p["keta"], xj=p["xj"],
         mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=ucs,
-        mob_vth_term=2.0 * (p["vth0"] - vfb - phis), vgsteff_vth=1.0,
+        mob_vth_term=2.0 * (card_vth0 - vfb - phis), vgsteff_vth=1.0,
         version=version, vsat=vsat,
-        xdc_offset=max(4.0 * (p["vth0"] - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
+        xdc_offset=max(4.0 * (card_vth0 - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
         ados=p["ados"], bdos=p["bdos"],
         rdsmod=p["rdsmod"], rds_scaled=rdsw / rscale, rdswmin_scaled=rdswmin / rscale,
         prwg=p["prwg"], prwb=p["prwb"], a1=p["a1"], a2=p["a2"], delta=p["delta"],
