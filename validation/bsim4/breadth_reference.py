@@ -91,12 +91,23 @@ CASES = {
     # VFBSDOFF at temperature (13.5): the edge tunnelling currents Igs, Igd
     "tvfbsdoff": {"version": "4.8", "vfbsdoff": 0.05, "tvfbsdoff": 1e-2},
     "tvfbsdoff_v40": {"vfbsdoff": 0.05, "tvfbsdoff": 1e-2},
+    # parameters the model computes when the card omits them (Notes 1-5), unit conversions,
+    # and poly-gate depletion at a doping where it matters
+    "computed_vth0_vfb": {"version": "4.8", "vth0": None, "vfb": None},
+    "computed_k1_k2": {"version": "4.8", "k1": None, "k2": None, "xt": 2e-8, "nsub": 1e18, "vbm": -2},
+    "computed_from_gammas": {"vth0": None, "vfb": None, "k1": None, "k2": None, "ndep": None,
+                             "gamma1": 0.5, "gamma2": 0.3, "xt": 1e-8},
+    "computed_k2_only": {"version": "4.7", "k2": None},
+    "units": {"version": "4.8", "ndep": 3.24e24, "ngate": 2e25, "nsd": 2e26, "u0": 540},
+    "ngate": {"version": "4.8", "ngate": 3e19},
+    "ngate_v40": {"ngate": 3e19},
 }
 #: ngspice warnings a case is expected to give (any other warning stops the generator)
 EXPECTED_WARNINGS = {
     "vtl_xn2": r"back scattering coeff xn = 2 is too small. Reset to 3.0",
     "v460": r"Lambda = 0.05 may be too large",
     "v47": r"Lambda = 0.05 may be too large",
+    "computed_k2_only": r"k2 should be specified with k1",
 }
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON, Q_NGSPICE
+from .constants import (EPS0, EPSSI, GAMMA_COXE_PER_SQRT_DOPING, KBOQ, NDEP_PER_GAMMA_COXE_SQUARED,
+                        Q_ELECTRON, Q_NGSPICE, VBX_PER_NDEP_XT_SQUARED)
 from .channel import threshold_overdrive
 from .layout import N_CONSTANTS, Q
 
@@ -67,19 +68,21 @@ def body_effect_coefficients(p: Parameters, ndep: float, coxe: float, phis: floa
     """(K1 (√V), K2): as the card gives them, or -- when it gives neither -- from the body-effect
     coefficients γ1 = GAMMA1 or sqrt(2·q·εsi·NDEP)/Coxe, γ2 = GAMMA2 or sqrt(2·q·εsi·NSUB)/Coxe
     (Note-1), VBM and VBX = Φs − q·NDEP·XT²/(2·εsi) unless given (Note-3), by Note-5.  The
-    catalog supplies K1 = 0.53 or K2 = −0.0186 when the card gives only the other one."""
+    constants sqrt(2·q·εsi) and q/(2·εsi) are ngspice's rounded ones (see :mod:`.constants`),
+    and a positive computed VBX is negated, as ngspice does (black-box).  The catalog supplies
+    K1 = 0.53 or K2 = −0.0186 when the card gives only the other one."""
     k1, k2 = p.get("k1"), p.get("k2")
     if k1 is not None and k2 is not None:
         return k1, k2
     gamma1 = p.get("gamma1")
     if gamma1 is None:
-        gamma1 = math.sqrt(2.0 * Q_ELECTRON * EPSSI * ndep * 1e6) / coxe
+        gamma1 = GAMMA_COXE_PER_SQRT_DOPING * math.sqrt(ndep) / coxe
     gamma2 = p.get("gamma2")
     if gamma2 is None:
-        gamma2 = math.sqrt(2.0 * Q_ELECTRON * EPSSI * p["nsub"] * 1e6) / coxe
+        gamma2 = GAMMA_COXE_PER_SQRT_DOPING * math.sqrt(p["nsub"]) / coxe
     vbx = p.get("vbx")
-    if vbx is None:
-        vbx = phis - Q_ELECTRON * ndep * 1e6 * p["xt"] ** 2 / (2.0 * EPSSI)
+    if vbx is None:  # Note-3 with ngspice's rounded q/(2·εsi) and the sign it enforces
+        vbx = -abs(phis - VBX_PER_NDEP_XT_SQUARED * ndep * p["xt"] ** 2)
     vbm = p["vbm"]
     sqrt_phis = math.sqrt(phis)
     k2 = ((gamma1 - gamma2) * (math.sqrt(phis - vbx) - sqrt_phis)
@@ -117,8 +120,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     eg0 = 1.16 - 7.02e-4 * tnom * tnom / (tnom + 1108.0)
     ni = 1.45e10 * (tnom / 300.15) * math.sqrt(tnom / 300.15) * math.exp(21.5565981 - eg0 / (2.0 * vtm0))
     ndep, nsd = p.get("ndep"), p["nsd"]
-    if ndep is None:  # GAMMA1 given instead (Note-2)
-        ndep = (p["gamma1"] * coxe) ** 2 / (2.0 * Q_ELECTRON * EPSSI) * 1e-6
+    if ndep is None:  # GAMMA1 given instead (Note-2), 1/(2·q·εsi) rounded as ngspice has it
+        ndep = NDEP_PER_GAMMA_COXE_SQUARED * (p["gamma1"] * coxe) ** 2
     phis = 0.4 + vtm0 * math.log(ndep / ni) + p["phin"]
     sqrt_phis = math.sqrt(phis)
     vbi = vtm0 * math.log(ndep * nsd / (ni * ni))
