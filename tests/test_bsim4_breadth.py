@@ -28,7 +28,8 @@ import sys
 import numpy as np
 import pytest
 
-from xbarsolve.devices.bsim4.model import Bsim4NMOS
+from xbarsolve.devices.bsim4 import parameters as catalog
+from xbarsolve.devices.bsim4.model import IMPLEMENTED_SELECTORS, Bsim4NMOS, UnsupportedModelError
 
 HERE = os.path.dirname(__file__)
 DATA = os.path.join(HERE, "..", "validation", "bsim4")
@@ -79,6 +80,53 @@ def test_case_matches_ngspice(name):
             assert_matches(xbarsolve_currents(gen.CASES[name], temperature, width), REF[key], key)
 
 
+# =============================================================== refusals
+@pytest.mark.parametrize("name", sorted(gen.REFUSALS))
+def test_refuses_what_ngspice_refuses(name):
+    """A card ngspice stops on ("Fatal: ...", committed verdict) or cannot evaluate is refused when the
+    device is built, with an error naming the parameter and the temperature; the cards next to
+    the limits, which ngspice runs, are accepted."""
+    overrides, temperature, parameter, fatal = gen.REFUSALS[name]
+    verdict = json.loads(str(REF[f"refusal|{name}"]))
+    assert verdict["overrides"] == gen.overrides_text(overrides), "stale verdict: rerun the generator"
+    assert any("Fatal" in line for line in verdict["ngspice"]) == fatal, verdict["ngspice"]
+
+    def build():
+        return Bsim4NMOS.from_card(gen.card_text(overrides), w=1e-6, l=gen.LENGTH,
+                                   temperature=temperature + 273.15)
+    if parameter is None:
+        fet = build()
+        currents = fet.terminal_currents(0.5, 0.0, fet.element_parameters(v_gate=1.0, v_body=0.0))
+        assert np.all(np.isfinite(currents))
+        return
+    with pytest.raises(ValueError, match=parameter.upper()) as info:
+        build()
+    if not isinstance(info.value, UnsupportedModelError):
+        assert f"{temperature:g} °C" in str(info.value)
+
+
+def test_unimplemented_selector_values_are_refused_by_name():
+    """Every selector value a 4.8 card may take but xbarsolve does not implement is refused with an
+    UnsupportedModelError naming the selector and the value."""
+    refused = 0
+    for selector, implemented in IMPLEMENTED_SELECTORS.items():
+        for value in catalog.model_parameter(selector).allowed_for("4.8.0"):
+            if float(value) in implemented:
+                continue
+            with pytest.raises(UnsupportedModelError, match=rf"{selector.upper()} = {value:g}"):
+                Bsim4NMOS.from_card(gen.card_text({"version": "4.8", selector: value}), w=1e-6,
+                                    l=gen.LENGTH)
+            refused += 1
+    assert refused > 0  # MTRLMOD = 1 at least
+
+
+@pytest.mark.parametrize("version", ["4.0", "4.2", "4.5.0", "4.6.0", "4.6.5", "4.7", "4.7.0", "4.8.0", "4.8.2"])
+def test_every_version_ngspice_provides_builds(version):
+    fet = Bsim4NMOS.from_card(gen.card_text({"version": version}), w=1e-6, l=gen.LENGTH)
+    assert np.all(np.isfinite(fet.terminal_currents(0.5, 0.0, fet.element_parameters(v_gate=1.0))))
+
+
+# =============================================================== live ngspice
 @needs_ngspice
 def test_live_ngspice_reproduces_a_case():
     """ngspice run now gives the committed numbers, and xbarsolve agrees with it."""
@@ -86,3 +134,11 @@ def test_live_ngspice_reproduces_a_case():
     live = gen.measure(gen.CASES[name], temperature, width)
     np.testing.assert_allclose(live, REF[gen.key(name, temperature, width)], rtol=1e-12, atol=1e-24)
     assert_matches(xbarsolve_currents(gen.CASES[name], temperature, width), live, name)
+
+
+@needs_ngspice
+def test_live_ngspice_verdicts():
+    """ngspice run now stops on the refused cards as committed."""
+    for name in ("vsat_at_85C_tempmod1", "u0_up_lp", "lpe0_below_leff", "lpe0_above_leff"):
+        overrides, temperature, _, fatal = gen.REFUSALS[name]
+        assert any("Fatal" in line for line in gen.ngspice_verdict(overrides, temperature)) == fatal, name

@@ -74,6 +74,9 @@ CASES = {
     "vtl": {"version": "4.8", "vtl": 1e5, "xn": 4, "lc": 1e-8},
     "vtl_v40": {"vtl": 1.5e5},
     "vtl_xn2": {"version": "4.8", "vtl": 1e5, "xn": 2},
+    # IGCMOD = 2 (Vth in place of VTH0 in Igc's Vaux)
+    "igcmod2": {"version": "4.8", "igcmod": 2},
+    "igcmod2_v40": {"igcmod": 2, "tempmod": 2, "at": 5e-4},
     # GIDL/GISL: separate source-side parameters, GIDLMOD = 1 (RGIDL, KGIDL, FGIDL)
     "gisl": {"version": "4.8", "agisl": 1e-4, "bgisl": 1.8e9, "egisl": 0.6, "cgisl": 0.1},
     "gidlmod1": {"version": "4.8", "gidlmod": 1, "rgidl": 1.3, "kgidl": 0.2, "fgidl": 0.1,
@@ -108,6 +111,49 @@ EXPECTED_WARNINGS = {
     "v460": r"Lambda = 0.05 may be too large",
     "v47": r"Lambda = 0.05 may be too large",
     "computed_k2_only": r"k2 should be specified with k1",
+}
+
+
+#: cards ngspice refuses ("Fatal: ...") or cannot evaluate, and cards next to the limits that both
+#: accept: name -> (card changes, temperature (°C), the parameter xbarsolve names or None when it
+#: accepts the card, whether ngspice stops with "Fatal")
+REFUSALS = {
+    "vsat_negative": ({"version": "4.8", "vsat": -1}, 27.0, "vsat", True),
+    "vsat_at_85C_tempmod1": ({"version": "4.8", "tempmod": 1, "at": 2e-2}, 85.0, "vsat", True),
+    "vsat_at_85C_tempmod0": ({"at": 1e6}, 85.0, "vsat", True),
+    "vsat_at_m30C_tempmod1": ({"version": "4.8", "tempmod": 1, "at": 2e-2}, -30.0, None, False),
+    "u0_binned_negative": ({"version": "4.8", "u0": 0.03, "lu0": -0.0007}, 27.0, "u0", True),
+    "u0_up_lp": ({"version": "4.8", "u0": 0.05, "up": 1e20, "lp": 1e-8}, 27.0, "u0", True),
+    "ndep_binned_negative": ({"version": "4.8", "ndep": 1e17, "lndep": -3.5e15}, 27.0, "ndep", True),
+    "xj_binned_negative": ({"xj": 1e-8, "lxj": -1.75e-8}, 27.0, "xj", True),
+    "nsub_zero": ({"version": "4.8", "nsub": 0}, 27.0, "nsub", True),
+    "pclm_binned_negative": ({"version": "4.8", "pclm": 0.5, "lpclm": -0.0175}, 27.0, "pclm", True),
+    "ngate_negative": ({"version": "4.8", "ngate": -1}, 27.0, "ngate", True),
+    "ngate_too_high": ({"version": "4.8", "ngate": 2e31}, 27.0, "ngate", True),
+    "phin": ({"version": "4.8", "phin": -1}, 27.0, "phin", True),
+    "dvt1_negative": ({"version": "4.8", "dvt1": -0.5}, 27.0, "dvt1", True),
+    "dvt1w_negative": ({"version": "4.8", "dvt1w": -1e6}, 27.0, "dvt1w", True),
+    "dsub_negative": ({"dsub": -1}, 27.0, "dsub", True),
+    "drout_negative": ({"version": "4.8", "drout": -0.5}, 27.0, "drout", True),
+    "delta_negative": ({"version": "4.7", "delta": -0.01}, 27.0, "delta", True),
+    "fprout_negative": ({"version": "4.8", "fprout": -1}, 27.0, "fprout", True),
+    "clc_negative": ({"clc": -1e-7}, 27.0, "clc", True),
+    "lpe0_below_leff": ({"version": "4.8", "lpe0": -1.8e-8}, 27.0, "lpe0", True),
+    "lpe0_above_leff": ({"version": "4.8", "lpe0": -1.7e-8}, 27.0, None, False),
+    "lpeb_below_leff": ({"version": "4.8", "lpeb": -1.8e-8}, 27.0, "lpeb", True),
+    "w0_minus_weff": ({"version": "4.8", "w0": -9.9e-7}, 27.0, "w0", True),
+    "b1_minus_weff": ({"version": "4.8", "b1": -9.9e-7}, 27.0, "b1", True),
+    "vtss_negative": ({"vtss": -1}, 27.0, "vtss", True),
+    "easub_negative": ({"version": "4.6.5", "easub": -1}, 27.0, "easub", True),
+    "epsrgate_negative": ({"version": "4.8", "epsrgate": -1}, 27.0, "epsrgate", True),
+    "ni0sub_zero": ({"version": "4.7", "ni0sub": 0}, 27.0, "ni0sub", True),
+    "rbps0_zero_v48": ({"version": "4.8", "rbps0": 0}, 27.0, "rbps0", True),
+    "rbps0_zero_v47": ({"version": "4.7", "rbps0": 0}, 27.0, None, False),
+    # not refused by ngspice, but its results are no currents
+    "dvt1_zero": ({"version": "4.8", "dvt1": 0}, 27.0, "dvt1", False),
+    "dsub_zero": ({"version": "4.8", "dsub": 0}, 27.0, "dsub", False),
+    "drout_zero": ({"version": "4.8", "drout": 0}, 27.0, "drout", False),
+    "gidlmod1_fgidl_zero": ({"version": "4.7", "gidlmod": 1, "kgidl": 0.2}, 27.0, "fgidl", False),
 }
 
 
@@ -171,6 +217,21 @@ def measure(overrides: dict, temperature: float, width: float, expected_warning:
     return -np.column_stack([c["vd"], c["vg"], c["vs"], c["vb"]])
 
 
+def ngspice_verdict(overrides: dict, temperature: float) -> list:
+    """ngspice's "Fatal" lines for the card at one operating point (W = 1 µm), or ["(no result)"]
+    when it finishes without one; [] when it runs the device."""
+    deck = "\n".join(["verdict", card_text(overrides), "Vd d 0 0.5", "Vg g 0 1.0", "Vs s 0 0", "Vb b 0 0",
+                      f"M1 d g s b nmos W=1e-6 L={LENGTH!r}", f".options temp={temperature!r}",
+                      ".op", ".end", ""])
+    try:
+        out = run_ngspice(deck, timeout=60)
+    except Exception as exc:  # noqa: BLE001 - ngspice's failure is the measurement
+        text = str(exc)
+        fatal = [line.strip() for line in text.splitlines() if "Fatal" in line]
+        return fatal or ["(no result)"]
+    return [line for line in out["warnings"] if "Fatal" in line]
+
+
 def key(case: str, temperature: float, width: float) -> str:
     return f"{case}|{temperature:g}|{width:g}"
 
@@ -192,15 +253,25 @@ def main(names=None) -> None:
     if os.path.exists(OUTPUT):
         with np.load(OUTPUT) as old:
             arrays = {k: old[k] for k in old.files}
-    for name in names or CASES:
+    for name in (names or CASES):
+        if name not in CASES:
+            continue
         for temperature in TEMPERATURES:
             for width in WIDTHS:
                 arrays[key(name, temperature, width)] = measure(
                     CASES[name], temperature, width, EXPECTED_WARNINGS.get(name))
                 print(f"{key(name, temperature, width)}: done", flush=True)
         arrays[f"{name}|overrides"] = np.array(overrides_text(CASES[name]))
+    for name, (overrides, temperature, _, _) in REFUSALS.items():
+        if names and name not in names:
+            continue
+        arrays[f"refusal|{name}"] = np.array(json.dumps(
+            {"overrides": overrides_text(overrides), "temperature": temperature,
+             "ngspice": ngspice_verdict(overrides, temperature)}))
+        print(f"refusal {name}: done", flush=True)
     keep = {key(n, t, w) for n in CASES for t in TEMPERATURES for w in WIDTHS}
-    keep |= {f"{n}|overrides" for n in CASES} | {"biases", "ngspice_version"}
+    keep |= {f"{n}|overrides" for n in CASES} | {f"refusal|{n}" for n in REFUSALS}
+    keep |= {"biases", "ngspice_version"}
     arrays = {k: v for k, v in arrays.items() if k in keep}
     arrays["biases"] = biases()
     arrays["ngspice_version"] = np.array(ngspice_version())

@@ -21,6 +21,7 @@ from ..mosfet import NMOSModel
 from . import element
 from .binning import SizeDependentParameters, size_dependent
 from .card import InstanceParameters, ModelCard, read_model_card
+from .checks import check_device
 from .layout import NAMES
 from .setup import intrinsic_constants, version_number
 
@@ -28,7 +29,7 @@ from .setup import intrinsic_constants, version_number
 IMPLEMENTED_SELECTORS = {
     "mobmod": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
     "rdsmod": (0.0,),
-    "igcmod": (0.0, 1.0),
+    "igcmod": (0.0, 1.0, 2.0),
     "igbmod": (0.0, 1.0),
     "rgatemod": (0.0, 1.0),
     "rbodymod": (0.0, 1.0),
@@ -107,6 +108,7 @@ class Bsim4NMOS(NMOSModel):
                     f"xbarsolve's BSIM4 DC model (implemented: "
                     f"{', '.join(f'{v:g}' for v in allowed)}); line {self.card.line_of(selector)}")
         object.__setattr__(self, "size", size_dependent(self.card, self.instance))
+        check_device(self.card, self.size, self.temperature)
 
     def _selector(self, name: str) -> float:
         """A selector's value for this instance: the instance's where it may override the card's."""

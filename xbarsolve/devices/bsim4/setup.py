@@ -25,6 +25,7 @@ import numpy as np
 from .constants import (EPS0, EPSSI, GAMMA_COXE_PER_SQRT_DOPING, KBOQ, NDEP_PER_GAMMA_COXE_SQUARED,
                         Q_ELECTRON, Q_NGSPICE, VBX_PER_NDEP_XT_SQUARED)
 from .channel import threshold_overdrive
+from .checks import refuse
 from .layout import N_CONSTANTS, Q
 
 
@@ -123,6 +124,9 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     if ndep is None:  # GAMMA1 given instead (Note-2), 1/(2·q·εsi) rounded as ngspice has it
         ndep = NDEP_PER_GAMMA_COXE_SQUARED * (p["gamma1"] * coxe) ** 2
     phis = 0.4 + vtm0 * math.log(ndep / ni) + p["phin"]
+    if not phis > 0.0:
+        refuse(card, size, t, "phin", f"the surface potential Φs = {phis:g} V is not positive "
+                                      "(check PHIN and NDEP)")
     sqrt_phis = math.sqrt(phis)
     vbi = vtm0 * math.log(ndep * nsd / (ni * ni))
     xdep0 = math.sqrt(2.0 * EPSSI / (Q_ELECTRON * ndep * 1e6)) * sqrt_phis
@@ -190,6 +194,13 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         vsat = p["vsat"] * (1.0 - p["at"] * dt)
         rdsw = p["rdsw"] * (1.0 + p["prt"] * dt)
         rdswmin = p["rdswmin"] * (1.0 + p["prt"] * dt)
+    if not u0 > 0.0:
+        refuse(card, size, t, "u0", f"the mobility at the device temperature, U0·(T/TNOM)^UTE·"
+                                    f"(1 − UP·exp(−Leff/LP)) = {u0:g} m²/(V·s), is not positive")
+    if not vsat > 0.0:
+        refuse(card, size, t, "vsat", f"the saturation velocity at the device temperature, {vsat:g} m/s, "
+                                      f"is not positive (VSAT = {p['vsat']:g} m/s, AT = {p['at']:g}, "
+                                      f"TEMPMOD = {tempmod:g})")
     rscale = (1e6 * weffcj) ** p["wr"]
 
     values = dict(
