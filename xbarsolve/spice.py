@@ -152,6 +152,9 @@ def _transistor_card(model: NMOSModel, name: str) -> str:
 
 
 def _instance_geometry(model: NMOSModel) -> str:
+    own = getattr(model, "spice_instance_parameters", None)
+    if callable(own):
+        return own()
     parts = []
     for attr, key in (("w", "W"), ("l", "L")):
         value = getattr(model, attr, None)

@@ -34,47 +34,49 @@ import math
 import numpy as np
 from numba import njit
 
+from collections import namedtuple
+
 from ..mosfet import fetlim, limvds, step_fraction
 from .intrinsic import node_jacobian
+from .junction import N_DIODE, junction_current
 from .layout import N_CONSTANTS
+from .parasitics import N_SERIES, series_resistance
 
 LINEAR_TOLERANCE = 1e-7  # V: internal Newton updates below this are applied by linear extrapolation
 MAX_LOCAL_ITERATIONS = 60
 
-# element parameter vector: header, then the junction block, then the intrinsic constants q
+# element parameter vector: header, the two junctions, the two RDSMOD = 1 series resistors, q
 HEADER = ("v_gate", "v_body", "vth_estimate", "gmin",
-          "g_drain", "g_source", "g_gate",                       # S; 0 = node merged (no resistor)
-          "g_rbpb", "g_rbpd", "g_rbps", "g_rbdb", "g_rbsb",      # S; body network (RBODYMOD)
+          "multiplier",                  # M: identical devices in parallel (every current × M)
+          "g_gate",                      # S: 1/Rgeltd (RGATEMOD = 1); 0: g' is the gate itself
+          "rdsmod",                      # 0: fixed source/drain resistances; 1: bias-dependent
+          "g_drain", "g_source",         # S (RDSMOD = 0): diffusion resistances; 0: no resistor
+          "g_b_bp", "g_bp_sb", "g_bp_db", "g_b_sb", "g_b_db",  # S: substrate network (RBODYMOD)
           "has_body_network")
+H = namedtuple("ElementHeaderIndex", HEADER)(*range(len(HEADER)))
 N_HEADER = len(HEADER)
-JUNCTION = ("js_sat", "js_n", "jd_sat", "jd_n")  # placeholder until the junction module lands
-N_JUNCTION = len(JUNCTION)
-Q_OFFSET = N_HEADER + N_JUNCTION
+SOURCE_DIODE = N_HEADER                    # junction vectors (layout of :mod:`.junction`)
+DRAIN_DIODE = SOURCE_DIODE + N_DIODE
+SOURCE_SERIES = DRAIN_DIODE + N_DIODE      # RDSMOD = 1 vectors (layout of :mod:`.parasitics`)
+DRAIN_SERIES = SOURCE_SERIES + N_SERIES
+Q_OFFSET = DRAIN_SERIES + N_SERIES
 N_PARAMS = Q_OFFSET + N_CONSTANTS
 N_NODES = 10
 HOME = (0, 1, 2, 3, 0, 1, 2, 3, 3, 3)  # the external node each local node belongs to
 
 
 @njit(cache=True)
-def _diode(v, isat, nvt, gmin):
-    """Placeholder junction: I = Is·(exp(V/(N·Vt)) − 1) + gmin·V and dI/dV (V: body side positive)."""
-    if isat <= 0.0:
-        return gmin * v, gmin
-    e = math.exp(min(v / nvt, 80.0))
-    return isat * (e - 1.0) + gmin * v, isat * e / nvt + gmin
-
-
-@njit(cache=True)
 def _aliases(p):
     """Which local node each of the 10 node indices stands for (itself, or its external node)."""
     alias = np.arange(N_NODES)
-    if p[4] == 0.0:
-        alias[4] = 0
-    if p[5] == 0.0:
-        alias[5] = 1
-    if p[6] == 0.0:
+    if p[H.rdsmod] == 0.0:
+        if p[H.g_drain] == 0.0:
+            alias[4] = 0
+        if p[H.g_source] == 0.0:
+            alias[5] = 1
+    if p[H.g_gate] == 0.0:
         alias[6] = 2
-    if p[12] == 0.0:
+    if p[H.has_body_network] == 0.0:
         alias[7] = 3
         alias[8] = 3
         alias[9] = 3
@@ -99,9 +101,28 @@ def _stamp_resistor(i_node, jac, alias, v, a, b, g):
 
 
 @njit(cache=True)
+def _stamp_series(i_node, jac, v, outer, inner, gate, body, p, offset):
+    """RDSMOD = 1: the bias-dependent resistor between an external node and its internal one,
+    R(V_g'·inner, V_b'·inner) (:func:`.parasitics.series_resistance`)."""
+    r, dr_dvgs, dr_dvbs = series_resistance(v[gate] - v[inner], v[body] - v[inner], p[offset:])
+    dv = v[inner] - v[outer]
+    cur = dv / r                            # from the internal node to the external one
+    k = -dv / (r * r)                       # ∂cur/∂R
+    d_inner = 1.0 / r - k * (dr_dvgs + dr_dvbs)
+    d_gate = k * dr_dvgs
+    d_body = k * dr_dvbs
+    for node, sign in ((inner, 1.0), (outer, -1.0)):
+        i_node[node] += sign * cur
+        jac[node, inner] += sign * d_inner
+        jac[node, outer] -= sign / r
+        jac[node, gate] += sign * d_gate
+        jac[node, body] += sign * d_body
+
+
+@njit(cache=True)
 def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
     """Currents (A) from every local node into the sub-circuit's elements, and their Jacobian (S)."""
-    i_node[:] = 0.0
+    i_node[:N_NODES] = 0.0
     jac[:, :] = 0.0
     q = p[Q_OFFSET:]
     nd, ng, ns, nb = alias[4], alias[6], alias[5], alias[7]
@@ -112,24 +133,28 @@ def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
         for c in range(4):
             jac[nodes[r], nodes[c]] += dev_j[r, c]
     # junctions: current from the junction's body end (db / sb) into the diffusion (d' / s')
-    gmin = p[3]
-    for body_end, diffusion, off in ((alias[8], nd, 0), (alias[9], ns, 2)):
-        ij, gj = _diode(v[body_end] - v[diffusion], p[N_HEADER + off], p[N_HEADER + off + 1], gmin)
+    gmin = p[H.gmin]
+    for body_end, diffusion, offset in ((alias[8], nd, DRAIN_DIODE), (alias[9], ns, SOURCE_DIODE)):
+        ij, gj = junction_current(v[body_end] - v[diffusion], p[offset:offset + N_DIODE], gmin)
         i_node[body_end] += ij
         i_node[diffusion] -= ij
         jac[body_end, body_end] += gj
         jac[body_end, diffusion] -= gj
         jac[diffusion, body_end] -= gj
         jac[diffusion, diffusion] += gj
-    _stamp_resistor(i_node, jac, alias, v, 0, 4, p[4])
-    _stamp_resistor(i_node, jac, alias, v, 1, 5, p[5])
-    _stamp_resistor(i_node, jac, alias, v, 2, 6, p[6])
-    if p[12] != 0.0:
-        _stamp_resistor(i_node, jac, alias, v, 7, 3, p[7])
-        _stamp_resistor(i_node, jac, alias, v, 7, 8, p[8])
-        _stamp_resistor(i_node, jac, alias, v, 7, 9, p[9])
-        _stamp_resistor(i_node, jac, alias, v, 8, 3, p[10])
-        _stamp_resistor(i_node, jac, alias, v, 9, 3, p[11])
+    if p[H.rdsmod] == 0.0:
+        _stamp_resistor(i_node, jac, alias, v, 0, 4, p[H.g_drain])
+        _stamp_resistor(i_node, jac, alias, v, 1, 5, p[H.g_source])
+    else:
+        _stamp_series(i_node, jac, v, 0, nd, ng, nb, p, DRAIN_SERIES)
+        _stamp_series(i_node, jac, v, 1, ns, ng, nb, p, SOURCE_SERIES)
+    _stamp_resistor(i_node, jac, alias, v, 2, 6, p[H.g_gate])
+    if p[H.has_body_network] != 0.0:
+        _stamp_resistor(i_node, jac, alias, v, 3, 7, p[H.g_b_bp])
+        _stamp_resistor(i_node, jac, alias, v, 7, 9, p[H.g_bp_sb])
+        _stamp_resistor(i_node, jac, alias, v, 7, 8, p[H.g_bp_db])
+        _stamp_resistor(i_node, jac, alias, v, 3, 9, p[H.g_b_sb])
+        _stamp_resistor(i_node, jac, alias, v, 3, 8, p[H.g_b_db])
 
 
 @njit(cache=True)
@@ -195,8 +220,8 @@ def element_state(va, vb, p, out):
     i_node = out  # reuse: out is overwritten at the end; its first 10 entries hold node currents
     v[0] = va
     v[1] = vb
-    v[2] = p[0]
-    v[3] = p[1]
+    v[2] = p[H.v_gate]
+    v[3] = p[H.v_body]
     for k in range(4, N_NODES):  # internal nodes start at their external node's voltage
         v[k] = v[HOME[k]]
     unknowns = (0, 0, 0, 0, 0, 0)
@@ -254,18 +279,19 @@ def element_state(va, vb, p, out):
                 for r in range(n_u):
                     s += jac[x, unknowns[r]] * col[r]
                 g[x, y] -= s
-    out[0] = ia
-    out[1] = ib
-    out[2] = ig
-    out[3] = ibody
-    out[4] = g[0, 0]
-    out[5] = g[0, 1]
-    out[6] = g[1, 0]
-    out[7] = g[1, 1]
-    out[8] = g[0, 2]
-    out[9] = g[1, 2]
-    out[10] = g[0, 3]
-    out[11] = g[1, 3]
+    m = p[H.multiplier]
+    out[0] = m * ia
+    out[1] = m * ib
+    out[2] = m * ig
+    out[3] = m * ibody
+    out[4] = m * g[0, 0]
+    out[5] = m * g[0, 1]
+    out[6] = m * g[1, 0]
+    out[7] = m * g[1, 1]
+    out[8] = m * g[0, 2]
+    out[9] = m * g[1, 2]
+    out[10] = m * g[0, 3]
+    out[11] = m * g[1, 3]
     return evaluations
 
 
@@ -319,8 +345,8 @@ def parameter_partials(va, vb, p, k):
 @njit(cache=True)
 def step_limit(va, vb, dva, dvb, p):
     """SPICE-style limiting of the external V_GS (fetlim) and V_DS (limvds), as for every NMOS."""
-    vg = p[0]
-    vth = p[2]
+    vg = p[H.v_gate]
+    vth = p[H.vth_estimate]
     van = va + dva
     vbn = vb + dvb
     if va >= vb:

@@ -13,6 +13,7 @@ without a DC effect (capacitance, charge, noise, NQS models) are accepted and ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -22,17 +23,19 @@ from . import element
 from .binning import SizeDependentParameters, size_dependent
 from .card import InstanceParameters, ModelCard, read_model_card
 from .checks import check_device
+from .junction import N_DIODE, junction_diodes
 from .layout import NAMES
+from .parasitics import N_SERIES, parasitic_network
 from .setup import intrinsic_constants, version_number
 
 #: DC model selectors and the values whose DC branch is implemented here
 IMPLEMENTED_SELECTORS = {
     "mobmod": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
-    "rdsmod": (0.0,),
+    "rdsmod": (0.0, 1.0),
     "igcmod": (0.0, 1.0, 2.0),
     "igbmod": (0.0, 1.0),
     "rgatemod": (0.0, 1.0),
-    "rbodymod": (0.0, 1.0),
+    "rbodymod": (0.0, 1.0, 2.0),
     "tempmod": (0.0, 1.0, 2.0, 3.0),
     "mtrlmod": (0.0,),
     "gidlmod": (0.0, 1.0),
@@ -66,7 +69,10 @@ class Bsim4NMOS(NMOSModel):
     step_limit = staticmethod(element.step_limit)
     parameter_partials = staticmethod(element.parameter_partials)
     terminal_currents = staticmethod(element.terminal_currents)
-    param_names = element.HEADER + element.JUNCTION + tuple(f"q_{n}" for n in NAMES)
+    param_names = (element.HEADER + tuple(f"source_diode_{k}" for k in range(N_DIODE))
+                   + tuple(f"drain_diode_{k}" for k in range(N_DIODE))
+                   + tuple(f"source_series_{k}" for k in range(N_SERIES))
+                   + tuple(f"drain_series_{k}" for k in range(N_SERIES)) + tuple(f"q_{n}" for n in NAMES))
 
     @classmethod
     def from_card(cls, card, *, name: str | None = None, temperature: float = 300.15,
@@ -136,36 +142,66 @@ class Bsim4NMOS(NMOSModel):
         """The intrinsic device's constant vector (layout :mod:`.layout`)."""
         return intrinsic_constants(self.card, self.size, self.temperature)
 
-    def element_parameters(self, *, v_gate: float, v_body: float = 0.0) -> np.ndarray:
-        """Parameter vector of one transistor with gate at ``v_gate`` and body at ``v_body`` (V)."""
+    @cached_property
+    def _parameter_template(self) -> np.ndarray:
+        """The element parameter vector without gate and body voltages (computed once)."""
         p = np.zeros(element.N_PARAMS)
-        p[0] = check_finite("v_gate", v_gate)
-        p[1] = check_finite("v_body", v_body)
-        p[2] = self.vth_estimate
-        p[3] = self.gmin
-        for name, value in self._parasitic_conductances().items():
-            p[element.HEADER.index(name)] = value
+        h = element.H
+        p[h.vth_estimate] = self.vth_estimate
+        p[h.gmin] = self.gmin
+        p[h.multiplier] = self.instance.m
+        diodes = junction_diodes(self.size, self.temperature)
+        p[element.SOURCE_DIODE:element.SOURCE_DIODE + N_DIODE] = diodes.source
+        p[element.DRAIN_DIODE:element.DRAIN_DIODE + N_DIODE] = diodes.drain
+        net = parasitic_network(self.size, self.temperature)
+        p[h.rdsmod] = float(net.rdsmod)
+        if net.rdsmod == 0:
+            p[h.g_source] = 1.0 / net.source_resistance if net.source_resistance > 0.0 else 0.0
+            p[h.g_drain] = 1.0 / net.drain_resistance if net.drain_resistance > 0.0 else 0.0
+        else:
+            p[element.SOURCE_SERIES:element.SOURCE_SERIES + N_SERIES] = net.source_series
+            p[element.DRAIN_SERIES:element.DRAIN_SERIES + N_SERIES] = net.drain_series
+        if net.rgatemod != 0:
+            p[h.g_gate] = 1.0 / net.gate_resistance
+        if net.body_conductances is not None:
+            p[h.g_b_bp:h.g_b_db + 1] = net.body_conductances
+            p[h.has_body_network] = 1.0
         p[element.Q_OFFSET:] = self.core_parameters()
         return p
 
-    def _parasitic_conductances(self) -> dict:
-        """Conductances (S) of the sub-circuit's resistors: gate electrode (RGATEMOD = 1) and
-        body network (RBODYMOD = 1); 0 where the node is merged.  (Temporary: the junction and
-        parasitics module replaces this.)"""
-        g = self.card.get
-        out = {}
-        if self._selector("rgatemod") == 1.0:
-            ngcon = g("ngcon")
-            r = (g("rshg") * (g("xgw") + self.size.weffcj / (3.0 * ngcon))
-                 / (ngcon * self.size.nf * (self.instance.l + g("xl") - g("xgl"))))
-            out["g_gate"] = 1.0 / r
-        if self._selector("rbodymod") == 1.0:
-            gbmin = g("gbmin")
-            for name in ("rbpb", "rbpd", "rbps", "rbdb", "rbsb"):
-                r = self.instance.get(name, self.card)
-                out["g_" + name] = 1.0 / r + gbmin
-            out["has_body_network"] = 1.0
-        return out
+    def element_parameters(self, *, v_gate: float, v_body: float = 0.0) -> np.ndarray:
+        """Parameter vector of one transistor with gate at ``v_gate`` and body at ``v_body`` (V)."""
+        p = self._parameter_template.copy()
+        p[element.H.v_gate] = check_finite("v_gate", v_gate)
+        p[element.H.v_body] = check_finite("v_body", v_body)
+        return p
+
+    # ------------------------------------------------------------------ SPICE
+    def bsim4_model_card(self, name: str = "nbsim4") -> str:
+        """The card as ngspice must read it to run exactly this device: every given parameter with
+        its value written in full precision, LEVEL, VERSION as written, and TNOM always explicit
+        (so that a netlist's ``.options tnom=`` cannot change it)."""
+        if not name or not name.replace("_", "").isalnum():
+            raise ValueError(f"model name must be alphanumeric, got {name!r}")
+        items = [("level", str(self.card.level))]
+        if self.card.version_text is not None:
+            items.append(("version", self.card.version_text))
+        values = dict(self.card.parameters)
+        values.setdefault("tnom", float(self.card.get("tnom")))
+        items += [(k, repr(float(v))) for k, v in values.items()]
+        lines, line = [], f".model {name} nmos"
+        for key, value in items:
+            item = f" {key}={value}"
+            if len(line) + len(item) > 78:
+                lines.append(line)
+                line = "+"
+            line += item
+        lines.append(line)
+        return "\n".join(lines) + "\n"
+
+    def spice_instance_parameters(self) -> str:
+        """The instance parameters of an ngspice ``M`` line for this device (``W=.. L=.. NF=..``)."""
+        return " ".join(f"{k.upper()}={float(v)!r}" for k, v in self.instance.parameters.items())
 
 
 __all__ = ["Bsim4NMOS", "UnsupportedModelError", "IMPLEMENTED_SELECTORS", "IMPLEMENTED_VERSIONS"]

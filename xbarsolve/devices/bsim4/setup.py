@@ -268,16 +268,19 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     # 9.82222e11 to five digits); the rounded factors are what the reference code, hence
     # ngspice, uses -- their 4e-6 difference changes Igbinv by ~4e-5 (black-box comparison).
     a_evb, b_evb = a_ecb * 0.75610, b_ecb * 1.31724
+    # every finger tunnels: the prefactors carry NF (the channel current is scaled by NF in
+    # :func:`.channel.channel`, GIDL and Iii through their own factors)
     values.update(
-        igcmod=p["igcmod"], igc_a=a_ecb * weff * leff * tox_ratio, igc_b=b_ecb * toxe,
+        igcmod=p["igcmod"], igc_a=a_ecb * weff * leff * tox_ratio * nf, igc_b=b_ecb * toxe,
         aigc=p["aigc"], bigc=p["bigc"], cigc=p["cigc"], nigc=p["nigc"],
         pigcd=p["pigcd"] if p.given("pigcd") else 0.0, pigcd_given=1.0 if p.given("pigcd") else 0.0,
-        igs_a=a_ecb * weff * p["dlcig"] * tox_ratio_edge, igd_a=a_ecb * weff * p["dlcigd"] * tox_ratio_edge,
+        igs_a=a_ecb * weff * p["dlcig"] * tox_ratio_edge * nf,
+        igd_a=a_ecb * weff * p["dlcigd"] * tox_ratio_edge * nf,
         igsd_b=b_ecb * toxe * p["poxedge"],
         aigs=p["aigs"], bigs=p["bigs"], cigs=p["cigs"], aigd=p["aigd"], bigd=p["bigd"], cigd=p["cigd"],
-        igbmod=p["igbmod"], igbacc_a=a_ecb * weff * leff * tox_ratio, igbacc_b=b_ecb * toxe,
+        igbmod=p["igbmod"], igbacc_a=a_ecb * weff * leff * tox_ratio * nf, igbacc_b=b_ecb * toxe,
         aigbacc=p["aigbacc"], bigbacc=p["bigbacc"], cigbacc=p["cigbacc"], nigbacc=p["nigbacc"],
-        igbinv_a=a_evb * weff * leff * tox_ratio, igbinv_b=b_evb * toxe,
+        igbinv_a=a_evb * weff * leff * tox_ratio * nf, igbinv_b=b_evb * toxe,
         aigbinv=p["aigbinv"], bigbinv=p["bigbinv"], cigbinv=p["cigbinv"], eigbinv=p["eigbinv"],
         nigbinv=p["nigbinv"],
         gidlmod=p.get("gidlmod", 0.0), gidl_w=weffcj * nf,
