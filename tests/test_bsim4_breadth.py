@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 from xbarsolve.devices.bsim4 import parameters as catalog
+from xbarsolve.devices.bsim4.card import read_instance
 from xbarsolve.devices.bsim4.model import IMPLEMENTED_SELECTORS, Bsim4NMOS, UnsupportedModelError
 
 HERE = os.path.dirname(__file__)
@@ -94,8 +95,10 @@ def test_refuses_what_ngspice_refuses(name):
     assert verdict["overrides"] == gen.overrides_text(overrides), "stale verdict: rerun the generator"
     assert any("Fatal" in line for line in verdict["ngspice"]) == fatal, verdict["ngspice"]
 
+    instance = read_instance(f"M1 d g s b nmos W=1e-6 L={gen.LENGTH!r} {overrides.get('_instance', '')}")
+
     def build():
-        return Bsim4NMOS.from_card(gen.card_text(overrides), w=1e-6, l=gen.LENGTH,
+        return Bsim4NMOS.from_card(gen.card_text(overrides), instance=instance,
                                    temperature=temperature + 273.15)
     if parameter is None:
         fet = build()
@@ -104,7 +107,7 @@ def test_refuses_what_ngspice_refuses(name):
         return
     with pytest.raises(ValueError, match=parameter.upper()) as info:
         build()
-    if not isinstance(info.value, UnsupportedModelError):
+    if not isinstance(info.value, UnsupportedModelError):  # parameter checks name the temperature
         assert f"{temperature:g} °C" in str(info.value)
 
 

@@ -154,6 +154,13 @@ REFUSALS = {
     "dsub_zero": ({"version": "4.8", "dsub": 0}, 27.0, "dsub", False),
     "drout_zero": ({"version": "4.8", "drout": 0}, 27.0, "drout", False),
     "gidlmod1_fgidl_zero": ({"version": "4.7", "gidlmod": 1, "kgidl": 0.2}, 27.0, "fgidl", False),
+    # layout-dependent effects xbarsolve does not model: refused when the instance switches them on
+    # (instance parameters in "_instance"); ngspice runs them
+    "stress": ({"version": "4.8", "kvth0": 1e-9, "_instance": "sa=0.5u sb=0.5u"}, 27.0, "SA", False),
+    "stress_no_coefficients": ({"version": "4.8", "_instance": "sa=0.5u sb=0.5u"}, 27.0, None, False),
+    "wpe": ({"version": "4.8", "wpemod": 1, "kvth0we": 0.01, "_instance": "sc=1u"}, 27.0, "WPEMOD", False),
+    "wpe_sca": ({"version": "4.8", "wpemod": 1, "kvth0we": 0.01, "_instance": "sca=5"}, 27.0, "WPEMOD", False),
+    "wpe_off": ({"version": "4.8", "wpemod": 0, "kvth0we": 0.01, "_instance": "sc=1u"}, 27.0, None, False),
 }
 
 
@@ -165,6 +172,8 @@ def card_text(overrides: dict) -> str:
     card = re.search(r"(?ims)^\s*\.model\s+nmos\s.*?(?=^\s*\.model|\Z)", text).group(0)
     appended = []
     for key, value in {**BASE, **overrides}.items():
+        if key == "_instance":  # instance parameters, not the card's
+            continue
         pattern = re.compile(rf"(?i)(?<![A-Za-z0-9_]){re.escape(key)}\s*=\s*[^\s]+")
         if value is None or value == "None":
             card = pattern.sub("", card)
@@ -221,7 +230,8 @@ def ngspice_verdict(overrides: dict, temperature: float) -> list:
     """ngspice's "Fatal" lines for the card at one operating point (W = 1 µm), or ["(no result)"]
     when it finishes without one; [] when it runs the device."""
     deck = "\n".join(["verdict", card_text(overrides), "Vd d 0 0.5", "Vg g 0 1.0", "Vs s 0 0", "Vb b 0 0",
-                      f"M1 d g s b nmos W=1e-6 L={LENGTH!r}", f".options temp={temperature!r}",
+                      f"M1 d g s b nmos W=1e-6 L={LENGTH!r} {overrides.get('_instance', '')}",
+                      f".options temp={temperature!r}",
                       ".op", ".end", ""])
     try:
         out = run_ngspice(deck, timeout=60)
