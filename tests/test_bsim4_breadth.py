@@ -84,6 +84,25 @@ def test_case_matches_ngspice(name):
             assert_matches(xbarsolve_currents(gen.CASES[name], temperature, width), REF[key], key)
 
 
+@pytest.mark.parametrize("name", ["vtl", "mobmod3", "gidlmod1", "tempmod3", "computed_from_gammas"])
+def test_conductances_are_the_derivatives_of_the_currents(name):
+    """The element's conductances (dual numbers through the new branches: VTL's 6th-power limit,
+    MOBMOD 3, GIDLMOD 1 in both modes, TEMPMOD 3) match central differences of its currents."""
+    fet = Bsim4NMOS.from_card(gen.card_text(gen.CASES[name]), w=1e-6, l=gen.LENGTH,
+                              temperature=358.15)
+    h = 1e-6
+    for vd, vg, vs, vb in gen.biases():
+        p = fet.element_parameters(v_gate=vg, v_body=vb)
+        _, _, gaa, gab, gba, gbb = fet.evaluate(vd, vs, p)
+        numeric = []
+        for da, db in ((h, 0.0), (0.0, h)):
+            up, down = fet.current(vd + da, vs + db, p), fet.current(vd - da, vs - db, p)
+            numeric.append([(u - d) / (2.0 * h) for u, d in zip(up, down)])
+        exact = np.array([[gaa, gba], [gab, gbb]])
+        scale = np.abs(exact).max()
+        np.testing.assert_allclose(exact, numeric, rtol=0, atol=1e-5 * scale, err_msg=f"{name} {vd, vg, vs, vb}")
+
+
 # =============================================================== refusals
 @pytest.mark.parametrize("name", sorted(gen.REFUSALS))
 def test_refuses_what_ngspice_refuses(name):
