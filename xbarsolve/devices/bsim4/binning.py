@@ -38,6 +38,15 @@ K1, K2, NDEP, GAMMA1, GAMMA2, VBX, CF) has the value None: ngspice then
 computes it from other binned values and ignores its L/W/P terms (measured
 for VTH0).
 
+Units
+-----
+ngspice reads some values in other units when they are too large to be in the
+card's (measured black-box, every BSIM4 code): NDEP > 1e20, NGATE > 1e24 and
+NSD > 1e24 are taken as m^-3 (times 1e-6 to cm^-3) -- the card's value, before
+its L/W/P terms are added (a binned value crossing the threshold is not
+converted); U0 > 1 is taken as cm^2/(V s) (times 1e-4) -- the binned value.
+The record holds the values in the catalog's units (cm^-3, m^2/(V s)).
+
 Every statement above was checked against ngspice 39 black-box
 (validation/bsim4_card/binning_reference.py): Vth shifts for L/W/P VTH0,
 GIDL current ratios for Weffcj, gate capacitance ratios for Leffcv Weffcv.
@@ -55,6 +64,11 @@ __all__ = ["SizeDependentParameters", "size_dependent", "BINNABLE"]
 
 #: canonical names of every binnable model parameter
 BINNABLE = tuple(p.name for p in catalog.MODEL_PARAMETERS.values() if p.binnable)
+
+#: card values ngspice reads as m^-3 above a threshold: name -> (threshold, factor to cm^-3)
+_CARD_UNITS = {"ndep": (1e20, 1e-6), "ngate": (1e24, 1e-6), "nsd": (1e24, 1e-6)}
+#: binned values ngspice reads as cm^2/(V s) above a threshold: name -> (threshold, factor to SI)
+_BINNED_UNITS = {"u0": (1.0, 1e-4)}
 
 #: binned values the manual declares fatal when not positive (Appendix A notes)
 _POSITIVE_BINNED = ("nigbacc", "nigbinv", "nigc", "poxedge", "pigcd", "nsd")
@@ -213,7 +227,11 @@ def size_dependent(card: ModelCard, instance: InstanceParameters | None = None,
         if p0 is None:
             values[name] = None  # computed by the model from other binned values
             continue
+        if name in _CARD_UNITS and p0 > _CARD_UNITS[name][0]:
+            p0 *= _CARD_UNITS[name][1]
         values[name] = (p0 + g("l" + name) * inv_l + g("w" + name) * inv_w + g("p" + name) * inv_lw)
+        if name in _BINNED_UNITS and values[name] > _BINNED_UNITS[name][0]:
+            values[name] *= _BINNED_UNITS[name][1]
     for name in _POSITIVE_BINNED:
         if not values[name] > 0.0:
             raise CardError(f"binned {name.upper()} = {values[name]:g} at Leff = {leff:g} m, Weff = "

@@ -24,10 +24,16 @@ Equations, in evaluation order (Φs, Vbc, lt0, ... are constants):
 * Weff = Weff' − 2·(DWG·Vgsteff + DWB·(sqrt(Φs − Vbseff) − sqrt Φs)).
 * Abulk (5.1) with LPEB's factor on the body-effect coefficient.
 * μeff for MOBMOD 0…6 (5.6)-(5.16) with the Coulomb term UD; Esat = 2·VSAT/μeff.
+  MOBMOD 3 as ngspice runs it: μeff = U0·f(Leff)/(1 + UD/(½·(1 + Vgsteff/Vgsteff,Vth))^UCS)
+  -- the vertical-field term of (5.13) has no effect there (black-box: UA from 0 to
+  1e-5 m/V, UB, UC and EU leave the current unchanged to 1e-12, while UD and UCS
+  act as written), and Vgsteff,Vth is this module's Vgsteff at Vgse = Vth, Vds =
+  Vbs = 0 (fitted from the currents: agrees to 1e-9 relative).
 * Rds (5.17) inside the current when RDSMOD = 0; λ = A1·Vgsteff + A2 (5.32) kept
   inside (0, 1] smoothly as BSIM4 does; Vdsat (5.28); Vdseff (5.33).
 * Ids0, Idl (5.23)/(5.24); output resistance: CLM, DIBL, DITS, SCBE (5.7).
-* Velocity overshoot (5.53)/(5.54) and the source-end velocity limit (5.55)-(5.58).
+* Velocity overshoot (5.53)/(5.54) and the source-end velocity limit (5.55)-(5.58) with
+  2·MM = 6 (see :func:`channel`).
 """
 from __future__ import annotations
 
@@ -113,6 +119,16 @@ def effective_overdrive(vgse, vth, n, q):
 
 
 @njit(cache=True)
+def threshold_overdrive(q):
+    """Vgsteff,Vth (V): Vgsteff at Vgse = Vth with Vds = Vbs = 0, the scale of MOBMOD = 3's
+    Coulomb term (5.13); a constant of the device, evaluated once by :mod:`.setup`."""
+    zero = complex(0.0, 0.0)
+    vbseff = body_bias(zero, q)
+    vth, n, _, _ = threshold(zero, vbseff, q)
+    return effective_overdrive(vth, vth, n, q).real
+
+
+@njit(cache=True)
 def mobility(vgsteff, vth, vbseff, q):
     """Effective mobility μeff (m²/(V·s)) for MOBMOD 0…6 (5.6)-(5.16)."""
     toxe = q[Q.toxe]
@@ -138,10 +154,8 @@ def mobility(vgsteff, vth, vbseff, q):
     elif mode == 2.0 or mode == 6.0:
         eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
         denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * cpow(eeff, q[Q.eu]) + coulomb
-    elif mode == 3.0:
-        eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
-        coulomb3 = ud / cpow(0.5 * (1.0 + vgsteff / q[Q.vgsteff_vth]), q[Q.ucs])
-        denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * cpow(eeff, q[Q.eu]) + coulomb3
+    elif mode == 3.0:  # (5.13) -- ngspice keeps only the Coulomb term (see the docstring)
+        denom = 1.0 + ud / cpow(0.5 * (1.0 + vgsteff / q[Q.vgsteff_vth]), q[Q.ucs])
     elif mode == 4.0:
         eeff = (vgsteff + q[Q.mob_vth_term]) / toxe
         denom = 1.0 + (q[Q.ua] + q[Q.uc] * vbseff) * eeff + q[Q.ub] * eeff * eeff + coulomb
@@ -272,11 +286,13 @@ def channel(vgs, vds, vbs, q):
         if arg.real < 700.0:
             ids = ids * (1.0 + diffvds * q[Q.pscbe2] / leff * cexp(-arg))
 
-    # source-end velocity limit (5.55)-(5.58), MM = 2: the source-end carrier velocity is
-    # Ids/(Weff·Coxeff·Vgsteff) (per finger)
+    # source-end velocity limit (5.55)-(5.58): the source-end carrier velocity is
+    # Ids/(Weff·Coxeff·Vgsteff) (per finger), and the exponent is 2·MM = 6, not the manual's
+    # MM = 2 (black-box: ngspice's Ids(VTL)/Ids(no VTL) over VTL = 1e3 ... 2e5 m/s fits
+    # (1 + x^p)^(-1/p) with p = 6.0000 at every bias, x the velocity ratio computed here)
     if q[Q.vtl] > 0.0:
         ratio = ids / (weff * coxeff * vgsteff * q[Q.vtl_r])
         ratio2 = ratio * ratio
-        ids = ids / csqrt(csqrt(1.0 + ratio2 * ratio2))
+        ids = ids / cpow(1.0 + ratio2 * ratio2 * ratio2, 1.0 / 6.0)
     nf = q[Q.nf]
     return (ids * nf, vgse, vth, vgsteff, vdseff, vbseff, sqrtphis, ids_no_scbe * nf, diffvds)

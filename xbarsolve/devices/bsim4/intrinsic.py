@@ -23,7 +23,7 @@ from .leakage import (gate_to_body, gate_to_channel, gate_to_diffusion, gidl, im
 
 
 @njit(cache=True)
-def mode_frame_currents(vgs, vds, vbs, vgd_actual, vgs_actual, q):
+def mode_frame_currents(vgs, vds, vbs, vgd_actual, vgs_actual, reverse, q):
     """Currents of the intrinsic device in the mode frame (V_DS >= 0), on dual numbers.
 
     Returns (ids, isub, igidl, igisl, igcs, igcd, igs, igd, igb): the channel current from the
@@ -38,14 +38,20 @@ def mode_frame_currents(vgs, vds, vbs, vgd_actual, vgs_actual, q):
     isub = impact_ionisation(diffvds, ids_no_scbe, q)
     igidl = zero
     igisl = zero
-    # GIDL needs Vds − Vgse > EGIDL, GISL −Vds − Vgde > EGISL; the poly drop is at most 1.12 V,
-    # so most biases are ruled out in real arithmetic before any dual work
-    if q[Q.agidl] > 0.0 and vds.real - vgse.real - q[Q.egidl] > 0.0:
-        igidl = gidl(vds, vgse, vds - vbs, q[Q.agidl], q[Q.bgidl], q[Q.cgidl], q[Q.egidl],
+    if q[Q.agidl] > 0.0 or q[Q.agisl] > 0.0:
+        vgd = vgs - vds
+        vbd = vbs - vds
+        vgde = poly_depleted_gate(vgd, q)  # the gate voltage over the drain side
+        # the parameters belong to the physical terminals: in reverse mode the mode drain is the
+        # actual source, whose current takes the GISL parameters (black-box: with AGISL ... FGISL
+        # unlike AGIDL ... FGIDL, ngspice's reverse-mode source current agrees only so)
+        d = 7 if reverse else 0
+        s = 0 if reverse else 7
+        igidl = gidl(vds, vgse, -vbd, q[Q.agidl + d], q[Q.agidl + d + 1], q[Q.agidl + d + 2],
+                     q[Q.agidl + d + 3], q[Q.agidl + d + 4], q[Q.agidl + d + 5], q[Q.agidl + d + 6],
                      q[Q.gidl_w_drain], q)
-    if q[Q.agisl] > 0.0 and -vgs.real + 1.12 - q[Q.egisl] > 0.0:
-        vgde = poly_depleted_gate(vgs - vds, q)  # the gate voltage over the drain side
-        igisl = gidl(-vds, vgde, -vbs, q[Q.agisl], q[Q.bgisl], q[Q.cgisl], q[Q.egisl],
+        igisl = gidl(-vds, vgde, -vbs, q[Q.agidl + s], q[Q.agidl + s + 1], q[Q.agidl + s + 2],
+                     q[Q.agidl + s + 3], q[Q.agidl + s + 4], q[Q.agidl + s + 5], q[Q.agidl + s + 6],
                      q[Q.gidl_w_source], q)
     igcs = zero
     igcd = zero
@@ -75,7 +81,7 @@ def intrinsic_currents(vd, vg, vs, vb, q):
         vds = Dual3(vd - vs, 0.0, 1.0, 0.0)
         vbs = Dual3(vb - vs, 0.0, 0.0, 1.0)
         ids, isub, igidl, igisl, igcs, igcd, igs, igd, igb = mode_frame_currents(
-            vgs, vds, vbs, vgs - vds, vgs, q)
+            vgs, vds, vbs, vgs - vds, vgs, False, q)
         i_drain = ids + isub + igidl - igcd - igd
         i_source = -ids + igisl - igcs - igs
     else:  # reverse mode: the actual source acts as the drain; seed along (Vgd, Vsd, Vbd)
@@ -83,7 +89,7 @@ def intrinsic_currents(vd, vg, vs, vb, q):
         vsd = Dual3(vs - vd, 0.0, 1.0, 0.0)
         vbd = Dual3(vb - vd, 0.0, 0.0, 1.0)
         ids, isub, igidl, igisl, igcs, igcd, igs, igd, igb = mode_frame_currents(
-            vgd, vsd, vbd, vgd, vgd - vsd, q)
+            vgd, vsd, vbd, vgd, vgd - vsd, True, q)
         i_source = ids + isub + igidl - igcd - igs
         i_drain = -ids + igisl - igcs - igd
     i_gate = igcs + igcd + igs + igd + igb

@@ -61,7 +61,7 @@ NAMES = (
     "igs_a", "igd_a", "igsd_b", "aigs", "bigs", "cigs", "aigd", "bigd", "cigd",
     "igbmod", "igbacc_a", "igbacc_b", "aigbacc", "bigbacc", "cigbacc", "nigbacc",
     "igbinv_a", "igbinv_b", "aigbinv", "bigbinv", "cigbinv", "eigbinv", "nigbinv",
-    # GIDL / GISL (Chapter 6)
+    # GIDL / GISL (Chapter 6); the GISL block repeats the GIDL block's order (intrinsic.py relies on it)
     "gidlmod", "gidl_w", "gidl_w_drain", "gidl_w_source",
     "agidl", "bgidl", "cgidl", "egidl", "rgidl", "kgidl", "fgidl",
     "agisl", "bgisl", "cgisl", "egisl", "rgisl", "kgisl", "fgisl",

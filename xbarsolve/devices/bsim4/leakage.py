@@ -16,7 +16,15 @@ Gate tunnelling (IGCMOD, IGBMOD).  The oxide voltages (4.1)/(4.2)::
 between gate and body, Igc = Igcs + Igcd between gate and channel split by PIGCD, and
 the edge currents Igs, Igd between gate and the source/drain diffusions.
 
-GIDL/GISL (6.3)/(6.4) and Iii (6.1)/(6.2) flow from the drain (source) into the body.
+GIDL/GISL (6.3)/(6.4), or (6.8)/(6.9) with GIDLMOD = 1, and Iii (6.1)/(6.2) flow from
+the drain (source) into the body.  GIDLMOD = 1 as ngspice runs it (black-box; the
+manual's (6.8)/(6.9) differ)::
+
+    T1    = (Vds − RGIDL·Vgse − EGIDL)/(3·TOXE)          (0 when T1 <= 0)
+    IGIDL = AGIDL·Weffcj·NF·T1·exp(−BGIDL/T1)·exp(−KGIDL/(Vdb + FGIDL))
+
+and the same with the GISL parameters on the source side.  The parameter sets belong to
+the physical terminals: in reverse mode the source's current takes AGISL ... FGISL.
 """
 from __future__ import annotations
 
@@ -132,17 +140,41 @@ def gate_to_diffusion(vgs, a_edge, a_, b_, c_, q):
 
 
 @njit(cache=True)
-def gidl(vds, vgse, vdb, a_, b_, c_, e_, width, q):
-    """GIDL (drain) or GISL (source) current (A) into the body (6.3)/(6.4): ``vds`` is the
-    drain(source)-to-source(drain) voltage, ``vgse`` the gate voltage over that junction's far
-    side, ``vdb`` the diffusion-to-body voltage."""
-    if a_ <= 0.0 or b_ <= 0.0 or c_ <= 0.0:
+def gidl(vds, vgse, vdb, a_, b_, c_, e_, r_, k_, f_, width, q):
+    """GIDL (drain) or GISL (source) current (A) into the body: (6.3)/(6.4) with GIDLMOD = 0,
+    (6.8)/(6.9) with GIDLMOD = 1.  ``vds`` is the drain(source)-to-source(drain) voltage,
+    ``vgse`` the gate voltage over that junction's far side, ``vdb`` the diffusion-to-body
+    voltage; A, B, C, E, R, K, F the side's AGIDL ... FGIDL (or AGISL ... FGISL)."""
+    if a_ <= 0.0 or b_ <= 0.0:
         return constant_like(vds, 0.0)
-    t1 = (vds - vgse - e_) / (3.0 * q[Q.toxe])
-    if t1.real <= 0.0 or vdb.real <= 0.0:
+    if q[Q.gidlmod] == 0.0:
+        if c_ <= 0.0:
+            return constant_like(vds, 0.0)
+        t1 = (vds - vgse - e_) / (3.0 * q[Q.toxe])
+        if t1.real <= 0.0 or vdb.real <= 0.0:
+            return constant_like(vds, 0.0)
+        vdb3 = vdb * vdb * vdb
+        return a_ * width * t1 * cexp(-b_ / t1) * vdb3 / (c_ + vdb3)
+    # RGIDL scales Vgse in the exponent too, not only in the prefactor as (6.8) prints it
+    # (black-box: with RGIDL = 0.5 ngspice's GIDL at Vgs = −0.6 V is, to all digits, its
+    # RGIDL = 1 GIDL at −0.3 V)
+    t1 = (vds - r_ * vgse - e_) / (3.0 * q[Q.toxe])
+    if t1.real <= 0.0:
         return constant_like(vds, 0.0)
-    vdb3 = vdb * vdb * vdb
-    return a_ * width * t1 * cexp(-b_ / t1) * vdb3 / (c_ + vdb3)
+    # body-bias factor exp(K/(Vbd − F)): the manual's (6.8) prints Vds and (6.9) −Vbs in place of
+    # Vbd and Vbs (black-box: ln(I(K)/I(0)) = −K/(Vdb + F) for K = 0.3, 0.6, F = −0.2 ... 1,
+    # Vdb = 0.9 ... 1.8 V)
+    # Vdb + F may reach 0 (GIDLMOD = 1 with FGIDL = 0, the BSIM4.7 default, at Vdb = 0), where
+    # ngspice returns ~6e37 A: there the factor takes its limit from Vdb + F > 0 (1 when K = 0,
+    # 0 when K > 0; K < 0 has none).  Elsewhere the factor is as ngspice's, also for Vdb + F < 0.
+    x = vdb + f_
+    if x.real == 0.0:
+        if k_ == 0.0:
+            return a_ * width * t1 * cexp(-b_ / t1)
+        if k_ > 0.0:
+            return constant_like(vds, 0.0)
+        return constant_like(vds, math.nan)
+    return a_ * width * t1 * cexp(-b_ / t1) * cexp(-k_ / x)
 
 
 @njit(cache=True)

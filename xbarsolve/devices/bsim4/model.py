@@ -22,6 +22,7 @@ from ..mosfet import NMOSModel
 from . import element
 from .binning import SizeDependentParameters, size_dependent
 from .card import InstanceParameters, ModelCard, read_model_card
+from .checks import check_device
 from .junction import N_DIODE, junction_diodes
 from .layout import NAMES
 from .parasitics import N_SERIES, parasitic_network
@@ -29,18 +30,18 @@ from .setup import intrinsic_constants, version_number
 
 #: DC model selectors and the values whose DC branch is implemented here
 IMPLEMENTED_SELECTORS = {
-    "mobmod": (0.0, 1.0, 2.0, 4.0, 5.0, 6.0),
+    "mobmod": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
     "rdsmod": (0.0, 1.0),
     "igcmod": (0.0, 1.0, 2.0),
     "igbmod": (0.0, 1.0),
     "rgatemod": (0.0, 1.0),
     "rbodymod": (0.0, 1.0, 2.0),
-    "tempmod": (0.0,),
+    "tempmod": (0.0, 1.0, 2.0, 3.0),
     "mtrlmod": (0.0,),
-    "gidlmod": (0.0,),
+    "gidlmod": (0.0, 1.0),
 }
-#: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4.5) and 4.8.x
-IMPLEMENTED_VERSIONS = (4.5, 4.8)
+#: card versions whose ngspice code is reproduced: 4.0-4.5 (BSIM4v5), 4.6.x, 4.7.x and 4.8.x
+IMPLEMENTED_VERSIONS = (4.5, 4.6, 4.7, 4.8)
 
 
 class UnsupportedModelError(ValueError):
@@ -104,7 +105,7 @@ class Bsim4NMOS(NMOSModel):
             raise UnsupportedModelError(
                 f"card {self.card.name}: VERSION = {self.card.version} runs in ngspice's "
                 f"{self.card.ngspice_code} code, whose DC equations xbarsolve does not reproduce "
-                f"(implemented: 4.0-4.5 and 4.8)")
+                f"(implemented: {', '.join(f'{v:g}' for v in IMPLEMENTED_VERSIONS)})")
         for selector, allowed in IMPLEMENTED_SELECTORS.items():
             value = self._selector(selector)
             if value not in allowed:
@@ -113,6 +114,7 @@ class Bsim4NMOS(NMOSModel):
                     f"xbarsolve's BSIM4 DC model (implemented: "
                     f"{', '.join(f'{v:g}' for v in allowed)}); line {self.card.line_of(selector)}")
         object.__setattr__(self, "size", size_dependent(self.card, self.instance))
+        check_device(self.card, self.size, self.temperature)
 
     def _selector(self, name: str) -> float:
         """A selector's value for this instance: the instance's where it may override the card's."""

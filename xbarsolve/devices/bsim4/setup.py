@@ -11,14 +11,21 @@ Temperatures: the device runs at ``temperature`` (K); the card's parameters were
 extracted at TNOM.  As BSIM4 does, Φs, Vbi and ni are evaluated at TNOM, and the
 temperature enters through the thermal voltage of the current equations and the
 parametric laws of Chapter 13 (KT1, KT1L, KT2, UTE, UA1, UB1, UC1, UD1, AT, PRT,
-TVOFF, TNFACTOR, TETA0).
+TVOFF, TNFACTOR, TETA0).  TEMPMOD 1, 2, 3 as ngspice runs them (black-box, where the
+manual differs or is silent): UB scales as UB·(1 + UB1·(T − TNOM)) like UA, UC, UD;
+UCS scales by (T/TNOM)^UCSTE under every TEMPMOD; TEMPMOD 3 uses TNOM's thermal
+voltage for DITS and tunnelling like TEMPMOD 2; under both, the tunnelling Vfbzb is
+its TNOM value minus KT1·(T/TNOM − 1).
 """
 from __future__ import annotations
 
 import math
 import numpy as np
 
-from .constants import EPS0, EPSSI, KBOQ, Q_ELECTRON
+from .constants import (EPS0, EPSSI, GAMMA_COXE_PER_SQRT_DOPING, KBOQ, NDEP_PER_GAMMA_COXE_SQUARED,
+                        Q_ELECTRON, Q_NGSPICE, VBX_PER_NDEP_XT_SQUARED)
+from .channel import threshold_overdrive
+from .checks import refuse
 from .layout import N_CONSTANTS, Q
 
 
@@ -58,6 +65,33 @@ def version_number(version: str) -> float:
     return 4.5 if number < 4.6 else number
 
 
+def body_effect_coefficients(p: Parameters, ndep: float, coxe: float, phis: float) -> tuple:
+    """(K1 (√V), K2): as the card gives them, or -- when it gives neither -- from the body-effect
+    coefficients γ1 = GAMMA1 or sqrt(2·q·εsi·NDEP)/Coxe, γ2 = GAMMA2 or sqrt(2·q·εsi·NSUB)/Coxe
+    (Note-1), VBM and VBX = Φs − q·NDEP·XT²/(2·εsi) unless given (Note-3), by Note-5.  The
+    constants sqrt(2·q·εsi) and q/(2·εsi) are ngspice's rounded ones (see :mod:`.constants`),
+    and a positive computed VBX is negated, as ngspice does (black-box).  The catalog supplies
+    K1 = 0.53 or K2 = −0.0186 when the card gives only the other one."""
+    k1, k2 = p.get("k1"), p.get("k2")
+    if k1 is not None and k2 is not None:
+        return k1, k2
+    gamma1 = p.get("gamma1")
+    if gamma1 is None:
+        gamma1 = GAMMA_COXE_PER_SQRT_DOPING * math.sqrt(ndep) / coxe
+    gamma2 = p.get("gamma2")
+    if gamma2 is None:
+        gamma2 = GAMMA_COXE_PER_SQRT_DOPING * math.sqrt(p["nsub"]) / coxe
+    vbx = p.get("vbx")
+    if vbx is None:  # Note-3 with ngspice's rounded q/(2·εsi) and the sign it enforces
+        vbx = -abs(phis - VBX_PER_NDEP_XT_SQUARED * ndep * p["xt"] ** 2)
+    vbm = p["vbm"]
+    sqrt_phis = math.sqrt(phis)
+    k2 = ((gamma1 - gamma2) * (math.sqrt(phis - vbx) - sqrt_phis)
+          / (2.0 * sqrt_phis * (math.sqrt(phis - vbm) - sqrt_phis) + vbm))
+    k1 = gamma2 - 2.0 * k2 * math.sqrt(phis - vbm)
+    return k1, k2
+
+
 def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     """The constant vector ``q`` of one device.
 
@@ -86,8 +120,13 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     # doping and surface potential at TNOM (13.70)/(13.72), (2.11)
     eg0 = 1.16 - 7.02e-4 * tnom * tnom / (tnom + 1108.0)
     ni = 1.45e10 * (tnom / 300.15) * math.sqrt(tnom / 300.15) * math.exp(21.5565981 - eg0 / (2.0 * vtm0))
-    ndep, nsd = p["ndep"], p["nsd"]
+    ndep, nsd = p.get("ndep"), p["nsd"]
+    if ndep is None:  # GAMMA1 given instead (Note-2), 1/(2·q·εsi) rounded as ngspice has it
+        ndep = NDEP_PER_GAMMA_COXE_SQUARED * (p["gamma1"] * coxe) ** 2
     phis = 0.4 + vtm0 * math.log(ndep / ni) + p["phin"]
+    if not phis > 0.0:
+        refuse(card, size, t, "phin", f"the surface potential Φs = {phis:g} V is not positive "
+                                      "(check PHIN and NDEP)")
     sqrt_phis = math.sqrt(phis)
     vbi = vtm0 * math.log(ndep * nsd / (ni * ni))
     xdep0 = math.sqrt(2.0 * EPSSI / (Q_ELECTRON * ndep * 1e6)) * sqrt_phis
@@ -95,8 +134,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     litl = math.sqrt(3.0 * 3.9 / epsrox * toxe * p["xj"])
     cdep0 = EPSSI / xdep0
 
-    # body effect
-    k1, k2 = p["k1"], p["k2"]
+    # body effect: K1, K2 as given or from GAMMA1, GAMMA2, VBM, VBX (Notes 1, 3, 5)
+    k1, k2 = body_effect_coefficients(p, ndep, coxe, phis)
     k1ox = k1 * toxe / p["toxm"]
     k2ox = k2 * toxe / p["toxm"]
     if k2 < 0.0:
@@ -104,10 +143,15 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     else:
         vbc = -30.0
 
-    # threshold voltage at the device temperature (13.1); VFB (Note-4) and its temperature law (13.2)
-    vth0_param = p["vth0"] + float(size.instance.get("delvto"))
+    # threshold voltage at the device temperature (13.1); VTH0 and VFB, one from the other (Note-4)
+    card_vth0 = p.get("vth0")
+    if card_vth0 is None:
+        vfb = p["vfb"]  # as given, or -1 V
+        card_vth0 = vfb + phis + k1 * sqrt_phis
+    else:
+        vfb = p["vfb"] if p.given("vfb") else card_vth0 - phis - k1 * sqrt_phis
+    vth0_param = card_vth0 + float(size.instance.get("delvto"))
     vth0 = vth0_param + (p["kt1"] + p["kt1l"] / leff) * ratio_m1
-    vfb = p["vfb"] if p.given("vfb") else p["vth0"] - phis - k1 * sqrt_phis
     lpeb_factor = math.sqrt(1.0 + p["lpeb"] / leff)
     lpe0_term = k1ox * (math.sqrt(1.0 + p["lpe0"] / leff) - 1.0) * sqrt_phis
     narrow_term = toxe * phis / (weff + p["w0"])
@@ -120,32 +164,52 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     # mobility (13.8)-(13.23), f(Leff) (5.9)
     ute_factor = (t / tnom) ** p["ute"]
     u0 = p["u0"] * ute_factor * (1.0 - p["up"] * math.exp(-leff / p["lp"]))
+    # Chapter 13.  TEMPMOD = 1, 2 and 3 scale UB as UB·(1 + UB1·(T − TNOM)) like UA, UC and UD, not
+    # additively as the manual's (13.15) writes (black-box: UB1 = 1e-19 at 85 °C moves Ids by
+    # 0.6 % under (13.15), 0 in ngspice; the product form agrees to 2e-9).  TEMPMOD = 3 scales
+    # the mobility parameters by powers of T/TNOM (13.18)-(13.23); the rest as TEMPMOD = 2.
+    t_ratio = t / tnom
+    dt = t - tnom
+    ucs = p["ucs"] * t_ratio ** p["ucste"]  # (13.19), applied by ngspice under every TEMPMOD (black-box)
     if tempmod == 0:
         ua = p["ua"] + p["ua1"] * ratio_m1
         ub = p["ub"] + p["ub1"] * ratio_m1
         uc = p["uc"] + p["uc1"] * ratio_m1
         ud = p["ud"] + p["ud1"] * ratio_m1
+    elif tempmod == 3:
+        ua = p["ua"] * t_ratio ** p["ua1"]
+        ub = p["ub"] * t_ratio ** p["ub1"]
+        uc = p["uc"] * t_ratio ** p["uc1"]
+        ud = p["ud"] * t_ratio ** p["ud1"]
+    else:
+        ua = p["ua"] * (1.0 + p["ua1"] * dt)
+        ub = p["ub"] * (1.0 + p["ub1"] * dt)
+        uc = p["uc"] * (1.0 + p["uc1"] * dt)
+        ud = p["ud"] * (1.0 + p["ud1"] * dt)
+    if tempmod == 0:
         vsat = p["vsat"] - p["at"] * ratio_m1
         rdsw = p["rdsw"] + p["prt"] * ratio_m1
         rdswmin = p["rdswmin"] + p["prt"] * ratio_m1
     else:
-        dt = t - tnom
-        ua = p["ua"] * (1.0 + p["ua1"] * dt)
-        ub = p["ub"] + p["ub1"] * ratio_m1
-        uc = p["uc"] * (1.0 + p["uc1"] * dt)
-        ud = p["ud"] * (1.0 + p["ud1"] * dt)
         vsat = p["vsat"] * (1.0 - p["at"] * dt)
         rdsw = p["rdsw"] * (1.0 + p["prt"] * dt)
         rdswmin = p["rdswmin"] * (1.0 + p["prt"] * dt)
+    if not u0 > 0.0:
+        refuse(card, size, t, "u0", f"the mobility at the device temperature, U0·(T/TNOM)^UTE·"
+                                    f"(1 − UP·exp(−Leff/LP)) = {u0:g} m²/(V·s), is not positive")
+    if not vsat > 0.0:
+        refuse(card, size, t, "vsat", f"the saturation velocity at the device temperature, {vsat:g} m/s, "
+                                      f"is not positive (VSAT = {p['vsat']:g} m/s, AT = {p['at']:g}, "
+                                      f"TEMPMOD = {tempmod:g})")
     rscale = (1e6 * weffcj) ** p["wr"]
 
     values = dict(
-        vtm=vtm, vtm_dits=vtm0 if tempmod == 2 else vtm, vtm_tunnel=vtm0 if tempmod == 2 else vtm,
+        vtm=vtm, vtm_dits=vtm0 if tempmod >= 2 else vtm, vtm_tunnel=vtm0 if tempmod >= 2 else vtm,
         leff=leff, weff0=weff, nf=nf, toxe=toxe, coxe=coxe, coxp=coxp,
         phis=phis, sqrt_phis=sqrt_phis, vbc=vbc, xdep0=xdep0, lt0=lt0, litl=litl,
         vbi_minus_phis=vbi - phis,
         poly_on=1.0 if 1e18 < p["ngate"] < 1e25 else 0.0,
-        poly_t1=1e6 * Q_ELECTRON * EPSSI * p["ngate"] / (coxe * coxe),
+        poly_t1=1e6 * Q_NGSPICE * EPSSI * p["ngate"] / (coxe * coxe),
         poly_vfb_phis=vfb + phis,
         vth0=vth0, vth0_param=vth0_param, kt2_term=p["kt2"] * ratio_m1,
         k1=k1, k1ox=k1ox, k2ox=k2ox, lpeb_factor=lpeb_factor, lpe0_term=lpe0_term,
@@ -160,10 +224,10 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         coxe_over_cdep0=coxe / cdep0,
         dwg=p["dwg"], dwb=p["dwb"],
         a0=p["a0"], ags=p["ags"], b0_term=p["b0"] / (weff + p["b1"]), keta=p["keta"], xj=p["xj"],
-        mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=p["ucs"],
-        mob_vth_term=2.0 * (p["vth0"] - vfb - phis), vgsteff_vth=1.0,
+        mobmod=p["mobmod"], u0=u0, ua=ua, ub=ub, uc=uc, ud=ud, eu=p["eu"], ucs=ucs,
+        mob_vth_term=2.0 * (card_vth0 - vfb - phis), vgsteff_vth=1.0,
         version=version, vsat=vsat,
-        xdc_offset=max(4.0 * (p["vth0"] - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
+        xdc_offset=max(4.0 * (card_vth0 - vfb - phis), 0.0), xdc_scale=1.0 / (2e8 * toxp),
         ados=p["ados"], bdos=p["bdos"],
         rdsmod=p["rdsmod"], rds_scaled=rdsw / rscale, rdswmin_scaled=rdswmin / rscale,
         prwg=p["prwg"], prwb=p["prwb"], a1=p["a1"], a2=p["a2"], delta=p["delta"],
@@ -174,6 +238,8 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         vtl=p["vtl"] if p.given("vtl") else 0.0,
     )
     if values["vtl"] > 0.0:
+        # (5.57) with XN as given: ngspice warns that XN < 3 is "reset to 3.0", but its currents
+        # are those of the given XN (black-box, XN = 2 against XN = 3 at 27 and 85 °C)
         r = leff / (p["xn"] * leff + p["lc"])
         values["vtl_r"] = (1.0 - r) / (1.0 + r) * p["vtl"]
 
@@ -181,12 +247,17 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
     roll_off = p["dvt0"] * theta(p["dvt1"] * leff / lt0)
     if p["dvt0w"] != 0.0:
         roll_off += p["dvt0w"] * theta(p["dvt1w"] * weff * leff / lt0)
-    vth_zero_bias = (vth0 - roll_off * (vbi - phis)
+    # TEMPMOD = 2 evaluates the tunnelling equations at TNOM (manual 4.3), but ngspice's Vfbzb is
+    # then the TNOM value shifted by −KT1·(T/TNOM − 1), KT1L not entering (black-box: Igb and Igc
+    # at 60 and 85 °C give exactly this shift for KT1 = −0.3 ... 0.1 with and without KT1L)
+    vth_zero_bias = ((vth0_param - p["kt1"] * ratio_m1 if tempmod >= 2 else vth0) - roll_off * (vbi - phis)
                      + p["k3"] * narrow_term + lpe0_term)
     values["vfbzb"] = vth_zero_bias - phis - k1 * sqrt_phis
     # (4.18) with the thermal voltage at TNOM, as ngspice evaluates it (black-box: at 85 °C the
     # edge currents Igs, Igd agree only so)
-    values["vfbsd"] = (vtm0 * math.log(p["ngate"] / nsd) + p["vfbsdoff"]) if p["ngate"] > 0.0 else 0.0
+    # VFBSDOFF at the device temperature (13.5)
+    vfbsdoff = p["vfbsdoff"] * (1.0 + p["tvfbsdoff"] * (t - tnom))
+    values["vfbsd"] = (vtm0 * math.log(p["ngate"] / nsd) + vfbsdoff) if p["ngate"] > 0.0 else 0.0
 
     # gate tunnelling prefactors (4.5)-(4.15); A and B are NMOS constants
     tox_ratio = (p["toxref"] / toxe) ** p["ntox"] / (toxe * toxe)
@@ -216,8 +287,12 @@ def intrinsic_constants(card, size, temperature: float) -> np.ndarray:
         gidl_w_drain=weffcj * nf, gidl_w_source=weffcj * nf,
         agidl=p["agidl"], bgidl=p["bgidl"], cgidl=p["cgidl"], egidl=p["egidl"],
         agisl=p["agisl"], bgisl=p["bgisl"], cgisl=p["cgisl"], egisl=p["egisl"],
+        rgidl=p["rgidl"], kgidl=p["kgidl"], fgidl=p["fgidl"],
+        rgisl=p["rgisl"], kgisl=p["kgisl"], fgisl=p["fgisl"],
         alpha_term=(p["alpha0"] + p["alpha1"] * leff) / leff, beta0=p["beta0"],
     )
     for name, value in values.items():
         q[getattr(Q, name)] = value
+    if p["mobmod"] == 3.0:
+        q[Q.vgsteff_vth] = threshold_overdrive(q)
     return q
