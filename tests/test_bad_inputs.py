@@ -251,7 +251,9 @@ ROWS = [
     ("krylov for a circuit without sides", lambda: _krylov_without_sides(), ValueError,
      "linear_solver='krylov' needs a circuit whose nodes carry a row/column 'side'"),
     ("decoupled_fast_path not a bool", lambda: NewtonOptions(decoupled_fast_path="no"), TypeError,
-     "NewtonOptions.decoupled_fast_path must be a bool, got str"),
+     "NewtonOptions.decoupled_fast_path must be a bool (True or False), got str"),
+    ("decoupled_fast_path 1 (an int)", lambda: NewtonOptions(decoupled_fast_path=1), TypeError,
+     "NewtonOptions.decoupled_fast_path must be a bool (True or False), got int"),
 ]
 
 
@@ -279,6 +281,7 @@ def test_floating_internal_nodes_raise_convergence_error():
     pytest.param(lambda: NewtonOptions(reltol=np.float32(1e-6)), id="reltol numpy float32"),
     pytest.param(lambda: NewtonOptions(max_iterations=np.int64(5)), id="max_iterations numpy int64"),
     pytest.param(lambda: NewtonOptions(gmin_steps=[1e-3, 1e-6]), id="gmin_steps as a list"),
+    pytest.param(lambda: NewtonOptions(decoupled_fast_path=np.bool_(True)), id="numpy bool option (issue 17)"),
     pytest.param(lambda: Crossbar(G, cell="1T1R", transistor_side="COLUMN"), id="names in upper case"),
     pytest.param(lambda: Crossbar([[1, 2], [3, 4]], cell="1r").solve([1, 0]), id="integer lists"),
     pytest.param(lambda: Crossbar(np.zeros((2, 2)), cell="1r", r_wire=1.0).solve(V), id="all-zero conductances"),

@@ -162,3 +162,20 @@ def test_linear_solver_backends_agree():
     for other in results[1:]:
         np.testing.assert_allclose(other.column_currents, results[0].column_currents, rtol=1e-12)
         assert other.iterations.tolist() == results[0].iterations.tolist()
+
+
+def test_crossbar_keeps_its_own_copies_of_the_caller_arrays():
+    """Issue 17 item 2: a caller changing its float64 arrays in place after construction changes
+    neither the crossbar nor its solutions; the crossbar's own arrays are read-only."""
+    g, vg = G.copy(), np.linspace(0.9, 1.1, 5)
+    r_source, r_sink = np.full(5, 100.0), np.full(4, 50.0)
+    xb = Crossbar(g, v_gate=vg, r_source=r_source, r_sink=r_sink, r_wire=2.5)
+    before = xb.solve(V).column_currents
+    for arr in (g, vg, r_source, r_sink):
+        arr *= 1.7
+    np.testing.assert_array_equal(xb.conductances, G)
+    np.testing.assert_array_equal(xb.v_gate, np.linspace(0.9, 1.1, 5))
+    np.testing.assert_array_equal(xb.solve(V).column_currents, before)
+    for name in ("conductances", "v_gate", "r_source", "r_sink"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(xb, name)[0] = 0.0

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .crossbar import _real_array
+from . import checks
 from .devices import Resistor
 from .krylov import solve_transpose_all
 from .results import OperatingPoint
@@ -213,10 +213,7 @@ def resistance_array(crossbar, name: str, value) -> np.ndarray:
     """
     rows, cols = crossbar.shape
     shape = {"r_source": (rows,), "r_sink": (cols,)}.get(name)
-    arr = _real_array(name, value, shape)
-    if shape is None and arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar (one resistance per wire segment, Ω), "
-                         f"got shape {arr.shape}")
+    arr = checks.resistance_array(name, value, shape)
     _check_same_topology(name, arr, compiled_resistance(crossbar, name))
     return arr
 

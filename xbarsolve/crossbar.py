@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
 from .assembly import CircuitEquations
 from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
 from .linalg import make_linear_solver
@@ -18,53 +19,8 @@ ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
 DEFAULT_V_GATE = 1.0  # V
 
 
-def _real_array(name, value, shape=None, *, allow_negative=False, allow_zero=True) -> np.ndarray:
-    """``value`` as a float64 array, checked finite (and >= 0 / > 0), broadcast to ``shape``."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}")
-    try:
-        complex_input = np.iscomplexobj(value)
-        arr = None if complex_input else np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or array of numbers, got {type(value).__name__}") from None
-    if complex_input:
-        raise TypeError(f"{name} must be real-valued, got complex numbers")
-    kind = np.asarray(value).dtype.kind
-    if kind not in "fiu":  # booleans, strings and objects are not numbers here
-        described = {"b": "booleans", "U": "strings", "S": "bytes"}.get(kind, type(value).__name__)
-        raise TypeError(f"{name} must be a number or array of numbers, got {described}")
-    if arr.dtype == object:
-        raise TypeError(f"{name} must be real-valued numbers")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
-    if not allow_negative and np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got a minimum of {arr.min()!r}")
-    if not allow_zero and np.any(arr == 0):
-        raise ValueError(f"{name} must be > 0")
-    if shape is not None:
-        if arr.ndim == 0:
-            arr = np.full(shape, float(arr))
-        elif arr.shape != shape:
-            raise ValueError(f"{name} must be a scalar or have shape {shape}, got shape {arr.shape}")
-    return arr
-
-
-def _resistance(name, value, shape=None) -> np.ndarray:
-    """Resistances (Ω): finite, >= 0, and either 0 (ideal wire) or with a finite conductance 1/R."""
-    arr = _real_array(name, value, shape)
-    if shape is None and arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    with np.errstate(divide="ignore", over="ignore"):
-        bad = (arr > 0) & ~np.isfinite(1.0 / np.where(arr > 0, arr, 1.0))
-    if np.any(bad):
-        raise ValueError(f"{name} must be 0 (an ideal wire) or large enough that 1/R is finite, "
-                         f"got {arr[bad].min()!r} Ω")
-    return arr
-
-
 def _check_memristor(model) -> None:
-    if not isinstance(model, ElementModel):
-        raise TypeError(f"memristor must be an ElementModel, got {type(model).__name__}")
+    checks.instance_of("memristor", model, ElementModel, described="an ElementModel")
     try:
         model.element_parameters(conductance=1e-5)
     except TypeError:
@@ -118,45 +74,35 @@ class Crossbar:
                  v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
                  memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
                  options: NewtonOptions | None = None):
-        g = _real_array("conductances", conductances)
+        g = checks.real_array("conductances", conductances, non_negative=True)
         if g.ndim != 2 or 0 in g.shape:
             raise ValueError(f"conductances must be a non-empty 2-D array (rows, cols), got shape {g.shape}")
         rows, cols = g.shape
-        if not isinstance(cell, str):
-            raise TypeError(f"cell must be a string, one of {CELLS}, got {type(cell).__name__}")
-        if cell.lower() not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        self.cell = cell.lower()
+        self.cell = checks.choice("cell", cell, CELLS)
         if transistor_side is not None and self.cell == "1r":
             raise ValueError("transistor_side applies to 1T-1R cells; this crossbar has passive 1R cells "
                              "(cell='1r'): leave it out")
-        if transistor_side is None:
-            transistor_side = "row"
-        if not isinstance(transistor_side, str):
-            raise TypeError(f"transistor_side must be a string, one of {TRANSISTOR_SIDES}, "
-                            f"got {type(transistor_side).__name__}")
-        if transistor_side.lower() not in TRANSISTOR_SIDES:
-            raise ValueError(f"transistor_side must be one of {TRANSISTOR_SIDES}, got {transistor_side!r}")
-        self.transistor_side = transistor_side.lower()
+        self.transistor_side = checks.choice("transistor_side", "row" if transistor_side is None else transistor_side,
+                                             TRANSISTOR_SIDES)
         self.memristor = LinearMemristor() if memristor is None else memristor
         _check_memristor(self.memristor)
         if self.cell == "1r" and (transistor is not None or v_gate is not None):
             raise ValueError("transistor and v_gate apply to 1T-1R cells; this crossbar has passive "
                              "1R cells (cell='1r'): leave them out")
-        self.transistor = self.DEFAULT_TRANSISTOR if transistor is None else transistor
-        if not isinstance(self.transistor, NMOSModel):
-            raise TypeError(f"transistor must be an NMOSModel, got {type(self.transistor).__name__}")
-        self.v_gate = _real_array("v_gate", DEFAULT_V_GATE if v_gate is None else v_gate, (rows,),
-                                  allow_negative=True)
-        self.r_source = _resistance("r_source", r_source, (rows,))
-        self.r_sink = _resistance("r_sink", r_sink, (cols,))
-        r_wire = float(_resistance("r_wire", r_wire))
-        self.r_wire_row = r_wire if r_wire_row is None else float(_resistance("r_wire_row", r_wire_row))
-        self.r_wire_col = r_wire if r_wire_col is None else float(_resistance("r_wire_col", r_wire_col))
-        self.options = NewtonOptions() if options is None else options
-        if not isinstance(self.options, NewtonOptions):
-            raise TypeError(f"options must be a NewtonOptions, got {type(self.options).__name__}")
-        self.conductances = g
+        self.transistor = checks.instance_of("transistor", self.DEFAULT_TRANSISTOR if transistor is None else transistor,
+                                             NMOSModel, described="an NMOSModel")
+        # Every array is the crossbar's own read-only copy: a caller changing its arrays in place
+        # later cannot change this crossbar (or layers built from it).
+        self.v_gate = checks.readonly_copy(checks.broadcast(
+            "v_gate", checks.real_array("v_gate", DEFAULT_V_GATE if v_gate is None else v_gate), (rows,)))
+        self.r_source = checks.readonly_copy(checks.resistance_array("r_source", r_source, (rows,)))
+        self.r_sink = checks.readonly_copy(checks.resistance_array("r_sink", r_sink, (cols,)))
+        r_wire = float(checks.resistance_array("r_wire", r_wire))
+        self.r_wire_row = r_wire if r_wire_row is None else float(checks.resistance_array("r_wire_row", r_wire_row))
+        self.r_wire_col = r_wire if r_wire_col is None else float(checks.resistance_array("r_wire_col", r_wire_col))
+        self.options = checks.instance_of("options", NewtonOptions() if options is None else options, NewtonOptions,
+                                          described="a NewtonOptions")
+        self.conductances = checks.readonly_copy(g)
 
         self.graph = build_crossbar_graph(
             g, cell=self.cell, transistor_side=self.transistor_side, v_gate=self.v_gate,
@@ -213,7 +159,7 @@ class Crossbar:
     # ------------------------------------------------------------------ inputs
     def check_inputs(self, v_in) -> tuple[np.ndarray, bool]:
         """Validate input voltages (V); return them as (batch, rows) and whether input was 1-D."""
-        v = _real_array("v_in", v_in, allow_negative=True)
+        v = checks.real_array("v_in", v_in)
         rows = self.shape[0]
         if v.ndim not in (1, 2):
             raise ValueError(f"v_in must have shape (rows,) or (batch, rows) with rows={rows}, got {v.shape}")
@@ -228,7 +174,7 @@ class Crossbar:
         """Element-group parameter arrays with optional new ``conductances`` (S) and ``v_gate`` (V)."""
         params = list(self.equations.params)
         if conductances is not None:
-            g = _real_array("conductances", conductances)
+            g = checks.real_array("conductances", conductances, non_negative=True)
             if g.shape != self.shape:
                 raise ValueError(f"conductances must have shape {self.shape}, got {g.shape}")
             gid, pos, idx = self.role_elements["memristor"]
@@ -237,7 +183,7 @@ class Crossbar:
         if v_gate is not None:
             if self.cell != "1t1r":
                 raise ValueError("v_gate was given but the crossbar has passive 1R cells (no gates)")
-            vg = _real_array("v_gate", v_gate, (self.shape[0],), allow_negative=True)
+            vg = checks.broadcast("v_gate", checks.real_array("v_gate", v_gate), (self.shape[0],))
             gid, pos, idx = self.role_elements["transistor"]
             params[gid] = params[gid].copy()
             params[gid][pos, self.transistor.param_index("v_gate")] = vg[idx[0]]
@@ -269,7 +215,7 @@ class Crossbar:
         eqs = self.equations if unchanged else self.equations.with_params(params)
         fixed_v = self.netlist.fixed_voltages(v)
         if x0 is not None:
-            x0 = _real_array("x0", x0, allow_negative=True)
+            x0 = checks.real_array("x0", x0)
             if x0.shape != (v.shape[0], self.netlist.n_free):
                 raise ValueError(f"x0 must have shape {(v.shape[0], self.netlist.n_free)}, got {x0.shape}")
         result = solve_dc(eqs, fixed_v, x0, self.options, self.lu, keep_factors=keep_factors)

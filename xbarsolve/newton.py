@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from . import checks
 from .assembly import CircuitEquations
 from .errors import ConvergenceError
 from .linalg import LUFactor, make_linear_solver
@@ -126,15 +127,10 @@ class NewtonOptions:
     decoupled_fast_path: bool = True
 
     def __post_init__(self):
-        def real(value):
-            return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
+        prefix = "NewtonOptions."
         for name in ("reltol", "vntol", "abstol", "source_min_step", "krylov_rtol"):
-            value = getattr(self, name)
-            if not real(value):
-                raise TypeError(f"NewtonOptions.{name} must be a real number, got {type(value).__name__}")
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"NewtonOptions.{name} must be a finite number > 0, got {value!r}")
+            object.__setattr__(self, name, checks.real_number(name, getattr(self, name), positive=True,
+                                                              prefix=prefix))
         if self.reltol >= 1e-2:
             raise ValueError(f"NewtonOptions.reltol must be < 1e-2 (a relative tolerance; default 1e-9), "
                              f"got {self.reltol!r}")
@@ -144,23 +140,14 @@ class NewtonOptions:
             raise ValueError(f"NewtonOptions.krylov_rtol must be < 1 (a relative residual; default 1e-10), "
                              f"got {self.krylov_rtol!r}")
         for name in ("max_iterations", "max_backtracks", "krylov_max_iterations"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"NewtonOptions.{name} must be an integer, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"NewtonOptions.{name} must be an integer >= 1, got {value!r}")
-        steps = self.gmin_steps
-        if not isinstance(steps, (tuple, list)) or not all(
-                real(g) and np.isfinite(g) and g > 0 for g in steps):
-            raise ValueError(f"NewtonOptions.gmin_steps must be a sequence of finite conductances > 0 "
-                             f"(S), got {steps!r}")
-        object.__setattr__(self, "gmin_steps", tuple(float(g) for g in steps))
+            object.__setattr__(self, name, checks.integer(name, getattr(self, name), minimum=1, prefix=prefix))
+        object.__setattr__(self, "gmin_steps", checks.real_sequence(
+            "gmin_steps", self.gmin_steps, positive=True, described="finite conductances > 0 (S)", prefix=prefix))
         if self.linear_solver not in LINEAR_SOLVERS:
             raise ValueError(f"NewtonOptions.linear_solver must be one of {LINEAR_SOLVERS}, "
                              f"got {self.linear_solver!r}")
-        if not isinstance(self.decoupled_fast_path, bool):
-            raise TypeError(f"NewtonOptions.decoupled_fast_path must be a bool, "
-                            f"got {type(self.decoupled_fast_path).__name__}")
+        object.__setattr__(self, "decoupled_fast_path",
+                           checks.boolean("decoupled_fast_path", self.decoupled_fast_path, prefix=prefix))
 
 
 @dataclass

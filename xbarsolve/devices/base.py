@@ -31,6 +31,8 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numba import njit
 
+from ..checks import finite_number, positive_number
+
 
 @njit(cache=True)
 def no_step_limit(va, vb, dva, dvb, p):
@@ -66,22 +68,6 @@ class ElementModel(ABC):
                            f"it has {self.param_names}") from None
 
 
-def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as float after checking it is finite and > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        expected = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {expected}, got {value!r}")
-    return value
-
-
-def check_finite(name: str, value) -> float:
-    """Return ``value`` as float after checking it is a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+# The input checks device cards use (kept under these names for the device modules).
+check_positive = positive_number
+check_finite = finite_number
