@@ -13,6 +13,7 @@ import pytest
 
 from xbarsolve import (BsimLikeNMOS, Crossbar, ConvergenceError, Level1NMOS, LinearMemristor, NewtonOptions,
                        Resistor, SinhMemristor)
+from xbarsolve.linear_solvers import KrylovSolver
 
 G = np.full((2, 3), 1e-5)  # 2 rows, 3 columns
 V = np.array([0.3, 0.2])
@@ -44,7 +45,6 @@ def _krylov_without_sides():
     import networkx as nx
 
     from xbarsolve.devices import Resistor
-    from xbarsolve.linalg import make_linear_solver
     from xbarsolve.netlist import compile_netlist
 
     graph = nx.MultiDiGraph()
@@ -52,7 +52,7 @@ def _krylov_without_sides():
     graph.add_node("gnd", fixed=("voltage", 0.0))
     graph.add_edge("in", "x", model=Resistor(), values={"resistance": 1e3})
     graph.add_edge("x", "gnd", model=Resistor(), values={"resistance": 1e3})
-    return make_linear_solver(NewtonOptions(linear_solver="krylov"), compile_netlist(graph))
+    return NewtonOptions(linear_solver="krylov").linear_solver.analyse(compile_netlist(graph).pattern)
 
 
 ROWS = [
@@ -241,13 +241,17 @@ ROWS = [
     ("gmin_steps negative or NaN", lambda: NewtonOptions(gmin_steps=(1e-3, -1e-3, np.nan)), ValueError,
      "NewtonOptions.gmin_steps must be a sequence of finite conductances > 0 (S)"),
     ("linear_solver unknown", lambda: NewtonOptions(linear_solver="lapack"), ValueError,
-     "NewtonOptions.linear_solver must be one of ('auto', 'krylov', 'numba', 'superlu'), got 'lapack'"),
-    ("krylov_rtol >= 1", lambda: NewtonOptions(krylov_rtol=1.0), ValueError,
-     "NewtonOptions.krylov_rtol must be < 1 (a relative residual; default 1e-10), got 1.0"),
-    ("krylov_rtol = 0", lambda: NewtonOptions(krylov_rtol=0.0), ValueError,
-     "NewtonOptions.krylov_rtol must be a finite number > 0, got 0.0"),
-    ("krylov_max_iterations = 0", lambda: NewtonOptions(krylov_max_iterations=0), ValueError,
-     "NewtonOptions.krylov_max_iterations must be an integer >= 1, got 0"),
+     "NewtonOptions.linear_solver must be a LinearSolver or one of ("),
+    ("linear_solver of a wrong type", lambda: NewtonOptions(linear_solver=KrylovSolver), TypeError,
+     "NewtonOptions.linear_solver must be a LinearSolver or a name, got ABCMeta"),
+    ("KrylovSolver rtol >= 1", lambda: KrylovSolver(rtol=1.0), ValueError,
+     "KrylovSolver.rtol must be < 1 (a relative residual), got 1.0"),
+    ("KrylovSolver rtol = 0", lambda: KrylovSolver(rtol=0.0), ValueError,
+     "KrylovSolver.rtol must be a finite number > 0, got 0.0"),
+    ("KrylovSolver max_iterations = 0", lambda: KrylovSolver(max_iterations=0), ValueError,
+     "KrylovSolver.max_iterations must be an integer >= 1, got 0"),
+    ("KrylovSolver restart float", lambda: KrylovSolver(restart=3.0), TypeError,
+     "KrylovSolver.restart must be an integer, got float"),
     ("krylov for a circuit without sides", lambda: _krylov_without_sides(), ValueError,
      "linear_solver='krylov' needs a circuit whose nodes carry a row/column 'side'"),
     ("decoupled_fast_path not a bool", lambda: NewtonOptions(decoupled_fast_path="no"), TypeError,

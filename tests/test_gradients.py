@@ -28,6 +28,7 @@ import torch
 from xbarsolve import Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
 from xbarsolve.adjoint import crossbar_parameters, solve_with_parameters
 from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, adjoint_plan, crossbar_currents
+from xbarsolve.linear_solvers import KrylovPlan
 
 try:  # written concurrently; picked up as soon as it imports
     from xbarsolve.devices.bsim import BsimLikeNMOS
@@ -121,10 +122,10 @@ def test_gradcheck_single_vector_and_scalar_parameters():
     assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
 
 
-@pytest.mark.parametrize("linear_solver", ["numba", "superlu", "krylov"])
+@pytest.mark.parametrize("linear_solver", ["lu", "superlu", "krylov"])
 @pytest.mark.parametrize("wires", ["ideal", "resistive"])
 def test_gradcheck_solver_backends(linear_solver, wires):
-    """The adjoint is exact whichever solver Newton used: numba LU, SuperLU, GMRES (whose adjoint
+    """The adjoint is exact whichever solver Newton used: sparse LU, SuperLU, GMRES (whose adjoint
     is a transposed GMRES solve), or the decoupled (diagonal) fast path that ideal-wire 1T-1R
     crossbars take."""
     rng = np.random.default_rng(11)
@@ -238,7 +239,7 @@ def test_zero_ohm_gradient_is_refused_before_solving(monkeypatch):
     """Requesting dL/dR at R = 0 Ω raises NotDifferentiableError naming the entry, before any solve."""
     xb = Crossbar(np.full((2, 3), 1e-5), cell="1r", r_source=[0.0, 10.0], r_sink=5.0)
     calls = []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: calls.append(a))
+    monkeypatch.setattr(xb.linear_solver, "init", lambda *a: calls.append(a))
     v = torch.full((2,), 0.2, **F64)
     with pytest.raises(NotDifferentiableError, match=r"r_source\[0\] is 0 Ω.*merges"):
         crossbar_currents(xb, v, r_source=torch.tensor([0.0, 10.0], requires_grad=True, **F64))
@@ -280,38 +281,38 @@ def test_non_finite_upstream_gradient():
 
 
 def test_backward_reuses_the_newton_factorization(monkeypatch):
-    """With the LU solver, backward does one transpose solve per sample and never factorizes."""
+    """With the LU solver, backward is one batched transpose solve with the factors Newton kept:
+    no factorization."""
     rng = np.random.default_rng(4)
-    xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="numba"))
+    xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="lu"))
     g = torch.tensor(xb.conductances, requires_grad=True)
     i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
-    factorized = []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: factorized.append(a))
-    from xbarsolve.linalg import LUFactor
-    transposed = []
-    original = LUFactor.solve_transpose
-    monkeypatch.setattr(LUFactor, "solve_transpose",
-                        lambda self, b: transposed.append(1) or original(self, b))
+    factorized, solves = [], []
+    plan = xb.linear_solver
+    monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
+    original = plan.solve
+    monkeypatch.setattr(plan, "solve", lambda state, rhs, transpose=False:
+                        solves.append((state.batch, transpose)) or original(state, rhs, transpose=transpose))
     i.sum().backward()
-    assert factorized == [] and len(transposed) == 3
+    assert factorized == [] and solves == [(3, True)]
 
 
 def test_backward_by_gmres_is_one_batched_transpose_solve(monkeypatch):
     """With the Krylov solver (the default), backward solves Jᵀλ for the whole batch in one
     transposed GMRES call on the kept Jacobians: no factorization, no LU fallback."""
     xb = _crossbar_1t1r(np.random.default_rng(4))
-    assert xb.lu.name == "krylov"
+    plan = xb.linear_solver
+    assert isinstance(plan, KrylovPlan)
     g = torch.tensor(xb.conductances, requires_grad=True)
     i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
     factorized, calls = [], []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: factorized.append(a))
-    original = xb.lu.solve_values
-    monkeypatch.setattr(xb.lu, "solve_values",
-                        lambda values, selected, rhs, transpose=False:
-                        calls.append((len(selected), transpose)) or original(values, selected, rhs, transpose))
+    monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
+    original = plan.solve
+    monkeypatch.setattr(plan, "solve", lambda state, rhs, transpose=False:
+                        calls.append((state.batch, transpose)) or original(state, rhs, transpose=transpose))
     i.sum().backward()
     assert factorized == [] and calls == [(3, True)]
-    assert xb.lu.stats["lu_fallbacks"] == 0
+    assert plan.stats["lu_fallbacks"] == 0
 
 
 def test_batch_gradients_sum_shared_parameters():

@@ -9,7 +9,7 @@ from .crossbar import Crossbar
 from .devices import (BsimLikeNMOS, ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor,
                       SinhMemristor)
 from .errors import ConvergenceError
-from .newton import NewtonOptions
+from ._newton import NewtonOptions
 from .results import CrossbarSolution
 
 __all__ = ["Crossbar", "CrossbarSolution", "ConvergenceError", "NewtonOptions", "ElementModel",

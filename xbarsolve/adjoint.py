@@ -36,7 +36,6 @@ from numba import njit
 
 from . import checks
 from .devices import Resistor
-from .krylov import solve_transpose_all
 from .results import OperatingPoint
 from .threads import over_batch
 
@@ -451,13 +450,15 @@ class CrossbarAdjoint:
                                               grad_params[gid])
 
     def adjoint(self, op: OperatingPoint, grad_x: np.ndarray) -> np.ndarray:
-        """λ with Jᵀ λ = ``grad_x`` per sample (V⁻¹·loss units), with each sample's kept factor."""
+        """λ with Jᵀ λ = ``grad_x`` per sample (V⁻¹·loss units): one transposed solve of the batch
+        with the linear solver's state of the final Newton Jacobians (no refactorization)."""
         lam = np.zeros_like(grad_x)
         if grad_x.shape[1] == 0:
             return lam
         rows = np.flatnonzero(np.any(grad_x != 0, axis=1))
         if rows.size:
-            lam[rows] = solve_transpose_all([op.result.factors[s] for s in rows], grad_x[rows])
+            state = op.result.final_jacobians
+            lam[rows] = self.crossbar.linear_solver.solve(state.take(rows), grad_x[rows], transpose=True)
         return lam
 
     def vjp(self, op: OperatingPoint, cotangents: dict, wrt) -> dict:

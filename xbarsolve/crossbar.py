@@ -7,9 +7,8 @@ import numpy as np
 from . import checks
 from .assembly import CircuitEquations
 from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
-from .linalg import make_linear_solver
+from ._newton import NewtonOptions, solve_dc
 from .netlist import compile_netlist
-from .newton import NewtonOptions, solve_dc
 from .results import CrossbarSolution, OperatingPoint
 from .topology import build_crossbar_graph
 
@@ -111,7 +110,8 @@ class Crossbar:
             resistor_model=Resistor())
         self.netlist = compile_netlist(self.graph)
         self.equations = CircuitEquations(self.netlist)
-        self.lu = make_linear_solver(self.options, self.netlist)
+        # the linear solver analysed for this circuit's Jacobian pattern (a LinearPlan)
+        self.linear_solver = self.options.linear_solver.analyse(self.netlist.pattern)
         self._index_roles()
 
     @property
@@ -191,16 +191,16 @@ class Crossbar:
 
     # ------------------------------------------------------------------- solve
     def operating_point(self, v_in, *, conductances=None, v_gate=None, x0=None,
-                        params: list | None = None, keep_factors: bool = True) -> OperatingPoint:
+                        params: list | None = None, keep_jacobians: bool = True) -> OperatingPoint:
         """Solve the circuit and return the raw state (for results and for gradients).
 
         Arguments as :meth:`solve`; the results keep a batch axis.  ``params``
         (a list with one array per element group, shaped like
         ``self.equations.params``) replaces every element parameter at once,
         e.g. resistances too (see :mod:`xbarsolve.adjoint`); it excludes
-        ``conductances`` and ``v_gate``.  ``keep_factors`` keeps each sample's
-        final LU factor for gradients; without it memory stays bounded for
-        large batches.
+        ``conductances`` and ``v_gate``.  ``keep_jacobians`` keeps the linear
+        solver's state of each sample's final Jacobian for gradients; without
+        it memory stays bounded for large batches.
         """
         v, _ = self.check_inputs(v_in)
         if params is None:
@@ -218,7 +218,7 @@ class Crossbar:
             x0 = checks.real_array("x0", x0)
             if x0.shape != (v.shape[0], self.netlist.n_free):
                 raise ValueError(f"x0 must have shape {(v.shape[0], self.netlist.n_free)}, got {x0.shape}")
-        result = solve_dc(eqs, fixed_v, x0, self.options, self.lu, keep_factors=keep_factors)
+        result = solve_dc(eqs, fixed_v, x0, self.options, self.linear_solver, keep_jacobians=keep_jacobians)
         return OperatingPoint(equations=eqs, result=result, fixed_voltages=fixed_v, v_in=v)
 
     def solve(self, v_in, *, conductances=None, v_gate=None, x0=None) -> CrossbarSolution:
@@ -231,7 +231,7 @@ class Crossbar:
         """
         _, one_d = self.check_inputs(v_in)
         op = self.operating_point(v_in, conductances=conductances, v_gate=v_gate, x0=x0,
-                                  keep_factors=False)
+                                  keep_jacobians=False)
         solution = self.extract(op)
         return solution.squeezed() if one_d else solution
 

@@ -24,6 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._linear import JacobianPattern
+
 
 @dataclass
 class ElementGroup:
@@ -62,10 +64,18 @@ class CompiledNetlist:
     merged_edges: list = field(default_factory=list)  # ideal-wire edge keys
     # per free node: 0 row side, 1 column side (node attribute ``side``); None if any is unknown
     free_side: np.ndarray | None = None
+    _pattern: JacobianPattern | None = field(default=None, repr=False, compare=False)
 
     @property
     def nnz(self) -> int:
         return int(self.indices.size)
+
+    @property
+    def pattern(self) -> JacobianPattern:
+        """The Jacobian's sparsity pattern (and the side of every unknown), for linear solvers."""
+        if self._pattern is None:
+            self._pattern = JacobianPattern(self.n_free, self.indptr, self.indices, self.free_side)
+        return self._pattern
 
     @property
     def n_inputs(self) -> int:

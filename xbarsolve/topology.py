@@ -13,7 +13,7 @@ Fixed terminals carry the node attribute ``fixed``: ``("input", i)`` or
 drivers and row wires, ``"column"`` for column wires and virtual grounds, and
 for a cell's internal node the side of its transistor.  Only memristors join
 the two sides, which is what the Krylov solver's preconditioner exploits
-(:mod:`xbarsolve.krylov`).
+(:mod:`xbarsolve._krylov`).
 
 Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
 *b* of an element (drain to source for a transistor).  Each edge has the

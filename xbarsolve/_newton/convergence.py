@@ -1,0 +1,75 @@
+"""The convergence tests of a Newton iterate, per sample (numba, parallel over the batch).
+
+Converged means, at every free node k,
+
+    |F_k| <= abstol + reltol·Σ|I|_k + 16·eps·Σ|g·v|_k     (KCL holds to a relative tolerance of
+                                                          the currents meeting at the node, or to
+                                                          the rounding floor of evaluating them)
+    |dx_k| <= reltol·max(|x_k|, |x_k + dx_k|) + vntol     (the update is negligible).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..threads import batched
+
+# F cannot be evaluated more precisely than the rounding of its largest terms
+# (g·v for a 1 mΩ wire is 1e3 × v): the KCL test allows this many ulps of them.
+ROUNDING_FACTOR = 16 * np.finfo(float).eps
+
+
+def residual_norm(residual: np.ndarray) -> np.ndarray:
+    """‖F‖₂ (A) per sample; inf, without a warning, where the residual overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.linalg.norm(residual, axis=1)
+
+
+@njit(cache=True, nogil=True)
+def _residual_rows(residual, jac, scale, noise, abstol, reltol, fnorm, finite, kcl_ok):
+    """Per sample: ‖F‖₂, whether F and J are finite, and the KCL test (module docstring)."""
+    for s in range(residual.shape[0]):
+        squares = 0.0
+        ok = True
+        for k in range(residual.shape[1]):
+            r = residual[s, k]
+            squares += r * r
+            if not abs(r) <= abstol + reltol * scale[s, k] + ROUNDING_FACTOR * noise[s, k]:
+                ok = False  # also for NaN
+        fnorm[s] = np.sqrt(squares)
+        good = np.isfinite(squares)
+        for p in range(jac.shape[1]):
+            if not np.isfinite(jac[s, p]):
+                good = False
+                break
+        finite[s] = good
+        kcl_ok[s] = ok
+
+
+@njit(cache=True, nogil=True)
+def _update_rows(x, dx, reltol, vntol, finite, update_ok):
+    """Per sample: whether the step dx is finite, and the update test |dx| <= reltol·|x| + vntol."""
+    for s in range(x.shape[0]):
+        good = True
+        ok = True
+        for k in range(x.shape[1]):
+            d = dx[s, k]
+            if not np.isfinite(d):
+                good = False
+                ok = False
+                break
+            if abs(d) > reltol * max(abs(x[s, k]), abs(x[s, k] + d)) + vntol:
+                ok = False
+        finite[s] = good
+        update_ok[s] = ok
+
+
+#: (residual, jac, scale, noise, abstol, reltol, fnorm, finite, kcl_ok), in slices of the batch
+residual_tests = batched(_residual_rows, (0, 1, 2, 3, 6, 7, 8))
+#: (x, dx, reltol, vntol, finite, update_ok), in slices of the batch
+update_tests = batched(_update_rows, (0, 1, 4, 5))
+
+
+def kcl_holds(residual, scale, noise, options) -> np.ndarray:
+    """The KCL test (module docstring) per sample, in numpy (for the decoupled path)."""
+    return (np.abs(residual) <= options.abstol + options.reltol * scale + ROUNDING_FACTOR * noise).all(axis=1)
