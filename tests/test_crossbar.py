@@ -7,6 +7,7 @@ from numba import njit
 
 from xbarsolve import (ConvergenceError, Crossbar, ElementModel, Level1NMOS, NewtonOptions,
                        SinhMemristor)
+from xbarsolve.devices import Stamp
 
 RNG = np.random.default_rng(42)
 G = RNG.uniform(3.3e-6, 3.3e-5, size=(5, 4))
@@ -87,7 +88,7 @@ def _cubic_evaluate(va, vb, p):
     v = va - vb
     i = p[0] * (v + v ** 3 / p[1] ** 2)
     d = p[0] * (1 + 3 * v * v / p[1] ** 2)
-    return i, -i, d, -d, -d, d
+    return Stamp(i, -i, d, -d, -d, d)
 
 
 class CubicMemristor(ElementModel):
@@ -104,6 +105,21 @@ def test_user_defined_model_plugs_in_without_touching_the_solver():
     dv = res.row_voltages - res.column_voltages
     np.testing.assert_allclose(res.cell_currents, G * (dv + dv ** 3 / 0.09), rtol=1e-10)
     np.testing.assert_allclose(res.source_currents.sum(1), res.column_currents.sum(1), rtol=1e-9)
+
+
+@njit
+def _positional_evaluate(va, vb, p):  # the pre-Stamp protocol: a plain tuple
+    i = p[0] * (va - vb)
+    return i, -i, p[0], -p[0], -p[0], p[0]
+
+
+class PositionalMemristor(CubicMemristor):
+    evaluate = staticmethod(_positional_evaluate)
+
+
+def test_a_model_returning_a_plain_tuple_gets_a_clear_error():
+    with pytest.raises(TypeError, match=r"PositionalMemristor.evaluate must return xbarsolve.devices.Stamp"):
+        Crossbar(G, cell="1r", memristor=PositionalMemristor()).solve(V)
 
 
 def test_non_convergence_raises_typed_error_with_diagnostics():

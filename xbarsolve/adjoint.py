@@ -28,16 +28,12 @@ chain rule dL/dR = −g² · dL/dg converts their gradients to Ω.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
-
-from . import checks
+from . import _kernels, checks
 from .devices import Resistor
 from .results import OperatingPoint
-from .threads import over_batch
 
 #: Differentiable quantities: name -> (graph role, element parameter name).
 PARAMETERS = {
@@ -60,124 +56,6 @@ OUTPUTS = {
 
 class NotDifferentiableError(ValueError):
     """A gradient was requested with respect to something the solver cannot differentiate."""
-
-
-# --------------------------------------------------------------------------- numba kernels
-@njit(cache=True)
-def _no_partials(va, vb, p, k):
-    """Stand-in for models without ``parameter_partials``: every derivative is NaN."""
-    return math.nan, math.nan
-
-
-_VJP_KERNELS: dict = {}
-
-
-def vjp_kernels(model) -> dict:
-    """Numba read-out and vector–Jacobian-product kernels for ``model``'s element kernel.
-
-    Cached per ``model.evaluate`` (like :func:`xbarsolve.assembly.group_kernels`),
-    so models sharing a kernel (Resistor, LinearMemristor) share these too.
-
-    * ``read(x, fixed_v, term_a, term_b, params, elem, side, out, coef, y)``:
-      ``y[s, out[m]] += coef[m] · i_side[m](element elem[m])`` (A);
-    * ``read_vjp(..., elem, side, out, coef, ybar, ks, grad_x, grad_fixed, grad_params)``:
-      the transpose of ``read`` with respect to node voltages (into ``grad_x``
-      for free nodes, ``grad_fixed`` for fixed terminals) and to parameters
-      ``ks`` (``grad_params[e, kk]``, summed over the batch);
-    * ``implicit_vjp(x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, grad_fixed, grad_params)``:
-      adds −λᵀ ∂F/∂θ to ``grad_params`` and −λᵀ ∂F/∂v_fixed to ``grad_fixed``.
-    """
-    key = model.evaluate
-    if key in _VJP_KERNELS:
-        return _VJP_KERNELS[key]
-    evaluate = model.evaluate
-    partials = model.parameter_partials if model.parameter_partials is not None else _no_partials
-
-    @njit
-    def volt(x, fixed_v, s, code):
-        return x[s, code] if code >= 0 else fixed_v[s, -code - 1]
-
-    @njit
-    def add_voltage_grads(s, a, b, ga, gb, grad_x, grad_fixed):
-        if a >= 0:
-            grad_x[s, a] += ga
-        else:
-            grad_fixed[s, -a - 1] += ga
-        if b >= 0:
-            grad_x[s, b] += gb
-        else:
-            grad_fixed[s, -b - 1] += gb
-
-    @njit
-    def read(x, fixed_v, term_a, term_b, params, elem, side, out, coef, y):
-        for s in range(x.shape[0]):
-            for m in range(elem.shape[0]):
-                e = elem[m]
-                r = evaluate(volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
-                y[s, out[m]] += coef[m] * (r[0] if side[m] == 0 else r[1])
-
-    @njit
-    def read_vjp(x, fixed_v, term_a, term_b, params, elem, side, out, coef, ybar, ks,
-                 grad_x, grad_fixed, grad_params):
-        for s in range(x.shape[0]):
-            for m in range(elem.shape[0]):
-                w = coef[m] * ybar[s, out[m]]
-                if w == 0.0:
-                    continue
-                e = elem[m]
-                a = term_a[e]
-                b = term_b[e]
-                wa = w if side[m] == 0 else 0.0
-                wb = w - wa
-                va = volt(x, fixed_v, s, a)
-                vb = volt(x, fixed_v, s, b)
-                r = evaluate(va, vb, params[e])
-                add_voltage_grads(s, a, b, wa * r[2] + wb * r[4], wa * r[3] + wb * r[5], grad_x, grad_fixed)
-                for kk in range(ks.shape[0]):
-                    d = partials(va, vb, params[e], ks[kk])
-                    grad_params[e, kk] += wa * d[0] + wb * d[1]
-
-    @njit(nogil=True)
-    def implicit_vjp(x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, grad_fixed, grad_params):
-        for s in range(x.shape[0]):
-            for e in range(term_a.shape[0]):
-                a = term_a[e]
-                b = term_b[e]
-                wa = -lam[s, a] if a >= 0 else 0.0
-                wb = -lam[s, b] if b >= 0 else 0.0
-                if wa == 0.0 and wb == 0.0:
-                    continue
-                va = volt(x, fixed_v, s, a)
-                vb = volt(x, fixed_v, s, b)
-                if want_fixed and (a < 0 or b < 0):
-                    r = evaluate(va, vb, params[e])
-                    if a < 0:
-                        grad_fixed[s, -a - 1] += wa * r[2] + wb * r[4]
-                    if b < 0:
-                        grad_fixed[s, -b - 1] += wa * r[3] + wb * r[5]
-                for kk in range(ks.shape[0]):
-                    d = partials(va, vb, params[e], ks[kk])
-                    grad_params[e, kk] += wa * d[0] + wb * d[1]
-
-    kernels = {"read": read, "read_vjp": read_vjp, "implicit_vjp": implicit_vjp}
-    _VJP_KERNELS[key] = kernels
-    return kernels
-
-
-def _implicit_vjp_batch(kernel, x, fixed_v, group, params, lam, ks, want_fixed, grad_fixed, grad_params):
-    """Run ``implicit_vjp`` over the batch in parallel: samples in slices, one per thread; each
-    slice sums its parameter gradients into its own array (they are shared by all samples)."""
-    parts = {}
-
-    def work(a, b):
-        own = np.zeros_like(grad_params)
-        kernel(x[a:b], fixed_v[a:b], group.term_a, group.term_b, params, lam[a:b], ks, want_fixed,
-               grad_fixed[a:b], own)
-        parts[a] = own
-
-    over_batch(x.shape[0], work)
-    for a in sorted(parts):  # a fixed order: the sum does not depend on thread timing
-        grad_params += parts[a]
 
 
 # ----------------------------------------------------------------------- parameters
@@ -342,7 +220,7 @@ class CrossbarAdjoint:
         # fixed terminal -> input row (or -1 for a constant voltage)
         self.fixed_input_row = np.array([v if kind == "input" else -1 for kind, v in net.fixed_sources],
                                         dtype=np.int64)
-        self.kernels = [vjp_kernels(g.model) for g in net.groups]
+        self.families = [_kernels.kernel_family(g.model) for g in net.groups]
 
     # ------------------------------------------------------------------ checks
     def check_outputs(self, names) -> tuple:
@@ -409,8 +287,8 @@ class CrossbarAdjoint:
                 y = np.zeros((x.shape[0], int(np.prod(ro.shape))))
                 for gid, (elem, side, o, coef) in ro.entries.items():
                     g = net.groups[gid]
-                    self.kernels[gid]["read"](x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
-                                              elem, side, o, coef, y)
+                    _kernels.read(self.families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
+                                  elem, side, o, coef, y)
             out[name] = y.reshape((x.shape[0],) + ro.shape)
         return out
 
@@ -445,9 +323,8 @@ class CrossbarAdjoint:
                 continue
             for gid, (elem, side, o, coef) in ro.entries.items():
                 g = net.groups[gid]
-                self.kernels[gid]["read_vjp"](x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
-                                              elem, side, o, coef, ybar, ks[gid], grad_x, grad_fixed,
-                                              grad_params[gid])
+                _kernels.read_vjp(self.families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
+                                  elem, side, o, coef, ybar, ks[gid], grad_x, grad_fixed, grad_params[gid])
 
     def adjoint(self, op: OperatingPoint, grad_x: np.ndarray) -> np.ndarray:
         """λ with Jᵀ λ = ``grad_x`` per sample (V⁻¹·loss units): one transposed solve of the batch
@@ -485,8 +362,8 @@ class CrossbarAdjoint:
         want_fixed = "v_in" in wrt
         for gid, g in enumerate(net.groups):
             if ks[gid].size or want_fixed:
-                _implicit_vjp_batch(self.kernels[gid]["implicit_vjp"], x, fixed_v, g, op.equations.params[gid],
-                                    lam, ks[gid], want_fixed, grad_fixed, grad_params[gid])
+                _kernels.implicit_vjp(self.families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
+                                      lam, ks[gid], want_fixed, grad_fixed, grad_params[gid])
         return self._collect(op, wrt, ks, grad_fixed, grad_params)
 
     def _collect(self, op, wrt, ks, grad_fixed, grad_params) -> dict:

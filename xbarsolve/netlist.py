@@ -216,7 +216,7 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
     # Group elements by model kernel.
     by_kernel: dict = {}
     for e, (_, _, _, d) in enumerate(element_edges):
-        by_kernel.setdefault(d["model"].evaluate, []).append(e)
+        by_kernel.setdefault(kernel_functions(d["model"]), []).append(e)
     groups, edge_location, packed = [], {}, {}
     for gid, members in enumerate(by_kernel.values()):
         members = np.array(members, dtype=np.int64)
@@ -248,6 +248,11 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
 
 
 SIDES = {"row": 0, "column": 1}
+
+
+def kernel_functions(model) -> tuple:
+    """The element functions of ``model``; elements whose models share them share a group (and kernels)."""
+    return (model.evaluate, model.current, model.step_limit, model.parameter_partials)
 
 
 def _free_sides(graph: nx.MultiDiGraph, node_code: dict, n_free: int):

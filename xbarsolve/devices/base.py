@@ -5,8 +5,8 @@ node ``a`` to node ``b`` (for a transistor: drain to source, with its gate and
 body held at fixed voltages that are element parameters).  A model supplies
 
 * ``param_names`` -- the layout of one element's parameter vector (float64);
-* ``evaluate(va, vb, p)`` -- a numba ``@njit`` function returning
-  ``(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)``: the currents in amperes
+* ``evaluate(va, vb, p)`` -- a numba ``@njit`` function returning a :data:`Stamp`
+  ``(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)`` (named fields): the currents in amperes
   flowing *from the nodes into the element* at terminals ``a`` and ``b``, and
   their partial derivatives in siemens.  A conservative element has
   ``ib == -ia``; a transistor also leaks current into its body terminal
@@ -21,17 +21,26 @@ body held at fixed voltages that are element parameters).  A model supplies
   used by implicit differentiation.
 
 New models are added by subclassing :class:`ElementModel`; the solver compiles
-one assembly kernel per distinct ``evaluate`` function and never needs to know
-what is inside it.
+its element loops (:mod:`xbarsolve._kernels`) once per distinct set of these
+functions -- and caches them on disk -- and never needs to know what is inside them.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
 from ..checks import finite_number, positive_number
+
+
+#: What ``evaluate`` returns: the currents (A) flowing from the nodes into the element at its
+#: terminals a and b, and their derivatives (S) with respect to the terminal voltages.  Build it
+#: inside numba code as ``Stamp(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)``; the solver reads
+#: the fields by name, so the record can grow (e.g. currents into an element's gate and body)
+#: without touching the models that do not fill the new fields.
+Stamp = namedtuple("Stamp", ["ia", "ib", "dia_dva", "dia_dvb", "dib_dva", "dib_dvb"])
 
 
 @njit(cache=True)

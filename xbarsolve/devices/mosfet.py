@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .base import ElementModel, check_finite, check_positive
+from .base import ElementModel, Stamp, check_finite, check_positive
 
 # k/q with the CODATA-2014 constants ngspice uses (1.38064852e-23 J/K, 1.6021766208e-19 C),
 # so thermal voltages agree with ngspice to the last digit.
@@ -170,9 +170,9 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
         ja, gja = junction_current(vbody - va, p[2], p[3], p[4])
         jb, gjb = junction_current(vbody - vb, p[2], p[3], p[4])
         # junction current flows from the body out of the device into the node
-        return (i - ja, -i - jb,
-                di_dva + gja, di_dvb,
-                -di_dva, -di_dvb + gjb)
+        return Stamp(i - ja, -i - jb,
+                     di_dva + gja, di_dvb,
+                     -di_dva, -di_dvb + gjb)
 
     @njit
     def current(va, vb, p):

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .base import ElementModel, check_positive
+from .base import ElementModel, Stamp, check_positive
 
 
 @njit(cache=True)
 def _linear_evaluate(va, vb, p):
     g = p[0]
     i = g * (va - vb)
-    return i, -i, g, -g, -g, g
+    return Stamp(i, -i, g, -g, -g, g)
 
 
 @njit(cache=True)
@@ -66,7 +66,7 @@ def _sinh_evaluate(va, vb, p):
     v = va - vb
     i = g * v0 * math.sinh(v / v0)
     di = g * math.cosh(v / v0)
-    return i, -i, di, -di, -di, di
+    return Stamp(i, -i, di, -di, -di, di)
 
 
 @njit(cache=True)
