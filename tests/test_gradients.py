@@ -26,7 +26,6 @@ import pytest
 import torch
 
 from xbarsolve import Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
-from xbarsolve.adjoint import crossbar_parameters, solve_with_parameters
 from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, adjoint_plan, crossbar_currents
 from xbarsolve.linear_solvers import KrylovPlan
 
@@ -195,7 +194,7 @@ def test_forward_matches_crossbar_solve():
     vg = rng.uniform(0.8, 1.2, 3)
     names = ("column_currents", "source_currents", "cell_currents", "row_voltages", "column_voltages",
              "internal_voltages")
-    ys = crossbar_currents(xb, torch.tensor(v), torch.tensor(g), torch.tensor(vg), outputs=names)
+    ys = crossbar_currents(xb, torch.tensor(v), conductances=torch.tensor(g), v_gate=torch.tensor(vg), outputs=names)
     ref = xb.solve(v, conductances=g, v_gate=vg)
     expected = (ref.column_currents, ref.source_currents, ref.cell_currents, ref.row_voltages,
                 ref.column_voltages, ref.internal_voltages)
@@ -204,7 +203,8 @@ def test_forward_matches_crossbar_solve():
 
 
 def test_resistance_override_matches_recompiled_crossbar():
-    """Replacing Resistor conductances without recompiling equals compiling with the new values."""
+    """Replacing resistances per solve (Crossbar.solve and crossbar_currents) without recompiling
+    equals compiling with the new values."""
     rng = np.random.default_rng(2)
     g = rng.uniform(5e-6, 3e-5, (3, 4))
     v = rng.uniform(0.0, 0.4, (2, 3))
@@ -212,14 +212,13 @@ def test_resistance_override_matches_recompiled_crossbar():
     new = dict(r_source=np.array([15.0, 5.0, 0.0]), r_sink=np.array([40.0, 35.0, 30.0, 20.0]),
                r_wire_row=4.0, r_wire_col=1.5)
     ref = Crossbar(g, cell="1t1r", **new).solve(v).column_currents
-    params = crossbar_parameters(old, **new)
-    op = solve_with_parameters(old, v, params)
-    got = adjoint_plan(old).outputs(op, ["column_currents"])["column_currents"]
-    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    np.testing.assert_allclose(old.solve(v, **new).column_currents, ref, rtol=1e-12)
     np.testing.assert_allclose(crossbar_currents(old, torch.tensor(v), **new).numpy(), ref, rtol=1e-12)
     # the compiled crossbar itself is untouched
     np.testing.assert_allclose(crossbar_currents(old, torch.tensor(v)).numpy(), old.solve(v).column_currents,
                                rtol=1e-12)
+    with pytest.raises(ValueError, match="was 0 Ω when the crossbar was compiled"):
+        old.solve(v, r_source=[15.0, 5.0, 1.0])
 
 
 @pytest.mark.parametrize("name, compiled, value, match", [
@@ -273,7 +272,7 @@ def test_non_finite_upstream_gradient():
     xb = _crossbar_1t1r(np.random.default_rng(3))
     g = torch.tensor(xb.conductances, requires_grad=True)
     for bad in (float("nan"), float("inf")):
-        i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), g)
+        i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), conductances=g)
         upstream = torch.ones_like(i)
         upstream[1, 2] = bad
         with pytest.raises(ValueError, match="upstream gradient of 'column_currents'"):
@@ -286,7 +285,7 @@ def test_backward_reuses_the_newton_factorization(monkeypatch):
     rng = np.random.default_rng(4)
     xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="lu"))
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
+    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), conductances=g)
     factorized, solves = [], []
     plan = xb.linear_solver
     monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
@@ -304,7 +303,7 @@ def test_backward_by_gmres_is_one_batched_transpose_solve(monkeypatch):
     plan = xb.linear_solver
     assert isinstance(plan, KrylovPlan)
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
+    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), conductances=g)
     factorized, calls = [], []
     monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
     original = plan.solve
@@ -327,7 +326,7 @@ def test_batch_gradients_sum_shared_parameters():
         vg = torch.tensor(1.0, requires_grad=True, **F64)
         rs = torch.tensor(xb.r_sink, requires_grad=True)
         vt = torch.tensor(v_batch, requires_grad=True)
-        (crossbar_currents(xb, vt, g, vg, r_sink=rs) * w_batch).sum().backward()
+        (crossbar_currents(xb, vt, conductances=g, v_gate=vg, r_sink=rs) * w_batch).sum().backward()
         return g.grad, vg.grad, rs.grad, vt.grad
 
     whole = grads(v, w)
@@ -352,7 +351,7 @@ def test_float32_inputs_give_float32_outputs_and_gradients():
         vt = torch.tensor(v, dtype=dtype, requires_grad=True)
         gt = torch.tensor(g, dtype=dtype, requires_grad=True)
         rt = torch.tensor(50.0, dtype=dtype, requires_grad=True)
-        i = crossbar_currents(xb, vt, gt, r_source=rt)
+        i = crossbar_currents(xb, vt, conductances=gt, r_source=rt)
         assert i.dtype == dtype
         i.sum().backward()
         assert vt.grad.dtype == gt.grad.dtype == rt.grad.dtype == dtype
@@ -367,7 +366,7 @@ def test_no_free_nodes_and_unused_outputs():
     assert xb.netlist.n_free == 0
     v = torch.tensor([[0.1, 0.2]], requires_grad=True, **F64)
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i, src = crossbar_currents(xb, v, g, outputs=("column_currents", "source_currents"))
+    i, src = crossbar_currents(xb, v, conductances=g, outputs=("column_currents", "source_currents"))
     i.sum().backward()  # src unused: its cotangent is zero
     np.testing.assert_allclose(g.grad.numpy(), np.repeat([[0.1], [0.2]], 2, axis=1), rtol=1e-15)
     np.testing.assert_allclose(v.grad.numpy(), [xb.conductances.sum(axis=1)], rtol=1e-15)
@@ -406,5 +405,5 @@ def test_layer_warm_start_gives_the_same_solution():
     with torch.no_grad():
         warm.conductances.mul_(1.1)
     got = warm(v2)
-    cold = crossbar_currents(xb, v2, warm.conductances.detach())
+    cold = crossbar_currents(xb, v2, conductances=warm.conductances.detach())
     torch.testing.assert_close(got, cold, rtol=1e-9, atol=0)

@@ -23,7 +23,7 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 import xbarsolve
 from xbarsolve import Crossbar, Level1NMOS, SinhMemristor
-from xbarsolve.adjoint import CrossbarAdjoint as plan_of
+from xbarsolve._adjoint import CrossbarAdjoint as plan_of
 
 rng = np.random.default_rng(0)
 g = rng.uniform(1e-5, 3e-5, (3, 4))

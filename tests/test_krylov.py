@@ -125,7 +125,7 @@ def test_adjoint_by_transposed_gmres_matches_lu_adjoint():
         xb = Crossbar(g, options=NewtonOptions(linear_solver=solver), **PARASITIC)
         gt = torch.tensor(g, requires_grad=True, dtype=torch.float64)
         vt = torch.tensor(v, requires_grad=True, dtype=torch.float64)
-        (crossbar_currents(xb, vt, gt) ** 2).sum().backward()
+        (crossbar_currents(xb, vt, conductances=gt) ** 2).sum().backward()
         grads.append((gt.grad.numpy(), vt.grad.numpy()))
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12 * np.abs(b).max())

@@ -49,7 +49,7 @@ def test_answers_and_gradients_do_not_depend_on_the_thread_count():
         for threads in (1, before):
             numba.set_num_threads(threads)
             gt = torch.tensor(g, requires_grad=True, dtype=torch.float64)
-            i = crossbar_currents(xb, torch.tensor(v, dtype=torch.float64), gt)
+            i = crossbar_currents(xb, torch.tensor(v, dtype=torch.float64), conductances=gt)
             (i ** 2).sum().backward()
             results.append((xb.solve(v).column_currents, gt.grad.numpy()))
     finally:
