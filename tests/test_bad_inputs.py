@@ -45,7 +45,7 @@ def _krylov_without_sides():
     import networkx as nx
 
     from xbarsolve.devices import Resistor
-    from xbarsolve.netlist import compile_netlist
+    from xbarsolve._netlist import compile_netlist
 
     graph = nx.MultiDiGraph()
     graph.add_node("in", fixed=("input", 0))

@@ -4,7 +4,7 @@ Why.  The LU of a crossbar's Jacobian fills in like that of a 2-D grid: at
 64×64 with parasitics, 285k stored entries and 7.3 M multiply-adds per
 factorization for 12k unknowns, the larger part of a solve.  The crossbar has
 more structure than a grid, though.  Its nodes fall on two *sides*
-(:mod:`xbarsolve.topology`, node attribute ``side``): the row side (row wires
+(:mod:`xbarsolve._topology`, node attribute ``side``): the row side (row wires
 and, with the transistor there, each cell's internal node) and the column
 side.  Within a side, nodes are joined by wires and transistors into trees
 (lines with cells hanging off them); the sides meet only through memristors,
@@ -45,6 +45,7 @@ from . import _sparse_lu as sparse_lu
 from . import checks
 from ._linear import JacobianPattern, LinearPlan, LinearSolver, LinearState, register_linear_solver
 from ._lu import SparseLU
+from ._ordering import elimination_order
 from .threads import batched
 
 
@@ -54,11 +55,11 @@ class BlockGaussSeidel:
     ``n``, ``indptr``, ``indices`` -- the Jacobian's CSC pattern; ``side`` --
     per unknown, 0 (row side) or 1 (column side).  P = the Jacobian without
     the entries that join the sides, permuted into its own fill-reducing order
-    with every row-side unknown before every column-side one.
+    (:func:`xbarsolve._ordering.elimination_order`: leaves first for the forests of a
+    crossbar) with every row-side unknown before every column-side one.
     """
 
     def __init__(self, n: int, indptr: np.ndarray, indices: np.ndarray, side: np.ndarray):
-        from .netlist import fill_reducing_order  # netlist imports nothing from here
 
         indptr = np.asarray(indptr, dtype=np.int64)
         indices = np.asarray(indices, dtype=np.int64)
@@ -67,11 +68,12 @@ class BlockGaussSeidel:
         rows = indices
         slots = np.arange(indices.size, dtype=np.int64)
         same = side[rows] == side[cols]
-        # Minimum degree on P's pattern, then a stable sort by side: P has no entries between the
-        # sides, so elimination within each side keeps the order (and the no-fill) it had.
+        # A no-fill order of P's pattern (leaves first: each side is a forest), then a stable sort
+        # by side: P has no entries between the sides, so elimination within each side keeps the
+        # order (and the no-fill) it had.
         off = same & (rows != cols)
-        mmd_position = fill_reducing_order(n, np.stack([rows[off], cols[off]], axis=1))
-        order = np.lexsort((mmd_position, side))  # order[k] = unknown at P position k
+        elimination_position = elimination_order(n, np.stack([rows[off], cols[off]], axis=1))
+        order = np.lexsort((elimination_position, side))  # order[k] = unknown at P position k
         position = np.empty(n, dtype=np.int64)
         position[order] = np.arange(n, dtype=np.int64)
         self.n = n

@@ -5,7 +5,7 @@ SPICE export address the circuit as a crossbar -- "the memristor of cell (i, j)"
 wire node at (i, j)" -- while the solver sees terminal codes and element groups.  A
 :class:`CrossbarLayout` is the map between the two, as index arrays, built once per crossbar.
 
-Terminal codes are those of :mod:`xbarsolve.netlist`: ``k >= 0`` is free node ``k``,
+Terminal codes are those of :mod:`xbarsolve._netlist`: ``k >= 0`` is free node ``k``,
 ``k < 0`` fixed terminal ``-k - 1``.
 """
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Element roles, and the index each element of a role carries (see :mod:`xbarsolve.topology`).
-ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
+from ._netlist import ROLES  # noqa: F401  (the element roles; see :mod:`xbarsolve._topology`)
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class CrossbarLayout:
 
     @classmethod
     def from_netlist(cls, netlist, rows: int, cols: int, cell: str) -> "CrossbarLayout":
-        """The layout of a netlist compiled from a crossbar graph (:mod:`xbarsolve.topology`),
+        """The layout of a netlist compiled from a crossbar graph (:mod:`xbarsolve._topology`),
         read from its node codes and the ``role``/``index`` of its elements."""
         code = netlist.node_code
 
@@ -65,15 +64,13 @@ class CrossbarLayout:
 
         roles = {}
         for gid, group in enumerate(netlist.groups):
-            labels = np.array(group.roles, dtype=object)
-            for role in dict.fromkeys(group.roles):
-                if role is None:
-                    continue
+            for role_code in np.unique(group.role[group.role >= 0]):
+                role = netlist.role_names[role_code]
                 if role in roles:
                     raise ValueError(f"role {role} spans several element groups")
-                pos = np.flatnonzero(labels == role).astype(np.int64)
-                index = tuple(np.array(c, dtype=np.int64) for c in zip(*[group.indices[p] for p in pos]))
-                roles[role] = RoleElements(gid, pos, index)
+                pos = np.flatnonzero(group.role == role_code).astype(np.int64)
+                width = 1 if role in ("source", "sink") else 2
+                roles[role] = RoleElements(gid, pos, tuple(group.index[pos, k].copy() for k in range(width)))
         fixed_input_row = np.array([v if kind == "input" else -1 for kind, v in netlist.fixed_sources],
                                    dtype=np.int64)
         return cls(rows, cols, np.array([code[("in", i)] for i in range(rows)], dtype=np.int64),

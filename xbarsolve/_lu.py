@@ -9,24 +9,64 @@
 * :class:`DiagonalSolver` (``"diagonal"``) -- Jacobians whose unknowns do not couple
   (1T-1R crossbars with ideal wires): one division per unknown.
 
-Both LUs work in the order the netlist numbers its unknowns, which is fill-reducing
-(:func:`xbarsolve.netlist.fill_reducing_order`).  A state keeps the factors, so the
-transposed solve of implicit differentiation needs no refactorization.
+Both LUs eliminate in a minimum-degree order computed once per circuit, in
+:meth:`LinearSolver.analyse` (:func:`xbarsolve._ordering.minimum_degree_order`): the netlist
+numbers unknowns in their natural order, and an ordering is the linear solver's business.
+A state keeps the factors, so the transposed solve of implicit differentiation needs no
+refactorization.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from . import _sparse_lu
 from ._linear import ArrayState, JacobianPattern, LinearPlan, LinearSolver, register_linear_solver
+from ._ordering import minimum_degree_order
 
 
 def _rows(values: np.ndarray, rows) -> np.ndarray:
     return np.arange(values.shape[0], dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+
+class Permutation:
+    """A symmetric permutation Q J Qᵀ of a pattern into a fill-reducing order, as index arrays.
+
+    ``order[k]``: the unknown at position k; ``indptr``, ``indices``: the permuted CSC
+    pattern; ``source[q]``: the slot of the original values that the q-th permuted value is.
+    """
+
+    def __init__(self, pattern: JacobianPattern):
+        n = pattern.n
+        cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(pattern.indptr))
+        rows = pattern.indices
+        off = rows != cols
+        position = minimum_degree_order(n, np.stack([rows[off], cols[off]], axis=1))
+        self.identity = bool(np.array_equal(position, np.arange(n)))
+        self.order = np.argsort(position).astype(np.int64)
+        p_rows, p_cols = position[rows], position[cols]
+        key = np.lexsort((p_rows, p_cols))
+        self.indices = p_rows[key].astype(np.int64)
+        self.source = key.astype(np.int64)
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        self.indptr[1:] = np.cumsum(np.bincount(p_cols, minlength=n))
+
+    def values(self, values: np.ndarray) -> np.ndarray:
+        """CSC values (batch, nnz) in the permuted pattern."""
+        return np.ascontiguousarray(values if self.identity else values[:, self.source])
+
+    def forward(self, rhs: np.ndarray) -> np.ndarray:
+        """Right-hand sides (batch, n) in the permuted order (a new array)."""
+        return np.array(rhs if self.identity else rhs[:, self.order], dtype=float)
+
+    def backward(self, x: np.ndarray) -> np.ndarray:
+        """Solutions in the permuted order back in the original one."""
+        if self.identity:
+            return x
+        out = np.empty_like(x)
+        out[:, self.order] = x
+        return out
 
 
 # ----------------------------------------------------------------------------- numba sparse LU
@@ -47,12 +87,13 @@ class SparseLU(LinearSolver):
 
 
 class SparseLUPlan(LinearPlan):
-    """The filled pattern of L+U for one Jacobian pattern (the symbolic factorization)."""
+    """A minimum-degree order and the filled pattern of L+U in it (the symbolic factorization)."""
 
     def __init__(self, solver: SparseLU, pattern: JacobianPattern):
         self.solver, self.pattern = solver, pattern
+        self.permutation = Permutation(pattern)
         self.fill_indptr, self.fill_indices, self.diag = _sparse_lu.symbolic_factorization(
-            pattern.n, pattern.indptr, pattern.indices)
+            pattern.n, self.permutation.indptr, self.permutation.indices)
 
     @property
     def nnz_factors(self) -> int:
@@ -70,15 +111,17 @@ class SparseLUPlan(LinearPlan):
         rows = _rows(values, rows)
         lu = np.empty((rows.size, self.nnz_factors))
         ok = np.zeros(rows.size, dtype=np.bool_)
-        _sparse_lu.factor_batch(self.pattern.indptr, self.pattern.indices, np.ascontiguousarray(values[rows]),
+        perm = self.permutation
+        _sparse_lu.factor_batch(perm.indptr, perm.indices, perm.values(values[rows]),
                                 self.fill_indptr, self.fill_indices, self.diag,
                                 np.arange(rows.size, dtype=np.int64), lu, ok)
         return LUState(lu=lu, ok=ok)
 
     def solve(self, state, rhs, *, transpose=False):
-        out = np.array(rhs, dtype=float, copy=True)
+        out = self.permutation.forward(rhs)  # (Q J Qᵀ)ᵀ = Q Jᵀ Qᵀ: one permutation serves both
         _sparse_lu.solve_batch(self.fill_indptr, self.fill_indices, self.diag, state.lu,
                                np.flatnonzero(state.ok).astype(np.int64), out, transpose)
+        out = self.permutation.backward(out)
         out[~state.ok] = np.nan
         return out
 
@@ -92,7 +135,7 @@ class SuperLUState(ArrayState):
 
 @dataclass(frozen=True)
 class SuperLU(LinearSolver):
-    """scipy's SuperLU per sample, in the netlist's order, diagonal pivots preferred (threshold 0.1)."""
+    """scipy's SuperLU per sample, in a minimum-degree order, diagonal pivots preferred (threshold 0.1)."""
 
     name = "superlu"
 
@@ -103,14 +146,18 @@ class SuperLU(LinearSolver):
 class SuperLUPlan(LinearPlan):
     def __init__(self, solver: SuperLU, pattern: JacobianPattern):
         self.solver, self.pattern = solver, pattern
-        self._indptr = np.asarray(pattern.indptr, dtype=np.int32)
-        self._indices = np.asarray(pattern.indices, dtype=np.int32)
+        self.permutation = Permutation(pattern)
+        self._indptr = np.asarray(self.permutation.indptr, dtype=np.int32)
+        self._indices = np.asarray(self.permutation.indices, dtype=np.int32)
 
     @property
     def memory_per_sample(self) -> int:
         return 8 * 20 * max(self.pattern.n, 1)  # SuperLU's fill is not known in advance: an estimate
 
     def _one(self, values):
+        import scipy.sparse as sp  # (imported on use)
+        import scipy.sparse.linalg as spla
+
         n = self.pattern.n
         a = sp.csc_matrix((values, self._indices, self._indptr), shape=(n, n))
         try:
@@ -124,16 +171,17 @@ class SuperLUPlan(LinearPlan):
     def init(self, values, rows=None):
         rows = _rows(values, rows)
         factors = np.empty(rows.size, dtype=object)
-        factors[:] = [self._one(values[s]) for s in rows]
+        permuted = self.permutation.values(values[rows])
+        factors[:] = [self._one(v) for v in permuted]
         return SuperLUState(factors=factors, ok=np.array([f is not None for f in factors], dtype=np.bool_))
 
     def solve(self, state, rhs, *, transpose=False):
-        out = np.array(rhs, dtype=float, copy=True)
+        out = self.permutation.forward(rhs)
         for k, lu in enumerate(state.factors):
             if state.ok[k]:
                 out[k] = lu.solve(out[k], trans="T" if transpose else "N")
-            else:
-                out[k] = np.nan
+        out = self.permutation.backward(out)
+        out[~state.ok] = np.nan
         return out
 
 

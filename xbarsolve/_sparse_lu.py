@@ -86,18 +86,21 @@ def symbolic_factorization(n: int, indptr: np.ndarray, indices: np.ndarray):
     fill_indptr[1:] = np.cumsum(upper_counts + 1 + lower_counts)
     fill_indices = np.empty(fill_indptr[-1], dtype=np.int64)
     diag = fill_indptr[:-1] + upper_counts
-    for j in range(n):
-        fill_indices[fill_indptr[j]:diag[j]] = rowidx[rowptr[j]:rowptr[j + 1]]
-        fill_indices[diag[j]] = j
-    # L parts: row i contributes entry i to the L part of every column in its row pattern;
-    # walking i ascending keeps each column's L rows sorted.
-    pos = diag + 1
-    _fill_lower(n, rowptr, rowidx, fill_indices, pos)
+    _fill_pattern(n, rowptr, rowidx, fill_indptr, diag, fill_indices)
     return fill_indptr, fill_indices, diag
 
 
 @njit(cache=True)
-def _fill_lower(n, rowptr, rowidx, fill_indices, pos):
+def _fill_pattern(n, rowptr, rowidx, fill_indptr, diag, fill_indices):
+    for j in range(n):  # U part and diagonal of column j
+        q = fill_indptr[j]
+        for p in range(rowptr[j], rowptr[j + 1]):
+            fill_indices[q] = rowidx[p]
+            q += 1
+        fill_indices[diag[j]] = j
+    # L parts: row i contributes entry i to the L part of every column in its row pattern;
+    # walking i ascending keeps each column's L rows sorted.
+    pos = diag + 1
     for i in range(n):
         for p in range(rowptr[i], rowptr[i + 1]):
             j = rowidx[p]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
-from .netlist import CompiledNetlist
+from ._netlist import CompiledNetlist
 
 
 class CircuitEquations:

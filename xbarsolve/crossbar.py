@@ -1,19 +1,19 @@
 """The public entry point: :class:`Crossbar`."""
 from __future__ import annotations
 
+import functools
 
 import numpy as np
 
 from . import checks
-from ._layout import CrossbarLayout
+from ._compile import compile_crossbar
 from ._newton import NewtonOptions, solve_dc
 from ._parameters import PARAMETERS, element_parameters
 from ._readout import Readouts
+from ._topology import build_crossbar_graph
 from .assembly import CircuitEquations
 from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
-from .netlist import compile_netlist
 from .results import CrossbarSolution, OperatingPoint
-from .topology import build_crossbar_graph
 
 CELLS = ("1t1r", "1r")
 TRANSISTOR_SIDES = ("row", "column")
@@ -70,6 +70,7 @@ class Crossbar:
     """
 
     DEFAULT_TRANSISTOR = BsimLikeNMOS()  # PTM 45 nm card, W = 200 nm, L = 45 nm
+    _RESISTOR = Resistor()  # the model of driver, sink and wire resistances
 
     def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str | None = None,
                  v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
@@ -107,13 +108,7 @@ class Crossbar:
                                           described="a NewtonOptions")
         self.conductances = checks.readonly_copy(g)
 
-        self.graph = build_crossbar_graph(
-            g, cell=self.cell, transistor_side=self.transistor_side, v_gate=self.v_gate,
-            r_source=self.r_source, r_sink=self.r_sink, r_wire_row=self.r_wire_row,
-            r_wire_col=self.r_wire_col, memristor=self.memristor, transistor=self.transistor,
-            resistor_model=Resistor())
-        self.netlist = compile_netlist(self.graph)
-        self.layout = CrossbarLayout.from_netlist(self.netlist, rows, cols, self.cell)
+        self.netlist, self.layout = compile_crossbar(g, **self._description())
         self.equations = CircuitEquations(self.netlist)
         # the linear solver analysed for this circuit's Jacobian pattern (a LinearPlan)
         self.linear_solver = self.options.linear_solver.analyse(self.netlist.pattern)
@@ -123,6 +118,20 @@ class Crossbar:
     def shape(self) -> tuple:
         """(rows, cols)."""
         return self.conductances.shape
+
+    def _description(self) -> dict:
+        """The arguments from which the netlist (and the graph) are built."""
+        return dict(cell=self.cell, transistor_side=self.transistor_side, gate_lines=self.gate_lines,
+                    v_gate=self.v_gate, r_source=self.r_source, r_sink=self.r_sink, r_wire_row=self.r_wire_row,
+                    r_wire_col=self.r_wire_col, memristor=self.memristor, transistor=self.transistor,
+                    resistor_model=self._RESISTOR)
+
+    @functools.cached_property
+    def graph(self):
+        """The circuit as a :class:`networkx.MultiDiGraph` (built on first use; node names and element
+        roles: :mod:`xbarsolve._topology`).  A description of the compiled circuit: editing it does not
+        change this crossbar; :func:`xbarsolve._netlist.compile_netlist` compiles an edited graph."""
+        return build_crossbar_graph(self.conductances, **self._description())
 
     # ------------------------------------------------------------------ inputs
     def check_inputs(self, v_in) -> tuple[np.ndarray, bool]:

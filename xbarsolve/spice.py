@@ -13,7 +13,7 @@ Three public functions and one convenience wrapper:
 * :func:`ngspice_solve` -- export, run and reshape into the arrays of
   :class:`~xbarsolve.CrossbarSolution` (column currents, node voltages, ...).
 
-Node naming (graph node of :mod:`xbarsolve.topology` → SPICE node)
+Node naming (graph node of :mod:`xbarsolve._topology` → SPICE node)
 ------------------------------------------------------------------
 =====================  ============  ===========================================
 graph node             SPICE node    meaning
@@ -121,7 +121,7 @@ def _fmt(x: float) -> str:
 
 # ----------------------------------------------------------------------------- export
 def spice_node_name(node) -> str:
-    """SPICE node name of a graph node of :mod:`xbarsolve.topology` (see module docstring)."""
+    """SPICE node name of a graph node of :mod:`xbarsolve._topology` (see module docstring)."""
     kind = node[0]
     prefix = {"in": "in", "out": "out", "row": "r", "col": "c", "mid": "m"}.get(kind)
     if prefix is None:

@@ -68,6 +68,27 @@ class ElementModel(ABC):
     def element_parameters(self, **values) -> np.ndarray:
         """Pack one element's parameter vector (float64, ``len(param_names)``)."""
 
+    def element_parameter_array(self, **values) -> np.ndarray:
+        """Parameter vectors of n elements at once, (n, len(param_names)): keyword arguments as
+        :meth:`element_parameters` takes them, each an array of n values.
+
+        This default packs each distinct combination of values once with
+        :meth:`element_parameters`; models override it with a vectorised version where
+        crossbars of millions of elements are built.
+        """
+        names = list(values)
+        arrays = [np.asarray(values[k], dtype=float).reshape(-1) for k in names]
+        n = arrays[0].size if arrays else 0
+        out = np.empty((n, len(self.param_names)))
+        packed: dict = {}
+        for e in range(n):
+            key = tuple(float(a[e]) for a in arrays)
+            vec = packed.get(key)
+            if vec is None:
+                vec = packed[key] = self.element_parameters(**dict(zip(names, key)))
+            out[e] = vec
+        return out
+
     def param_index(self, name: str) -> int:
         """Position of parameter ``name`` in the element parameter vector."""
         try:
@@ -75,6 +96,15 @@ class ElementModel(ABC):
         except ValueError:
             raise KeyError(f"{type(self).__name__} has no parameter {name!r}; "
                            f"it has {self.param_names}") from None
+
+
+def check_positive_array(name: str, values, *, allow_zero: bool = False) -> np.ndarray:
+    """``values`` as a float64 array after checking every entry is finite and > 0 (or >= 0)."""
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(arr) | (arr < 0) | ((arr == 0) & (not allow_zero))
+    if bad.any():
+        positive_number(name, float(arr[bad].flat[0]), allow_zero=allow_zero)  # raises with the message
+    return arr
 
 
 # The input checks device cards use (kept under these names for the device modules).

@@ -300,6 +300,19 @@ class NMOSModel(ElementModel):
                            self.junction_is, self.thermal_voltage, self.gmin, self.vth_estimate])
         return np.concatenate([header, self.core_parameters()])
 
+    def element_parameter_array(self, *, v_gate, v_body=0.0) -> np.ndarray:
+        """Parameter vectors of n transistors with gates at ``v_gate`` (V, array) and bodies at
+        ``v_body`` (V, scalar or array), (n, len(param_names))."""
+        v_gate = np.asarray(v_gate, dtype=float).reshape(-1)
+        v_body = np.broadcast_to(np.asarray(v_body, dtype=float), v_gate.shape)
+        for name, arr in (("v_gate", v_gate), ("v_body", v_body)):
+            if not np.all(np.isfinite(arr)):
+                check_finite(name, float(arr[~np.isfinite(arr)][0]))  # raises with the message
+        out = np.tile(self.element_parameters(v_gate=0.0, v_body=0.0), (v_gate.size, 1))
+        out[:, 0] = v_gate
+        out[:, 1] = v_body
+        return out
+
     def channel_current(self, vgs, vds, vbs=0.0):
         """Forward-mode channel current I_DS (A) and (gm, gds, gmbs) (S) at the given biases (V).
 

@@ -1,14 +1,19 @@
-"""Circuit graph → compiled netlist: flat index arrays and a fixed sparsity pattern.
+"""The compiled netlist (flat index arrays and a fixed sparsity pattern), and the general
+compiler from a circuit graph.
 
+A :class:`CompiledNetlist` is what the solver works on.  Crossbars are compiled into one
+directly from their arrays (:mod:`xbarsolve._compile`); any circuit given as a graph
+(:mod:`xbarsolve._topology` describes the form; a crossbar's own graph is ``Crossbar.graph``)
+is compiled by :func:`compile_netlist`, which gives the identical netlist for a crossbar's graph.
 Compilation
 
 1. merges the nodes joined by ideal (0 Ω) wires into one electrical node
    (union–find; no tiny resistors);
 2. splits electrical nodes into *fixed* ones (holding a driver or ground
-   terminal) and *free* ones (unknown voltages);
-3. numbers the free nodes in a fill-reducing order (computed once, here), so
-   that every later LU factorization can use the natural order;
-4. groups elements by model kernel, packing their parameters into one float64
+   terminal) and *free* ones (unknown voltages), both numbered in order of
+   first appearance (graph node order); fill-reducing orders are the linear
+   solvers' business (:mod:`xbarsolve._ordering`);
+3. groups elements by model kernel, packing their parameters into one float64
    array per group, and precomputes where each element's four Jacobian entries
    live in the compressed-sparse-column (CSC) value array.
 
@@ -19,24 +24,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ._linear import JacobianPattern
+
+#: Element roles of a crossbar (edge attribute ``role``; see :mod:`xbarsolve._topology`).  A graph
+#: may use other role names too: they are numbered after these.
+ROLES = ("source", "row_wire", "col_wire", "sink", "memristor", "transistor")
+#: Node attribute ``side`` -> code (see :mod:`xbarsolve._krylov`).
+SIDES = {"row": 0, "column": 1}
 
 
 @dataclass
 class ElementGroup:
-    """Elements sharing one model kernel.
+    """Elements sharing one model kernel (:func:`kernel_functions`).
 
-    ``term_a``/``term_b`` -- terminal codes (int64, shape (n,));
-    ``params`` -- parameter vectors (float64, shape (n, n_params));
-    ``slots`` -- CSC value positions of the entries (a,a), (a,b), (b,a), (b,b)
-    (int64, shape (n, 4); −1 where a terminal is fixed);
-    ``edges`` -- the graph edge keys ``(u, v, key)`` in element order;
-    ``roles``, ``indices`` -- the edges' ``role`` and ``index`` attributes (None if absent).
+    ``term_a``/``term_b`` -- terminal codes (int64, (n,)); ``params`` -- parameter vectors
+    (float64, (n, n_params)); ``slots`` -- CSC value positions of the entries (a,a), (a,b),
+    (b,a), (b,b) (int64, (n, 4); −1 where a terminal is fixed); ``role`` -- each element's
+    role as a position in the netlist's ``role_names`` (int64, (n,); −1 for none);
+    ``index`` -- each element's ``index`` label, padded with −1 (int64, (n, 2)); ``edges`` --
+    the graph edge keys ``(u, v, key)`` in element order (graph-compiled netlists only, else None).
     """
 
     model: object
@@ -44,9 +52,9 @@ class ElementGroup:
     term_b: np.ndarray
     params: np.ndarray
     slots: np.ndarray
-    edges: list
-    roles: list = field(default_factory=list)
-    indices: list = field(default_factory=list)
+    role: np.ndarray
+    index: np.ndarray
+    edges: list | None = None
 
 
 @dataclass
@@ -55,15 +63,15 @@ class CompiledNetlist:
 
     n_free: int
     fixed_sources: list  # per fixed terminal: ("input", i) or ("voltage", V)
-    node_code: dict  # graph node -> terminal code
     groups: list  # list[ElementGroup]
     indptr: np.ndarray  # CSC pattern of the n_free × n_free Jacobian
     indices: np.ndarray
     diag_slots: np.ndarray  # CSC value position of each diagonal entry
-    edge_location: dict = field(default_factory=dict)  # edge key -> (group, position)
-    merged_edges: list = field(default_factory=list)  # ideal-wire edge keys
     # per free node: 0 row side, 1 column side (node attribute ``side``); None if any is unknown
     free_side: np.ndarray | None = None
+    role_names: tuple = ROLES
+    # graph node -> terminal code (graph-compiled netlists only; a crossbar has its CrossbarLayout)
+    node_code: dict | None = None
     _pattern: JacobianPattern | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -121,21 +129,14 @@ class _UnionFind:
             self.parent[rb] = ra
 
 
-def fill_reducing_order(n: int, pairs: np.ndarray) -> np.ndarray:
-    """New position of each free node in a fill-reducing order (minimum degree on Aᵀ+A, SuperLU).
-
-    SuperLU's ``perm_c[i]`` is the position column ``i`` moves to.
-    """
-    if n <= 2 or pairs.size == 0:
-        return np.arange(n)
-    rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
-    cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
-    vals = np.concatenate([-np.ones(2 * len(pairs)), np.full(n, 0.0)])
-    a = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
-    a = a + sp.diags(np.asarray(-a.sum(axis=0)).ravel() + 1.0)  # diagonally dominant stand-in
-    lu = spla.splu(a.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                   options={"SymmetricMode": True})
-    return np.asarray(lu.perm_c)
+def unique_int(a: np.ndarray, return_first: bool = False):
+    """The sorted distinct values of an integer array (and the position of each one's first
+    occurrence), by one sort: faster than ``np.unique`` for the millions of keys of a large crossbar."""
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    start = np.ones(ordered.size, dtype=bool)
+    start[1:] = ordered[1:] != ordered[:-1]
+    return (ordered[start], order[start]) if return_first else ordered[start]
 
 
 def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
@@ -145,7 +146,7 @@ def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     both = (term_a >= 0) & (term_b >= 0)
     rows = np.concatenate([np.arange(n), term_a[both], term_b[both]])
     cols = np.concatenate([np.arange(n), term_b[both], term_a[both]])
-    keys = np.unique(cols * n + rows)  # column-major order
+    keys = unique_int(cols * n + rows)  # column-major order
     indices = keys % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     indptr[1:] = np.cumsum(np.bincount(keys // n, minlength=n))
@@ -162,14 +163,13 @@ def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     return indptr, indices.astype(np.int64), slots, diag_slots
 
 
-def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
-    """Compile a circuit graph (see :mod:`xbarsolve.topology` for its form)."""
+def compile_netlist(graph) -> CompiledNetlist:
+    """Compile a circuit graph (a networkx ``MultiDiGraph``; see :mod:`xbarsolve._topology` for its form)."""
     uf = _UnionFind(graph.nodes)
-    merged_edges, element_edges = [], []
+    element_edges = []
     for u, v, k, data in graph.edges(keys=True, data=True):
         if data.get("model") is None:
             uf.union(u, v)
-            merged_edges.append((u, v, k))
         else:
             element_edges.append((u, v, k, data))
 
@@ -191,20 +191,12 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
 
     roots = list(dict.fromkeys(uf.find(n) for n in graph.nodes))
     free_roots = [r for r in roots if r not in fixed_of_root]
-    provisional = {r: k for k, r in enumerate(free_roots)}
-
-    pairs = []
-    for u, v, _, _ in element_edges:
-        a, b = provisional.get(uf.find(u), -1), provisional.get(uf.find(v), -1)
-        if a >= 0 and b >= 0 and a != b:
-            pairs.append((a, b))
-    pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    new_index = fill_reducing_order(len(free_roots), pairs)  # old position -> new position
+    number = {r: k for k, r in enumerate(free_roots)}  # free nodes in order of first appearance
 
     def code_of_root(root):
         if root in fixed_of_root:
             return -fixed_index[root] - 1
-        return int(new_index[provisional[root]])
+        return number[root]
 
     node_code = {n: code_of_root(uf.find(n)) for n in graph.nodes}
     n_free = len(free_roots)
@@ -217,13 +209,16 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
     by_kernel: dict = {}
     for e, (_, _, _, d) in enumerate(element_edges):
         by_kernel.setdefault(kernel_functions(d["model"]), []).append(e)
-    groups, edge_location, packed = [], {}, {}
-    for gid, members in enumerate(by_kernel.values()):
+    role_names = list(ROLES)
+    groups, packed = [], {}
+    for members in by_kernel.values():
         members = np.array(members, dtype=np.int64)
         first_model = element_edges[members[0]][3]["model"]
         n_params = len(first_model.param_names)
         params = np.empty((members.size, n_params))
-        edges, roles, edge_indices = [], [], []
+        role = np.full(members.size, -1, dtype=np.int64)
+        index = np.full((members.size, 2), -1, dtype=np.int64)
+        edges = []
         for pos, e in enumerate(members):
             u, v, key, d = element_edges[e]
             # elements with equal parameters (wires) share one packing call
@@ -236,18 +231,20 @@ def compile_netlist(graph: nx.MultiDiGraph) -> CompiledNetlist:
                                  f"has {vec.shape[0]} parameters, expected {n_params}")
             params[pos] = vec
             edges.append((u, v, key))
-            roles.append(d.get("role"))
-            edge_indices.append(d.get("index"))
-            edge_location[(u, v, key)] = (gid, pos)
+            label = d.get("role")
+            if isinstance(label, str):
+                if label not in role_names:
+                    role_names.append(label)
+                role[pos] = role_names.index(label)
+            label = d.get("index")
+            if isinstance(label, tuple) and len(label) <= 2 and all(isinstance(k, (int, np.integer)) for k in label):
+                index[pos, :len(label)] = label
         groups.append(ElementGroup(first_model, term_a_all[members], term_b_all[members], params,
-                                   slots_all[members], edges, roles, edge_indices))
+                                   slots_all[members], role, index, edges))
 
-    return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, node_code=node_code,
-                           groups=groups, indptr=indptr, indices=indices, diag_slots=diag_slots,
-                           edge_location=edge_location, merged_edges=merged_edges, free_side=free_side)
-
-
-SIDES = {"row": 0, "column": 1}
+    return CompiledNetlist(n_free=n_free, fixed_sources=fixed_sources, groups=groups, indptr=indptr,
+                           indices=indices, diag_slots=diag_slots, free_side=free_side,
+                           role_names=tuple(role_names), node_code=node_code)
 
 
 def kernel_functions(model) -> tuple:
@@ -255,7 +252,7 @@ def kernel_functions(model) -> tuple:
     return (model.evaluate, model.current, model.step_limit, model.parameter_partials)
 
 
-def _free_sides(graph: nx.MultiDiGraph, node_code: dict, n_free: int):
+def _free_sides(graph, node_code: dict, n_free: int):
     """Side (0 row, 1 column) of every free node from the ``side`` node attributes; None when a
     node has none or nodes merged into one free node disagree."""
     side = np.full(n_free, -1, dtype=np.int64)

@@ -1,4 +1,9 @@
-"""Crossbar description → circuit graph (networkx).
+"""Crossbar description → circuit graph (networkx), built on demand (``Crossbar.graph``).
+
+The solver compiles crossbars straight from their arrays (:mod:`xbarsolve._compile`); this
+graph is the same circuit as a :class:`networkx.MultiDiGraph`, for inspection, for editing
+by hand and compiling with :func:`xbarsolve._netlist.compile_netlist` (which gives the
+identical netlist for an unedited crossbar graph), and for the SPICE export.
 
 Nodes (hashable tuples):
 
@@ -40,7 +45,6 @@ row → memristor → mid → NMOS → column.
 """
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 
@@ -52,10 +56,10 @@ def _resistor(a, b, resistance, role, index, resistor_model):
                   "index": index}
 
 
-def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str,
+def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str, gate_lines: str,
                          v_gate: np.ndarray, r_source: np.ndarray, r_sink: np.ndarray,
                          r_wire_row: float, r_wire_col: float, memristor, transistor,
-                         resistor_model) -> nx.MultiDiGraph:
+                         resistor_model):
     """Build the circuit graph of a validated crossbar description.
 
     ``conductances`` (S) has shape (rows, cols); ``v_gate`` (V) shape (rows,);
@@ -65,6 +69,8 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
     fixed order (drivers, grounds, wire nodes, cell nodes; sources and row
     wires, column wires and sinks, cells).
     """
+    import networkx as nx  # (imported on use: solving a crossbar never needs it)
+
     rows, cols = conductances.shape
     graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side)
     nodes = [(("in", i), {"fixed": ("input", i), "side": "row"}) for i in range(rows)]
