@@ -29,7 +29,7 @@ def xb_1r():
 
 
 def n_free():
-    return xb().netlist.n_free
+    return xb().n_free
 
 
 def _strict_warnings(call):
@@ -41,7 +41,10 @@ def _strict_warnings(call):
 
 # (id, call, exception type, message fragment)
 def _krylov_without_sides():
-    """A compiled netlist whose graph has no ``side`` labels, solved with the Krylov solver."""
+    """A compiled netlist whose graph has no ``side`` labels, solved with the Krylov solver.
+
+    White-box: every Crossbar has sides; only a hand-made graph, compiled by the internal
+    graph compiler, lacks them."""
     import networkx as nx
 
     from xbarsolve.devices import Resistor

@@ -26,7 +26,7 @@ def test_graph_has_every_element_with_its_role():
     assert roles == {"source": rows, "row_wire": rows * (cols - 1), "col_wire": (rows - 1) * cols,
                      "sink": cols, "memristor": rows * cols, "transistor": rows * cols}
     # free nodes: row, column and internal node of every cell
-    assert xb.netlist.n_free == 3 * rows * cols
+    assert xb.n_free == 3 * rows * cols
 
 
 def test_batched_solve_equals_one_by_one_and_1d_input_gives_1d_results():

@@ -1,4 +1,4 @@
-"""Gradients of crossbar solutions (xbarsolve.autodiff / xbarsolve.adjoint).
+"""Gradients of crossbar solutions (xbarsolve.autodiff; the adjoint of xbarsolve._adjoint).
 
 Units inside the gradcheck wrappers: to make every Jacobian entry O(0.01…10)
 (so that gradcheck's absolute tolerance means something), conductances enter
@@ -256,7 +256,7 @@ def test_not_differentiable_requests():
     with pytest.raises(NotDifferentiableError, match="passive 1R"):
         crossbar_currents(xb, v, v_gate=torch.tensor(1.0, requires_grad=True, **F64))
     with pytest.raises(NotDifferentiableError, match="initial guess"):
-        crossbar_currents(xb, v, x0=torch.zeros((2, xb.netlist.n_free), requires_grad=True, **F64))
+        crossbar_currents(xb, v, x0=torch.zeros((2, xb.n_free), requires_grad=True, **F64))
     with pytest.raises(ValueError, match="needs 1T-1R"):
         crossbar_currents(xb, v, outputs="internal_voltages")
     with pytest.raises(ValueError, match="unknown output"):
@@ -363,7 +363,7 @@ def test_float32_inputs_give_float32_outputs_and_gradients():
 def test_no_free_nodes_and_unused_outputs():
     """An ideal passive crossbar (every node fixed) differentiates through explicit terms only."""
     xb = Crossbar(np.array([[1e-5, 2e-5], [3e-5, 4e-5]]), cell="1r")
-    assert xb.netlist.n_free == 0
+    assert xb.n_free == 0
     v = torch.tensor([[0.1, 0.2]], requires_grad=True, **F64)
     g = torch.tensor(xb.conductances, requires_grad=True)
     i, src = crossbar_currents(xb, v, conductances=g, outputs=("column_currents", "source_currents"))

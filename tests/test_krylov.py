@@ -3,6 +3,10 @@
 Tolerances: GMRES solves are checked on the true residual against the rtol they were asked
 for; crossbar answers against the exact sparse LU at 1e-12 relative (Newton's own tolerance,
 reltol = 1e-9, bounds the difference; in practice both land within a few ulps of the root).
+
+White-box in part: the preconditioner's structure (``xbarsolve._krylov.BlockGaussSeidel``) and
+the Jacobians of solved crossbars (``Crossbar.equations``) are internal; solves go through the
+public linear-solver protocol (``xbarsolve.linear_solvers``).
 """
 import numpy as np
 import pytest
@@ -60,7 +64,7 @@ def test_gmres_reaches_the_requested_residual(kwargs, transpose):
     xb = Crossbar(g, **kwargs)
     jac = _jacobian(xb, RNG.uniform(0.0, 0.5, 8))
     solver = KrylovSolver(rtol=1e-11, transpose_rtol=1e-11, max_iterations=200).analyse(xb.netlist.pattern)
-    b = RNG.normal(size=(1, xb.netlist.n_free))
+    b = RNG.normal(size=(1, xb.n_free))
     x = solver.solve(solver.init(jac), b, transpose=transpose)
     a = _dense(xb, jac)
     a = a.T if transpose else a
@@ -78,7 +82,7 @@ def test_exact_preconditioner_converges_in_one_iteration():
     solver = xb.linear_solver
     assert isinstance(solver, KrylovPlan)
     before = dict(solver.stats)
-    solver.solve(solver.init(jac), RNG.normal(size=(1, xb.netlist.n_free)))
+    solver.solve(solver.init(jac), RNG.normal(size=(1, xb.n_free)))
     assert solver.stats["iterations"] - before["iterations"] == 1
 
 

@@ -1,6 +1,9 @@
-"""Batches in parallel (xbarsolve.threads): slices cover the batch, errors propagate, and the
+"""Batches in parallel (xbarsolve._threads): slices cover the batch, errors propagate, and the
 answer does not depend on the number of threads (solutions bit for bit; parameter gradients,
-summed over the batch slice by slice, to rounding of that sum)."""
+summed over the batch slice by slice, to rounding of that sum).
+
+White-box in part: the thread pool (``batched``, ``over_batch``) is internal; the rest goes
+through the public API."""
 import numba
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ import torch
 
 from xbarsolve import Crossbar
 from xbarsolve.autodiff import crossbar_currents
-from xbarsolve.threads import batched, over_batch
+from xbarsolve._threads import batched, over_batch
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 17])

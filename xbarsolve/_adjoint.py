@@ -31,7 +31,7 @@ from . import _kernels
 from ._parameters import PARAMETERS
 from .devices import Resistor
 from .errors import NotDifferentiableError
-from .results import OperatingPoint
+from ._results import OperatingPoint
 
 #: Everything a gradient can be requested for: the input voltages and the parameters.
 DIFFERENTIABLE = ("v_in",) + tuple(PARAMETERS)

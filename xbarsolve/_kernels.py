@@ -40,7 +40,7 @@ from numba.core.dispatcher import Dispatcher
 from numba.extending import NativeValue, models, overload, register_model, typeof_impl, unbox
 
 from .devices.base import Stamp, no_step_limit
-from .threads import batched, over_batch
+from ._threads import batched, over_batch
 
 
 # ----------------------------------------------------------------------------- kernel families

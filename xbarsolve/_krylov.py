@@ -46,7 +46,7 @@ from . import checks
 from ._linear import JacobianPattern, LinearPlan, LinearSolver, LinearState, register_linear_solver
 from ._lu import SparseLU
 from ._ordering import elimination_order
-from .threads import batched
+from ._threads import batched
 
 
 class BlockGaussSeidel:

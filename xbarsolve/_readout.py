@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels
-from .results import CrossbarSolution
+from ._results import CrossbarSolution
 
 #: The differentiable outputs: name -> (unit, per-sample shape in words, description).
 OUTPUTS = {

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .threads import batched
+from ._threads import batched
 
 
 @njit(cache=True)
@@ -148,7 +148,7 @@ _factor_slices = batched(_factor_rows, (6,))  # slices of ``selected``
 def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
     """Factorize ``a_values[s]`` into ``lu[s]`` for each ``s`` in ``selected``; ``ok[s]`` False if singular.
 
-    Parallel over samples (:mod:`xbarsolve.threads`).
+    Parallel over samples (:mod:`xbarsolve._threads`).
     """
     _factor_slices(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
 

@@ -12,7 +12,7 @@ The forward pass solves with the xbarsolve core (same netlist, LU pattern and
 Newton options as :meth:`Crossbar.operating_point`); the backward pass solves
 Jᵀλ = ∂L/∂x once per sample with the final Newton Jacobian (transposed GMRES,
 or the LU factor Newton kept; no refactorization) and forms −λᵀ∂F/∂θ plus the explicit output partials
-with numba kernels (see :mod:`xbarsolve.adjoint`).  The solver runs in
+with numba kernels (see :mod:`xbarsolve._adjoint`).  The solver runs in
 float64; outputs take the promoted dtype of the tensor arguments and every
 gradient is cast back to its input's dtype and device.
 """
@@ -36,7 +36,7 @@ _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def adjoint_plan(crossbar) -> CrossbarAdjoint:
-    """The (cached) :class:`~xbarsolve.adjoint.CrossbarAdjoint` of ``crossbar``, built once."""
+    """The (cached) :class:`~xbarsolve._adjoint.CrossbarAdjoint` of ``crossbar``, built once."""
     plan = _PLANS.get(crossbar)
     if plan is None:
         plan = _PLANS[crossbar] = CrossbarAdjoint(crossbar)

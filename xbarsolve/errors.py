@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["ConvergenceError", "NotDifferentiableError"]
+
 
 class ConvergenceError(RuntimeError):
     """Newton's method (and every fallback) failed to converge.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..threads import batched
+from .._threads import batched
 
 # F cannot be evaluated more precisely than the rounding of its largest terms
 # (g·v for a 1 mΩ wire is 1e3 × v): the KCL test allows this many ulps of them.

@@ -11,9 +11,9 @@ from ._newton import NewtonOptions, solve_dc
 from ._parameters import PARAMETERS, element_parameters
 from ._readout import Readouts
 from ._topology import build_crossbar_graph
-from .assembly import CircuitEquations
+from ._assembly import CircuitEquations
 from .devices import BsimLikeNMOS, ElementModel, LinearMemristor, NMOSModel, Resistor
-from .results import CrossbarSolution, OperatingPoint
+from ._results import CrossbarSolution, OperatingPoint
 
 CELLS = ("1t1r", "1r")
 TRANSISTOR_SIDES = ("row", "column")
@@ -59,7 +59,17 @@ class Crossbar:
         Transistor model for 1T-1R cells (default: :class:`BsimLikeNMOS`, the
         PTM 45 nm card, ``Crossbar.DEFAULT_TRANSISTOR``).
     options : NewtonOptions
-        Solver tolerances and limits.
+        Solver tolerances and limits, and the linear solver.
+
+    Attributes
+    ----------
+    The arguments, checked (arrays are the crossbar's own read-only copies; ``v_gate``,
+    ``r_source``, ``r_sink`` broadcast to their full shapes), and ``shape``, ``n_free`` (the
+    number of unknown node voltages), ``graph`` (the circuit as a networkx graph, built on
+    first use), ``linear_solver`` (the :class:`~xbarsolve.linear_solvers.LinearPlan` of
+    ``options.linear_solver`` for this circuit, with its statistics).  ``netlist``,
+    ``layout``, ``equations`` and ``readouts`` are the compiled internals (types from
+    private modules; see ``docs/architecture.md``), for white-box use.
 
     Examples
     --------
@@ -118,6 +128,11 @@ class Crossbar:
     def shape(self) -> tuple:
         """(rows, cols)."""
         return self.conductances.shape
+
+    @property
+    def n_free(self) -> int:
+        """Number of unknown node voltages (the width of an initial guess ``x0``)."""
+        return self.netlist.n_free
 
     def _description(self) -> dict:
         """The arguments from which the netlist (and the graph) are built."""
