@@ -195,3 +195,28 @@ def test_crossbar_keeps_its_own_copies_of_the_caller_arrays():
     for name in ("conductances", "v_gate", "r_source", "r_sink"):
         with pytest.raises(ValueError, match="read-only"):
             getattr(xb, name)[0] = 0.0
+
+
+def test_gate_lines_along_columns():
+    """Issue 12 item 3: one gate voltage per column.  With ideal wires the cells decouple: a
+    column's gate changes that column's cells only; a scalar gate voltage means the same
+    circuit whichever way the lines run; the graph connects each gate to its column's line."""
+    rows, cols = G.shape
+    base = Crossbar(G, gate_lines="columns", v_gate=1.0)
+    assert base.v_gate.shape == (cols,)
+    np.testing.assert_array_equal(base.solve(V).cell_currents, Crossbar(G, v_gate=1.0).solve(V).cell_currents)
+    vg = np.full(cols, 1.0)
+    vg[1] = 0.7
+    a = base.solve(V[0])
+    b = base.solve(V[0], v_gate=vg)
+    changed = ~np.isclose(a.cell_currents, b.cell_currents, rtol=1e-13, atol=0)
+    assert changed[:, 1].any() and not np.delete(changed, 1, axis=1).any()
+    # overriding equals building with the new gates, with parasitics and either transistor side
+    for side in ("row", "column"):
+        xb = Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=1.0, **PARASITIC)
+        np.testing.assert_allclose(
+            xb.solve(V, v_gate=vg).column_currents,
+            Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=vg, **PARASITIC).solve(V).column_currents,
+            rtol=1e-12)
+    lines = {(d["index"], d["gate_line"]) for _, _, d in base.graph.edges(data=True) if d["role"] == "transistor"}
+    assert lines == {((i, j), j) for i in range(rows) for j in range(cols)}

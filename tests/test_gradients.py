@@ -106,6 +106,33 @@ def test_gradcheck_matrix(cell, memristor, parasitics):
     assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
 
 
+@pytest.mark.parametrize("parasitics", ["ideal", "all"])
+@pytest.mark.parametrize("cell", CELLS[1:])
+def test_gradcheck_gate_lines_along_columns(cell, parasitics):
+    """Gate lines along the columns (one v_gate per column): gradcheck of every output with
+    respect to inputs, conductances, the per-column gates and the parasitics."""
+    _, side, transistor = cell
+    rng = np.random.default_rng(zlib.crc32(f"columns-{side}-{type(transistor).__name__}-{parasitics}".encode()))
+    rows, cols = 3, 2
+    compiled = {} if parasitics == "ideal" else dict(r_source=rng.uniform(200, 2000, rows),
+                                                     r_sink=rng.uniform(200, 2000, cols), r_wire=150.0)
+    xb = Crossbar(rng.uniform(5e-6, 2e-5, (rows, cols)), transistor_side=side, transistor=transistor,
+                  gate_lines="columns", v_gate=rng.uniform(0.9, 1.2, cols), **compiled)
+    inputs = {"v_in": torch.tensor(rng.uniform(0.05, 0.3, (2, rows)), requires_grad=True, **F64),
+              "conductances": torch.tensor(rng.uniform(5, 20, (rows, cols)), requires_grad=True, **F64),
+              "v_gate": torch.tensor(rng.uniform(0.9, 1.2, cols), requires_grad=True, **F64)}
+    if parasitics == "all":
+        inputs.update(r_sink=torch.tensor(compiled["r_sink"] / 1e3, requires_grad=True, **F64),
+                      r_wire_row=torch.tensor(0.15, requires_grad=True, **F64))
+    outputs = CURRENT_OUTPUTS + ("row_voltages", "internal_voltages")
+    f = _scaled(xb, list(inputs), {}, outputs)
+    assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
+    layer = CrossbarLayer(xb, trainable=("v_gate",))
+    assert layer.v_gate.shape == (cols,)
+    layer(inputs["v_in"].detach()).sum().backward()
+    assert layer.v_gate.grad.shape == (cols,) and torch.all(layer.v_gate.grad != 0)
+
+
 def test_gradcheck_single_vector_and_scalar_parameters():
     """1-D v_in (no batch axis) and scalar v_gate / r_source / r_sink tensors."""
     rng = np.random.default_rng(7)

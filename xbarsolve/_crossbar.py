@@ -17,6 +17,7 @@ from ._results import CrossbarSolution, OperatingPoint
 
 CELLS = ("1t1r", "1r")
 TRANSISTOR_SIDES = ("row", "column")
+GATE_LINES = ("rows", "columns")
 DEFAULT_V_GATE = 1.0  # V
 
 
@@ -42,9 +43,13 @@ class Crossbar:
         Where the transistor of a 1T-1R cell sits (default "row"): drain at the row wire
         (gate-source voltage falls as the input rises) or source at the column
         wire (V_GS ≈ V_G).
-    v_gate : float or array (rows,), V
-        Gate (select-line) voltage per row (1T-1R only; default 1.0 V); the
-        body is at 0 V.
+    gate_lines : {"rows", "columns"}
+        Along which the gate (select) lines of 1T-1R cells run (default "rows"):
+        one line per row, joining the gates of that row's cells, or one per column.
+    v_gate : float or array (rows,) or (cols,), V
+        Gate voltage of each gate line (1T-1R only; default 1.0 V): a scalar for
+        every line, or one value per row (``gate_lines="rows"``) or per column
+        (``gate_lines="columns"``).  The body is at 0 V.
     r_source : float or array (rows,), Ω
         Row driver output resistance (0 = ideal driver).
     r_sink : float or array (cols,), Ω
@@ -83,7 +88,7 @@ class Crossbar:
     _RESISTOR = Resistor()  # the model of driver, sink and wire resistances
 
     def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str | None = None,
-                 v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
+                 gate_lines: str | None = None, v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
                  memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
                  options: NewtonOptions | None = None):
         g = checks.real_array("conductances", conductances, non_negative=True)
@@ -96,6 +101,10 @@ class Crossbar:
                              "(cell='1r'): leave it out")
         self.transistor_side = checks.choice("transistor_side", "row" if transistor_side is None else transistor_side,
                                              TRANSISTOR_SIDES)
+        if gate_lines is not None and self.cell == "1r":
+            raise ValueError("gate_lines applies to 1T-1R cells; this crossbar has passive 1R cells "
+                             "(cell='1r'): leave it out")
+        self.gate_lines = checks.choice("gate_lines", "rows" if gate_lines is None else gate_lines, GATE_LINES)
         self.memristor = LinearMemristor() if memristor is None else memristor
         _check_memristor(self.memristor)
         if self.cell == "1r" and (transistor is not None or v_gate is not None):
@@ -105,7 +114,6 @@ class Crossbar:
                                              NMOSModel, described="an NMOSModel")
         # Every array is the crossbar's own read-only copy: a caller changing its arrays in place
         # later cannot change this crossbar (or layers built from it).
-        self.gate_lines = "rows"
         r_wire = float(checks.resistance_array("r_wire", r_wire))
         given = dict(v_gate=DEFAULT_V_GATE if v_gate is None else v_gate, r_source=r_source, r_sink=r_sink,
                      r_wire_row=r_wire if r_wire_row is None else r_wire_row,
