@@ -148,7 +148,9 @@ ROWS = [
     ("v_in 3-D", lambda: xb().solve(np.ones((1, 1, 2))), ValueError,
      "v_in must have shape (rows,) or (batch, rows) with rows=2, got (1, 1, 2)"),
     ("v_in scalar", lambda: xb().solve(0.3), ValueError, "got ()"),
-    ("v_in empty batch", lambda: xb().solve(np.ones((0, 2))), ValueError, "v_in has an empty batch"),
+    ("v_in of 1e160 V (issue 17: was a raw ZeroDivisionError)", lambda: Crossbar(G, r_wire=1.0).solve(
+        np.full(2, 1e160)), ConvergenceError, "did not converge"),
+    ("v_in of 1e300 V on ideal wires", lambda: xb().solve(np.full(2, 1e300)), ConvergenceError, "did not converge"),
     ("v_in NaN", lambda: xb().solve(np.array([np.nan, 0.1])), ValueError, "v_in must be finite"),
     ("v_in inf", lambda: xb().solve(np.array([np.inf, 0.1])), ValueError, "v_in must be finite"),
     ("v_in string", lambda: xb().solve("0.3"),
@@ -298,6 +300,7 @@ def test_floating_internal_nodes_raise_convergence_error():
     pytest.param(lambda: NewtonOptions(max_iterations=np.int64(5)), id="max_iterations numpy int64"),
     pytest.param(lambda: NewtonOptions(gmin_steps=[1e-3, 1e-6]), id="gmin_steps as a list"),
     pytest.param(lambda: NewtonOptions(decoupled_fast_path=np.bool_(True)), id="numpy bool option (issue 17)"),
+    pytest.param(lambda: xb().solve(np.ones((0, 2))), id="empty batch (issue 17)"),
     pytest.param(lambda: Crossbar(G, cell="1T1R", transistor_side="COLUMN"), id="names in upper case"),
     pytest.param(lambda: Crossbar([[1, 2], [3, 4]], cell="1r").solve([1, 0]), id="integer lists"),
     pytest.param(lambda: Crossbar(np.zeros((2, 2)), cell="1r", r_wire=1.0).solve(V), id="all-zero conductances"),

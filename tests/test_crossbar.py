@@ -220,3 +220,24 @@ def test_gate_lines_along_columns():
             rtol=1e-12)
     lines = {(d["index"], d["gate_line"]) for _, _, d in base.graph.edges(data=True) if d["role"] == "transistor"}
     assert lines == {((i, j), j) for i in range(rows) for j in range(cols)}
+
+
+def test_empty_batch_gives_empty_results():
+    """Issue 17 item 5: a (0, rows) batch is valid, as for torch.nn.Linear, with empty results."""
+    for kw in (dict(), PARASITIC, dict(cell="1r", r_sink=3.0)):
+        res = Crossbar(G, **kw).solve(np.zeros((0, 5)))
+        assert res.column_currents.shape == (0, 4) and res.cell_currents.shape == (0, 5, 4)
+        assert res.power["memristor"].shape == (0, 5, 4) and res.total_power.shape == (0,)
+        assert res.iterations.shape == (0,) and res.strategy == []
+
+
+def test_converged_means_kcl_to_reltol_whatever_abstol_and_vntol():
+    """Issue 17 item 4: NewtonOptions(abstol=1.0, vntol=1.0) once returned a first iterate, 8.8 %
+    wrong, labelled converged.  The absolute tolerances are capped by the circuit's own current and
+    voltage scales, so the answer equals the default one to Newton's tolerance (reltol = 1e-9)."""
+    g = np.full((4, 4), 1e-4)
+    v = np.full(4, 0.3)
+    for kw in (dict(r_source=100.0, r_sink=100.0, r_wire=10.0), dict()):  # Newton, decoupled fast path
+        ref = Crossbar(g, **kw).solve(v).column_currents
+        loose = Crossbar(g, options=NewtonOptions(abstol=1.0, vntol=1.0), **kw).solve(v).column_currents
+        np.testing.assert_allclose(loose, ref, rtol=1e-9)

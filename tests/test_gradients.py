@@ -434,3 +434,62 @@ def test_layer_warm_start_gives_the_same_solution():
     got = warm(v2)
     cold = crossbar_currents(xb, v2, conductances=warm.conductances.detach())
     torch.testing.assert_close(got, cold, rtol=1e-9, atol=0)
+
+
+# ------------------------------------------------------------------------- issue 17
+def test_boolean_tensors_are_refused_as_boolean_arrays_are():
+    """Issue 17 item 3: bool tensors were read as 1 V / 1 S; numpy booleans are refused."""
+    xb = Crossbar(np.full((2, 2), 1e-5), cell="1r")
+    with pytest.raises(TypeError, match="v_in must be a number or array of numbers, got booleans"):
+        crossbar_currents(xb, torch.tensor([True, False]))
+    with pytest.raises(TypeError, match="conductances must be a number or array of numbers, got booleans"):
+        crossbar_currents(xb, torch.tensor([0.1, 0.2]), conductances=torch.ones((2, 2), dtype=torch.bool))
+    # integer tensors are numbers, as integer arrays are
+    np.testing.assert_allclose(crossbar_currents(xb, torch.tensor([1, 0])).numpy(), [1e-5, 1e-5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_give_float32_outputs(dtype):
+    """Issue 17 item 3: float16 outputs in amperes underflowed (0 A at 1 mV on a 4x4 1R array).
+    Outputs are float32 for half-precision inputs, equal to the float64 solve of the same (rounded)
+    inputs to float32 rounding (1e-6 relative); gradients keep the inputs' dtype."""
+    xb = Crossbar(np.full((4, 4), 1e-5), cell="1r")
+    for volts in (1e-3, 1e-2):
+        v = torch.full((2, 4), volts, dtype=dtype, requires_grad=True)
+        i = crossbar_currents(xb, v)
+        assert i.dtype == torch.float32
+        exact = xb.solve(v.detach().double().numpy()).column_currents
+        np.testing.assert_allclose(i.detach().double().numpy(), exact, rtol=1e-6)
+        assert (i > 0).all()
+        i.sum().backward()
+        assert v.grad.dtype == dtype
+
+
+def test_empty_batch_like_nn_linear():
+    """Issue 17 item 5: an empty batch works where torch.nn.Linear accepts one."""
+    xb = _crossbar_1t1r(np.random.default_rng(10))
+    g = torch.tensor(xb.conductances, requires_grad=True)
+    v = torch.zeros((0, 3), requires_grad=True, **F64)
+    i = crossbar_currents(xb, v, conductances=g)
+    assert i.shape == (0, 4)
+    i.sum().backward()
+    assert v.grad.shape == (0, 3) and torch.all(g.grad == 0)
+    assert CrossbarLayer(xb, warm_start=True)(torch.zeros((0, 3), **F64)).shape == (0, 4)
+
+
+def test_layer_trainable_given_as_one_name():
+    """Issue 17 item 7: trainable="conductances" was read as the characters of the string."""
+    xb = _crossbar_1t1r(np.random.default_rng(11))
+    assert [n for n, _ in CrossbarLayer(xb, trainable="conductances").named_parameters()] == ["conductances"]
+    assert [n for n, _ in CrossbarLayer(xb, trainable="v_gate").named_parameters()] == ["v_gate"]
+
+
+def test_double_backward_is_refused_clearly():
+    """Issue 17 item 7: backward(create_graph=True) silently returned a gradient without grad_fn."""
+    xb = _crossbar_1t1r(np.random.default_rng(12))
+    g = torch.tensor(xb.conductances, requires_grad=True)
+    i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), conductances=g)
+    with pytest.raises(NotDifferentiableError, match="double backward"):
+        torch.autograd.grad(i.sum(), g, create_graph=True)
+    (grad,) = torch.autograd.grad(i.sum(), g)  # first order still works
+    assert grad.shape == g.shape

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
+from ._assembly import ARITHMETIC_ERRORS
 from ._parameters import PARAMETERS
 from .devices import Resistor
 from .errors import NotDifferentiableError
@@ -131,13 +132,18 @@ class CrossbarAdjoint:
         grad_x = np.zeros_like(x)
         grad_fixed = np.zeros((batch, len(net.fixed_sources)))
         grad_params = [np.zeros((g.term_a.size, k.size)) for g, k in zip(net.groups, ks)]
-        self.readouts.explicit_vjp(op, cotangents, self.families, ks, grad_x, grad_fixed, grad_params)
-        lam = self.adjoint(op, grad_x)
-        want_fixed = "v_in" in wrt
-        for gid, g in enumerate(net.groups):
-            if ks[gid].size or want_fixed:
-                _kernels.implicit_vjp(self.families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
-                                      lam, ks[gid], want_fixed, grad_fixed, grad_params[gid])
+        try:
+            self.readouts.explicit_vjp(op, cotangents, self.families, ks, grad_x, grad_fixed, grad_params)
+            lam = self.adjoint(op, grad_x)
+            want_fixed = "v_in" in wrt
+            for gid, g in enumerate(net.groups):
+                if ks[gid].size or want_fixed:
+                    _kernels.implicit_vjp(self.families[gid], x, fixed_v, g.term_a, g.term_b,
+                                          op.equations.params[gid], lam, ks[gid], want_fixed, grad_fixed,
+                                          grad_params[gid])
+        except ARITHMETIC_ERRORS as err:
+            raise FloatingPointError(f"the gradient is not defined at this operating point: a device model's "
+                                     f"derivatives raised {type(err).__name__} ({err})") from err
         return self._collect(op, wrt, ks, grad_fixed, grad_params)
 
     def _collect(self, op, wrt, ks, grad_fixed, grad_params) -> dict:

@@ -158,7 +158,10 @@ class Crossbar:
 
     # ------------------------------------------------------------------ inputs
     def check_inputs(self, v_in) -> tuple[np.ndarray, bool]:
-        """Validate input voltages (V); return them as (batch, rows) and whether input was 1-D."""
+        """Validate input voltages (V); return them as (batch, rows) and whether input was 1-D.
+
+        An empty batch, (0, rows), is valid (as for ``torch.nn.Linear``): it has empty results.
+        """
         v = checks.real_array("v_in", v_in)
         rows = self.shape[0]
         if v.ndim not in (1, 2):
@@ -166,8 +169,6 @@ class Crossbar:
         if v.shape[-1] != rows:
             raise ValueError(f"v_in has {v.shape[-1]} values per vector but the crossbar has {rows} rows "
                              f"(expected shape (batch, {rows}) or ({rows},))")
-        if v.ndim == 2 and v.shape[0] == 0:
-            raise ValueError("v_in has an empty batch")
         return (v[None, :] if v.ndim == 1 else v), v.ndim == 1
 
     def element_parameters(self, **overrides) -> list:

@@ -178,7 +178,7 @@ class Readouts:
                 index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
                 arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
             power[role] = arr
-        total = sum(p.reshape(batch, -1).sum(axis=1) for p in power.values())
+        total = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1) for p in power.values())
         return CrossbarSolution(
             column_currents=y["column_currents"], source_currents=y["source_currents"],
             row_voltages=y["row_voltages"], column_voltages=y["column_voltages"],

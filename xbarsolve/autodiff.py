@@ -12,9 +12,18 @@ The forward pass solves with the xbarsolve core (same netlist, LU pattern and
 Newton options as :meth:`Crossbar.operating_point`); the backward pass solves
 Jᵀλ = ∂L/∂x once per sample with the final Newton Jacobian (transposed GMRES,
 or the LU factor Newton kept; no refactorization) and forms −λᵀ∂F/∂θ plus the explicit output partials
-with numba kernels (see :mod:`xbarsolve._adjoint`).  The solver runs in
-float64; outputs take the promoted dtype of the tensor arguments and every
-gradient is cast back to its input's dtype and device.
+with numba kernels (see :mod:`xbarsolve._adjoint`).
+
+dtypes.  The solver runs in float64.  Outputs take the promoted floating dtype of the
+tensor arguments, but at least float32: float16 and bfloat16 cannot hold crossbar
+currents (float16 has no normal numbers below 6e-5, so microamperes lose their digits and
+nanoamperes become 0; bfloat16 keeps 3 significant digits), so with such inputs the outputs
+are float32.  Every gradient is cast back to its input's dtype and device.  Inputs are
+checked as numpy inputs are: boolean tensors are refused, as boolean arrays are.
+
+Gradients are first order: ``backward(create_graph=True)`` (double backward) raises
+:class:`~xbarsolve.NotDifferentiableError` instead of returning a gradient that silently
+has no graph.
 """
 from __future__ import annotations
 
@@ -44,13 +53,18 @@ def adjoint_plan(crossbar) -> CrossbarAdjoint:
 
 
 def _as_numpy(name: str, value):
-    """``value`` (tensor, array or number) as float64 numpy, detached; None stays None."""
+    """``value`` (tensor, array or number) as numpy, detached; None stays None.
+
+    Floating tensors become float64; integer and boolean tensors keep their kind, so that the
+    crossbar's checks treat them exactly as numpy arrays of that kind (booleans are refused).
+    """
     if value is None:
         return None
     if torch.is_tensor(value):
         if value.is_complex():
             raise TypeError(f"{name} must be real-valued, got a {value.dtype} tensor")
-        return value.detach().to(device="cpu", dtype=torch.float64).numpy()
+        value = value.detach().to(device="cpu")
+        return value.to(torch.float64).numpy() if value.is_floating_point() else value.numpy()
     return value  # validated by the crossbar (numbers, arrays)
 
 
@@ -64,15 +78,20 @@ def _output_names(outputs) -> tuple[tuple, bool]:
         raise TypeError(f"outputs must be a name or a sequence of names from {tuple(OUTPUTS)}") from None
 
 
+#: Floating dtypes too narrow for crossbar currents and voltages, and what is returned instead.
+_WIDENED = {torch.float16: torch.float32, torch.bfloat16: torch.float32}
+
+
 def _result_dtype_device(args: dict):
-    """Promoted floating dtype of the tensor arguments (float64 if none) and the device of the first."""
+    """Output dtype -- the promoted floating dtype of the tensor arguments, at least float32
+    (float64 if none is floating) -- and the device of the first tensor."""
     tensors = [a for a in args.values() if torch.is_tensor(a)]
     dtype = None
     for t in tensors:
         if t.is_floating_point():
             dtype = t.dtype if dtype is None else torch.promote_types(dtype, t.dtype)
     device = tensors[0].device if tensors else torch.device("cpu")
-    return dtype or torch.float64, device
+    return _WIDENED.get(dtype, dtype or torch.float64), device
 
 
 class _Problem:
@@ -102,8 +121,12 @@ class _CrossbarSolve(torch.autograd.Function):
         return tuple(outs)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, *grad_outputs):
+        if torch.is_grad_enabled():  # backward(create_graph=True): a graph of this backward is wanted
+            raise NotDifferentiableError(
+                "double backward (create_graph=True) is not supported through a crossbar solve: the "
+                "implicit-differentiation adjoint gives first derivatives only; call backward() without "
+                "create_graph, or use finite differences of the gradient for second derivatives")
         problem, op = ctx.problem, ctx.op
         batch = op.v_in.shape[0]
         cotangents = {}
@@ -226,7 +249,7 @@ class CrossbarLayer(torch.nn.Module):
         self._last_x = None
         self._plan = adjoint_plan(crossbar)
         self._plan.readouts.check_names(_output_names(outputs)[0])
-        trainable = tuple(trainable)
+        trainable = (trainable,) if isinstance(trainable, str) else tuple(trainable)
         unknown = [n for n in trainable if n not in PARAMETERS]
         if unknown:
             raise ValueError(f"cannot train {unknown}: trainable quantities are {tuple(PARAMETERS)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .convergence import kcl_holds, residual_norm
+from .convergence import kcl_holds, residual_norm, voltage_floor
 from .result import NewtonResult
 
 
@@ -25,6 +25,7 @@ def solve_decoupled(eqs, plan, fixed_v: np.ndarray, x0: np.ndarray, options,
     x, iterations, converged, norm = out.x, out.iterations, out.converged, out.residual_norm
     active = np.ones(batch, dtype=bool)
     final_diagonal = np.zeros((batch, n))
+    vntol = voltage_floor(fixed_v, options)
     # bisection halves the bracket each step: 200 steps reach any float64 resolution
     for _ in range(max(options.max_iterations, 200)):
         if not active.any():
@@ -42,7 +43,7 @@ def solve_decoupled(eqs, plan, fixed_v: np.ndarray, x0: np.ndarray, options,
         dx = x_new - x
         iterations[active] += 1
         update_ok = (np.abs(dx) <= options.reltol * np.maximum(np.abs(x), np.abs(x_new))
-                     + options.vntol).all(axis=1)
+                     + vntol[:, None]).all(axis=1)
         done = active & kcl_ok & update_ok
         final_diagonal[done] = diag[done]
         x[active] = x_new[active]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .convergence import residual_tests, update_tests
+from .convergence import residual_tests, update_tests, voltage_floor
 from .result import NewtonResult
 
 ARMIJO = 1e-4  # sufficient decrease of ‖F‖₂ per unit of step fraction
@@ -74,6 +74,7 @@ def damped_newton(eqs, plan, x0: np.ndarray, fixed_v: np.ndarray, options, g_shu
     dx = np.zeros_like(x)
     fnorm, finite, kcl_ok = np.empty(batch), np.empty(batch, dtype=bool), np.empty(batch, dtype=bool)
     dx_finite, update_ok = np.empty(batch, dtype=bool), np.empty(batch, dtype=bool)
+    vntol = voltage_floor(fixed_v, options)
 
     while active.any():
         residual, jac, scale, noise = eqs.assemble(x, fixed_v, active, g_shunt)
@@ -89,7 +90,7 @@ def damped_newton(eqs, plan, x0: np.ndarray, fixed_v: np.ndarray, options, g_shu
             state = plan.init(jac, stepping)
             dx[stepping] = plan.solve(state, -residual[stepping])
             iterations[stepping] += 1
-        update_tests(x, dx, options.reltol, options.vntol, dx_finite, update_ok)
+        update_tests(x, dx, options.reltol, vntol, dx_finite, update_ok)
         bad_solve = step & ~dx_finite
         active &= ~bad_solve
         step &= ~bad_solve
