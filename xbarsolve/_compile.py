@@ -127,14 +127,20 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
             continue
         gid = len(groups)
         model = parts[int(np.searchsorted(offsets, order[members[0]], side="right")) - 1][1]  # of the first element
-        params = np.empty((members.size, len(model.param_names)))
+        params = None
         where = np.full(order.size, -1, dtype=np.int64)
         where[members] = np.arange(members.size)  # position in the group of each element (global order)
         for k, (p, pf) in enumerate(zip(parts, family_of_part)):
             if pf != families[f] or p[2].size == 0:
                 continue
             pos = where[position_in_order[offsets[k]:offsets[k + 1]]]
-            params[pos] = p[1].element_parameter_array(**p[6])
+            packed = p[1].element_parameter_array(**p[6])
+            if pos.size == members.size and np.array_equal(pos, np.arange(pos.size)):
+                params = np.ascontiguousarray(packed, dtype=float)  # the whole group, in order: no copy
+            else:
+                if params is None:
+                    params = np.empty((members.size, len(model.param_names)))
+                params[pos] = packed
             index_cols = 1 if p[0] in ("source", "sink") else 2
             roles[p[0]] = RoleElements(gid, pos, tuple(np.asarray(c, dtype=np.int64) for c in p[5][:index_cols]))
         groups.append(ElementGroup(model, term_a[members], term_b[members], params, slots[members],

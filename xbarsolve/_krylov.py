@@ -45,7 +45,7 @@ from . import _sparse_lu as sparse_lu
 from . import checks
 from ._linear import JacobianPattern, LinearPlan, LinearSolver, LinearState, register_linear_solver
 from ._lu import SparseLU
-from ._ordering import elimination_order
+from ._ordering import elimination_order, permuted_pattern
 from ._threads import batched
 
 
@@ -64,16 +64,12 @@ class BlockGaussSeidel:
         indptr = np.asarray(indptr, dtype=np.int64)
         indices = np.asarray(indices, dtype=np.int64)
         side = np.asarray(side, dtype=np.int64)
-        cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        rows = indices
-        slots = np.arange(indices.size, dtype=np.int64)
-        same = side[rows] == side[cols]
+        same, cross_rows, cross_cols, cross_slots = _split_sides(indptr, indices, side)
         # A no-fill order of P's pattern (leaves first: each side is a forest), then a stable sort
         # by side: P has no entries between the sides, so elimination within each side keeps the
         # order (and the no-fill) it had.
-        off = same & (rows != cols)
-        elimination_position = elimination_order(n, np.stack([rows[off], cols[off]], axis=1))
-        order = np.lexsort((elimination_position, side))  # order[k] = unknown at P position k
+        elimination_position = elimination_order(indptr, indices, same)
+        order = np.lexsort((elimination_position, side)).astype(np.int64)  # order[k]: the unknown at P position k
         position = np.empty(n, dtype=np.int64)
         position[order] = np.arange(n, dtype=np.int64)
         self.n = n
@@ -81,19 +77,13 @@ class BlockGaussSeidel:
         self.order = order
 
         # P in its own order, CSC; p_source[q] = Jacobian slot of P's q-th value.
-        p_rows, p_cols, p_slots = position[rows[same]], position[cols[same]], slots[same]
-        key = np.lexsort((p_rows, p_cols))
-        self.p_indices = p_rows[key]
-        self.p_source = p_slots[key]
-        self.p_indptr = np.zeros(n + 1, dtype=np.int64)
-        self.p_indptr[1:] = np.cumsum(np.bincount(p_cols, minlength=n))
+        self.p_indptr, self.p_indices, self.p_source = permuted_pattern(indptr, indices, position, order, same)
         self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic_factorization(
             n, self.p_indptr, self.p_indices)
         # J_CR: entries in a column-side row and a row-side column (P positions, Jacobian slot).
-        lower = (side[rows] == 1) & (side[cols] == 0)
-        self.cross_row = position[rows[lower]]
-        self.cross_col = position[cols[lower]]
-        self.cross_slot = slots[lower]
+        self.cross_row = position[cross_rows]
+        self.cross_col = position[cross_cols]
+        self.cross_slot = cross_slots
 
     @property
     def nnz_factors(self) -> int:
@@ -108,6 +98,34 @@ class BlockGaussSeidel:
 
 
 # ----------------------------------------------------------------------------- numba kernels
+@njit(cache=True)
+def _split_sides(indptr, indices, side):
+    """Which CSC entries join unknowns of the same side (P's entries), and the rows, columns and
+    slots of those in a column-side row and a row-side column (J_CR)."""
+    n = indptr.size - 1
+    same = np.empty(indices.size, dtype=np.bool_)
+    lower = 0
+    for c in range(n):
+        for p in range(indptr[c], indptr[c + 1]):
+            r = indices[p]
+            same[p] = side[r] == side[c]
+            if side[r] == 1 and side[c] == 0:
+                lower += 1
+    rows = np.empty(lower, dtype=np.int64)
+    cols = np.empty(lower, dtype=np.int64)
+    slots = np.empty(lower, dtype=np.int64)
+    m = 0
+    for c in range(n):
+        for p in range(indptr[c], indptr[c + 1]):
+            r = indices[p]
+            if side[r] == 1 and side[c] == 0:
+                rows[m] = r
+                cols[m] = c
+                slots[m] = p
+                m += 1
+    return same, rows, cols, slots
+
+
 
 @njit(cache=True)
 def _factor_preconditioner(plan, jv, p_values, lu_p, work):

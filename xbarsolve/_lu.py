@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _sparse_lu
 from ._linear import ArrayState, JacobianPattern, LinearPlan, LinearSolver, register_linear_solver
-from ._ordering import minimum_degree_order
+from ._ordering import minimum_degree_order, permuted_pattern
 
 
 def _rows(values: np.ndarray, rows) -> np.ndarray:
@@ -42,15 +42,11 @@ class Permutation:
         cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(pattern.indptr))
         rows = pattern.indices
         off = rows != cols
-        position = minimum_degree_order(n, np.stack([rows[off], cols[off]], axis=1))
+        position = np.asarray(minimum_degree_order(n, np.stack([rows[off], cols[off]], axis=1)), dtype=np.int64)
         self.identity = bool(np.array_equal(position, np.arange(n)))
         self.order = np.argsort(position).astype(np.int64)
-        p_rows, p_cols = position[rows], position[cols]
-        key = np.lexsort((p_rows, p_cols))
-        self.indices = p_rows[key].astype(np.int64)
-        self.source = key.astype(np.int64)
-        self.indptr = np.zeros(n + 1, dtype=np.int64)
-        self.indptr[1:] = np.cumsum(np.bincount(p_cols, minlength=n))
+        self.indptr, self.indices, self.source = permuted_pattern(
+            pattern.indptr, pattern.indices, position, self.order, np.ones(pattern.nnz, dtype=np.bool_))
 
     def values(self, values: np.ndarray) -> np.ndarray:
         """CSC values (batch, nnz) in the permuted pattern."""

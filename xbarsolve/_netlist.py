@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from ._linear import JacobianPattern
 
@@ -141,26 +142,106 @@ def unique_int(a: np.ndarray, return_first: bool = False):
 
 def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     """CSC pattern of the Jacobian: the diagonal plus (a, b) and (b, a) of every element
-    between free nodes.  Returns indptr, indices, per-element slots of (a,a), (a,b), (b,a),
-    (b,b) (−1 where a terminal is fixed) and the slot of each diagonal entry."""
-    both = (term_a >= 0) & (term_b >= 0)
-    rows = np.concatenate([np.arange(n), term_a[both], term_b[both]])
-    cols = np.concatenate([np.arange(n), term_b[both], term_a[both]])
-    keys = unique_int(cols * n + rows)  # column-major order
-    indices = keys % n
+    between free nodes, rows sorted within each column.  Returns indptr, indices, per-element
+    slots of (a,a), (a,b), (b,a), (b,b) (−1 where a terminal is fixed) and the slot of each
+    diagonal entry."""
+    term_a = np.ascontiguousarray(term_a, dtype=np.int64)
+    term_b = np.ascontiguousarray(term_b, dtype=np.int64)
+    indptr, indices = _csc_pattern(n, term_a, term_b)
+    slots = np.empty((term_a.size, 4), dtype=np.int64)
+    diag_slots = np.empty(n, dtype=np.int64)
+    _pattern_slots(indptr, indices, term_a, term_b, slots, diag_slots)
+    return indptr, indices, slots, diag_slots
+
+
+@njit(cache=True)
+def _csc_pattern(n, term_a, term_b):
+    """indptr, indices of the pattern of :func:`_sparsity_pattern` (duplicates merged)."""
+    count = np.ones(n, dtype=np.int64)  # the diagonal
+    for e in range(term_a.size):
+        a, b = term_a[e], term_b[e]
+        if a >= 0 and b >= 0 and a != b:
+            count[a] += 1  # (b, a): row b of column a
+            count[b] += 1  # (a, b): row a of column b
+    start = np.zeros(n + 1, dtype=np.int64)
+    for k in range(n):
+        start[k + 1] = start[k] + count[k]
+    rows = np.empty(start[n], dtype=np.int64)
+    fill = start[:n].copy()
+    for k in range(n):
+        rows[fill[k]] = k
+        fill[k] += 1
+    for e in range(term_a.size):
+        a, b = term_a[e], term_b[e]
+        if a >= 0 and b >= 0 and a != b:
+            rows[fill[a]] = b
+            fill[a] += 1
+            rows[fill[b]] = a
+            fill[b] += 1
     indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum(np.bincount(keys // n, minlength=n))
+    indices = np.empty(start[n], dtype=np.int64)
+    q = 0
+    for k in range(n):
+        sort_segment(rows, start[k], start[k + 1])
+        for p in range(start[k], start[k + 1]):
+            if p == start[k] or rows[p] != rows[p - 1]:
+                indices[q] = rows[p]
+                q += 1
+        indptr[k + 1] = q
+    return indptr, indices[:q].copy()
 
-    def slot(r, c):
-        valid = (r >= 0) & (c >= 0)
-        out = np.full(r.shape, -1, dtype=np.int64)
-        out[valid] = np.searchsorted(keys, c[valid] * n + r[valid])
-        return out
 
-    slots = np.stack([slot(term_a, term_a), slot(term_a, term_b), slot(term_b, term_a),
-                      slot(term_b, term_b)], axis=1)
-    diag_slots = np.searchsorted(keys, np.arange(n) * n + np.arange(n))
-    return indptr, indices.astype(np.int64), slots, diag_slots
+@njit(cache=True)
+def sort_segment(keys, lo, hi, values=None):
+    """Sort ``keys[lo:hi]`` in place (and ``values[lo:hi]`` along, if given): insertion sort for
+    the few entries of a typical column, a library sort for long ones."""
+    if hi - lo > 32:
+        order = np.argsort(keys[lo:hi])
+        keys[lo:hi] = keys[lo:hi][order].copy()
+        if values is not None:
+            values[lo:hi] = values[lo:hi][order].copy()
+        return
+    for i in range(lo + 1, hi):
+        key = keys[i]
+        value = values[i] if values is not None else 0
+        j = i - 1
+        while j >= lo and keys[j] > key:
+            keys[j + 1] = keys[j]
+            if values is not None:
+                values[j + 1] = values[j]
+            j -= 1
+        keys[j + 1] = key
+        if values is not None:
+            values[j + 1] = value
+
+
+@njit(cache=True)
+def _slot(indptr, indices, row, col):
+    """Position of entry (row, col) in the CSC value array (binary search in the column)."""
+    lo, hi = indptr[col], indptr[col + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if indices[mid] < row:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _pattern_slots(indptr, indices, term_a, term_b, slots, diag_slots):
+    for k in range(diag_slots.size):
+        diag_slots[k] = _slot(indptr, indices, k, k)
+    for e in range(term_a.size):
+        a, b = term_a[e], term_b[e]
+        slots[e, 0] = diag_slots[a] if a >= 0 else -1
+        slots[e, 3] = diag_slots[b] if b >= 0 else -1
+        if a >= 0 and b >= 0:
+            slots[e, 1] = _slot(indptr, indices, a, b)
+            slots[e, 2] = _slot(indptr, indices, b, a)
+        else:
+            slots[e, 1] = -1
+            slots[e, 2] = -1
 
 
 def compile_netlist(graph) -> CompiledNetlist:

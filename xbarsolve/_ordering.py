@@ -7,6 +7,7 @@
   side of a crossbar: wires with cells hanging off them) every such order has no fill at all.
 
 :func:`elimination_order` uses the second where it applies and the first otherwise.
+Patterns are given as CSC (``indptr``, ``indices``), structurally symmetric.
 Orders are returned as *positions*: ``position[k]`` is where unknown ``k`` goes.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._netlist import unique_int
+from ._netlist import sort_segment
 
 
 def minimum_degree_order(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -36,11 +37,15 @@ def minimum_degree_order(n: int, pairs: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _leaves_first(n, indptr, neighbours):
-    """Positions of a leaves-first elimination of the graph (CSR adjacency); -1s if it has a cycle."""
-    degree = np.empty(n, dtype=np.int64)
+def _leaves_first(indptr, indices, keep):
+    """Positions of a leaves-first elimination of the graph of a symmetric CSC pattern's kept
+    off-diagonal entries; all -1 if that graph has a cycle."""
+    n = indptr.size - 1
+    degree = np.zeros(n, dtype=np.int64)
     for k in range(n):
-        degree[k] = indptr[k + 1] - indptr[k]
+        for p in range(indptr[k], indptr[k + 1]):
+            if keep[p] and indices[p] != k:
+                degree[k] += 1
     position = np.full(n, -1, dtype=np.int64)
     stack = np.empty(n, dtype=np.int64)
     top = 0
@@ -57,8 +62,8 @@ def _leaves_first(n, indptr, neighbours):
         position[k] = placed
         placed += 1
         for p in range(indptr[k], indptr[k + 1]):
-            m = neighbours[p]
-            if position[m] < 0:
+            m = indices[p]
+            if keep[p] and m != k and position[m] < 0:
                 degree[m] -= 1
                 if degree[m] == 1:
                     stack[top] = m
@@ -68,25 +73,55 @@ def _leaves_first(n, indptr, neighbours):
     return position
 
 
-def forest_order(n: int, pairs: np.ndarray) -> np.ndarray | None:
-    """Positions of a no-fill (leaves-first) elimination order, or None if the pattern's graph
-    (off-diagonal ``pairs``, duplicates allowed) has a cycle."""
-    if pairs.size == 0:
-        return np.arange(n)
-    a, b = pairs[:, 0], pairs[:, 1]
-    keep = a != b
-    keys = unique_int(np.concatenate([a[keep] * n + b[keep], b[keep] * n + a[keep]]))
-    src, dst = keys // n, keys % n
-    if src.size // 2 >= n:  # a forest has fewer than n edges
-        return None
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum(np.bincount(src, minlength=n))
-    position = _leaves_first(n, indptr, dst.astype(np.int64))
+def forest_order(indptr: np.ndarray, indices: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
+    """Positions of a no-fill (leaves-first) elimination order of the kept entries of a
+    structurally symmetric CSC pattern, or None if their graph has a cycle."""
+    n = indptr.size - 1
+    position = _leaves_first(indptr, indices, keep)
     return None if n and position[0] < 0 else position
 
 
-def elimination_order(n: int, pairs: np.ndarray) -> np.ndarray:
-    """A fill-reducing order: :func:`forest_order` where the pattern is a forest, else
-    :func:`minimum_degree_order`."""
-    position = forest_order(n, pairs)
-    return minimum_degree_order(n, pairs) if position is None else position
+def elimination_order(indptr: np.ndarray, indices: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """A fill-reducing order (positions) of the kept entries (all if ``keep`` is None) of a
+    structurally symmetric CSC pattern: :func:`forest_order` where their graph is a forest,
+    else :func:`minimum_degree_order`."""
+    n = indptr.size - 1
+    keep = np.ones(indices.size, dtype=np.bool_) if keep is None else keep
+    position = forest_order(indptr, indices, keep)
+    if position is not None:
+        return position
+    cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    off = keep & (indices != cols)
+    return minimum_degree_order(n, np.stack([indices[off], cols[off]], axis=1))
+
+
+@njit(cache=True)
+def permuted_pattern(indptr, indices, position, order, keep):
+    """The entries of a CSC pattern with ``keep[slot]`` true, symmetrically permuted: entry
+    (r, c) goes to (position[r], position[c]) (``order`` is the inverse of ``position``).
+
+    Returns the permuted pattern's indptr and indices (rows sorted within each column) and
+    ``source``: for each of its entries, the slot of the original value it takes.
+    """
+    n = position.size
+    indptr_out = np.zeros(n + 1, dtype=np.int64)
+    for q in range(n):
+        c = order[q]
+        count = 0
+        for p in range(indptr[c], indptr[c + 1]):
+            if keep[p]:
+                count += 1
+        indptr_out[q + 1] = indptr_out[q] + count
+    indices_out = np.empty(indptr_out[n], dtype=np.int64)
+    source = np.empty(indptr_out[n], dtype=np.int64)
+    for q in range(n):
+        c = order[q]
+        base = indptr_out[q]
+        m = 0
+        for p in range(indptr[c], indptr[c + 1]):
+            if keep[p]:
+                indices_out[base + m] = position[indices[p]]
+                source[base + m] = p
+                m += 1
+        sort_segment(indices_out, base, base + m, source)
+    return indptr_out, indices_out, source
