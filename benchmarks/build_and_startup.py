@@ -16,7 +16,10 @@ inputs uniform in 0..0.5 V, r_source = r_sink = 100 Ω, r_wire = 2.5 Ω):
   memory, Newton iterations;
 * ``first solve``: a fresh ``python -c`` process that imports xbarsolve, builds a 64×64
   crossbar and solves one vector: wall time of the whole process, imports included, with the
-  numba cache warm (one untimed run first); median over ``--repeats``;
+  numba cache warm (one untimed run first); median over ``--repeats``.  Measured alongside, in
+  the same way, numba's own floor: a process that imports numpy and numba and calls one
+  trivial function from numba's cache (numba initialises its compiler target on the first
+  load, importing scipy.linalg for BLAS: a cost no numba program avoids);
 * ``per solve``: 64×64, one vector and a batch of 64: median solve time over 15 repeats after a
   warm-up, in a child process.  With ``--reference``, the children of this checkout and of the
   reference run alternately (interleaved, ``--repeats`` pairs) and the ratio of their medians is
@@ -34,6 +37,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -77,6 +81,16 @@ xb = Crossbar(rng.uniform(1 / 300e3, 1 / 30e3, size=(64, 64)), cell="1t1r", v_ga
               r_source=100.0, r_sink=100.0, r_wire=2.5)
 xb.solve(rng.uniform(0.0, 0.5, size=64))
 """
+
+_NUMBA_FLOOR_MODULE = """
+from numba import njit
+
+
+@njit(cache=True)
+def one(x):
+    return x + 1.0
+"""
+_NUMBA_FLOOR = "import numpy, numba, numba_floor; numba_floor.one(1.0)"
 
 _PER_SOLVE = _SETUP + """
 import json, time
@@ -128,8 +142,10 @@ def _uptime() -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkout", type=pathlib.Path, default=ROOT, help="checkout to measure (default: this one)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkout", type=pathlib.Path, default=ROOT,
+                        help="checkout to measure (default: this one)")
     parser.add_argument("--reference", type=pathlib.Path, help="another checkout to compare against")
     parser.add_argument("--sizes", type=int, nargs="*", default=[256, 512])
     parser.add_argument("--big", type=int, nargs="*", default=[1024])
@@ -159,16 +175,27 @@ def main(argv=None) -> int:
         for n in args.big:
             r = _child(_BUILD.format(n=n, solve=True), checkouts["this"])
             report["big"][str(n)] = r
-            log(f"[this] {n}x{n} build {r['build_s']:.2f} s ({r['build_cpu_s']:.2f} s CPU), solve {r['solve_s']:.2f} s "
-                f"({r['solve_cpu_s']:.2f} s CPU, {r['iterations']} Newton iterations), peak {r['peak_rss_mb']:.0f} MB")
+            log(f"[this] {n}x{n} build {r['build_s']:.2f} s ({r['build_cpu_s']:.2f} s CPU), "
+                f"solve {r['solve_s']:.2f} s ({r['solve_cpu_s']:.2f} s CPU, {r['iterations']} Newton "
+                f"iterations), peak {r['peak_rss_mb']:.0f} MB")
     if "first" not in args.skip:
         report["first_solve"] = {}
-        for name, path in checkouts.items():
-            _wall_of_process(_FIRST_SOLVE, path)  # warm the numba cache
-            walls = [_wall_of_process(_FIRST_SOLVE, path) for _ in range(args.repeats)]
-            report["first_solve"][name] = {"walls_s": walls, "median_s": statistics.median(walls)}
-            log(f"[{name}] first 64x64 solve in a fresh process (warm cache, imports included): "
-                f"median {statistics.median(walls):.2f} s of {[round(w, 2) for w in walls]}")
+        with tempfile.TemporaryDirectory() as floor_dir:
+            (pathlib.Path(floor_dir) / "numba_floor.py").write_text(_NUMBA_FLOOR_MODULE)
+            runs = dict(checkouts, numba_floor=pathlib.Path(floor_dir))
+            codes = {name: _FIRST_SOLVE for name in checkouts}
+            codes["numba_floor"] = _NUMBA_FLOOR
+            walls = {name: [] for name in runs}
+            for name, path in runs.items():
+                _wall_of_process(codes[name], path)  # warm the numba cache
+            for _ in range(args.repeats):  # interleaved
+                for name, path in runs.items():
+                    walls[name].append(_wall_of_process(codes[name], path))
+        for name, w in walls.items():
+            report["first_solve"][name] = {"walls_s": w, "median_s": statistics.median(w)}
+            what = ("numba's floor (import numpy + numba, one cached call)" if name == "numba_floor"
+                    else "first 64x64 solve in a fresh process (warm cache, imports included)")
+            log(f"[{name}] {what}: median {statistics.median(w):.2f} s of {[round(x, 2) for x in w]}")
     if "per_solve" not in args.skip:
         runs = {name: [] for name in checkouts}
         for _ in range(args.repeats):  # interleaved: this, reference, this, reference, ...

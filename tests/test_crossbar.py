@@ -216,9 +216,11 @@ def test_gate_lines_along_columns():
         xb = Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=1.0, **PARASITIC)
         np.testing.assert_allclose(
             xb.solve(V, v_gate=vg).column_currents,
-            Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=vg, **PARASITIC).solve(V).column_currents,
+            Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=vg,
+                     **PARASITIC).solve(V).column_currents,
             rtol=1e-12)
-    lines = {(d["index"], d["gate_line"]) for _, _, d in base.graph.edges(data=True) if d["role"] == "transistor"}
+    lines = {(d["index"], d["gate_line"]) for _, _, d in base.graph.edges(data=True)
+             if d["role"] == "transistor"}
     assert lines == {((i, j), j) for i in range(rows) for j in range(cols)}
 
 

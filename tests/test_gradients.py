@@ -26,7 +26,7 @@ import pytest
 import torch
 
 from xbarsolve import Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
-from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, adjoint_plan, crossbar_currents
+from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, crossbar_currents
 from xbarsolve.linear_solvers import KrylovPlan
 
 try:  # written concurrently; picked up as soon as it imports
@@ -112,7 +112,8 @@ def test_gradcheck_gate_lines_along_columns(cell, parasitics):
     """Gate lines along the columns (one v_gate per column): gradcheck of every output with
     respect to inputs, conductances, the per-column gates and the parasitics."""
     _, side, transistor = cell
-    rng = np.random.default_rng(zlib.crc32(f"columns-{side}-{type(transistor).__name__}-{parasitics}".encode()))
+    key = f"columns-{side}-{type(transistor).__name__}-{parasitics}"
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
     rows, cols = 3, 2
     compiled = {} if parasitics == "ideal" else dict(r_source=rng.uniform(200, 2000, rows),
                                                      r_sink=rng.uniform(200, 2000, cols), r_wire=150.0)
@@ -221,7 +222,8 @@ def test_forward_matches_crossbar_solve():
     vg = rng.uniform(0.8, 1.2, 3)
     names = ("column_currents", "source_currents", "cell_currents", "row_voltages", "column_voltages",
              "internal_voltages")
-    ys = crossbar_currents(xb, torch.tensor(v), conductances=torch.tensor(g), v_gate=torch.tensor(vg), outputs=names)
+    ys = crossbar_currents(xb, torch.tensor(v), conductances=torch.tensor(g), v_gate=torch.tensor(vg),
+                           outputs=names)
     ref = xb.solve(v, conductances=g, v_gate=vg)
     expected = (ref.column_currents, ref.source_currents, ref.cell_currents, ref.row_voltages,
                 ref.column_voltages, ref.internal_voltages)

@@ -13,8 +13,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 CHILD = r"""
@@ -45,7 +43,8 @@ def visit(obj, where):
         if id(obj) in seen:
             return
         seen.add(id(obj))
-        if obj.overloads and (obj._cache is None or type(obj._cache).__name__ == "NullCache" or obj.stats.cache_misses):
+        uncached = obj._cache is None or type(obj._cache).__name__ == "NullCache"
+        if obj.overloads and (uncached or obj.stats.cache_misses):
             compiled.append(where)
     elif isinstance(obj, type):
         for name, value in vars(obj).items():

@@ -26,7 +26,8 @@ def random_column_dominant(n, density, rng, batch):
         m.setdiag(d * rng.uniform(1.0, 1.5, size=n))  # dominant
         m.sort_indices()
         values.append(m.data.copy())
-    return JacobianPattern(n, pattern.indptr.astype(np.int64), pattern.indices.astype(np.int64)), np.array(values)
+    pattern = JacobianPattern(n, pattern.indptr.astype(np.int64), pattern.indices.astype(np.int64))
+    return pattern, np.array(values)
 
 
 @pytest.mark.parametrize("name", sorted(SOLVERS))

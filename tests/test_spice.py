@@ -157,8 +157,8 @@ def test_live_ngspice_gate_lines_along_columns(side):
     parasitic and negative inputs; level-1 transistors (tolerance of the validation cases)."""
     card = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
     xb = Crossbar(np.array([[1e-5, 3e-5, 5e-6], [2e-5, 8e-6, 3.3e-5]]), transistor_side=side, transistor=card,
-                  gate_lines="columns", v_gate=[0.7, 1.2, 0.95], r_source=[20.0, 0.0], r_sink=[5.0, 0.0, 50.0],
-                  r_wire_row=3.0, r_wire_col=1.5)
+                  gate_lines="columns", v_gate=[0.7, 1.2, 0.95], r_source=[20.0, 0.0],
+                  r_sink=[5.0, 0.0, 50.0], r_wire_row=3.0, r_wire_col=1.5)
     v = np.array([[0.4, 0.25], [-0.2, 0.45], [0.5, 0.5]])
     ref = ngspice_solve(xb, v)
     assert "Vg_2 g_2 0 DC 0.95" in ref["netlist"] and "Vg_3" not in ref["netlist"]

@@ -18,8 +18,8 @@ notice (``docs/architecture.md`` describes them).
 from ._crossbar import Crossbar
 from ._newton import NewtonOptions
 from ._results import CrossbarSolution, OperatingPoint
-from .devices import (BsimLikeNMOS, ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor, SinhMemristor,
-                      Stamp)
+from .devices import (BsimLikeNMOS, ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor,
+                      SinhMemristor, Stamp)
 from .errors import ConvergenceError, NotDifferentiableError
 
 __all__ = ["Crossbar", "CrossbarSolution", "OperatingPoint", "NewtonOptions", "ConvergenceError",

@@ -101,7 +101,8 @@ class CrossbarAdjoint:
             elements = xb.layout.roles.get(spec.role) if spec else None
             if elements is None:
                 continue  # v_in, or no such elements (all merged, or none exist): the gradient is 0
-            ks[elements.group].add(xb.netlist.groups[elements.group].model.param_index(spec.element_parameter))
+            model = xb.netlist.groups[elements.group].model
+            ks[elements.group].add(model.param_index(spec.element_parameter))
         return [np.array(sorted(k), dtype=np.int64) for k in ks]
 
     def adjoint(self, op: OperatingPoint, grad_x: np.ndarray) -> np.ndarray:

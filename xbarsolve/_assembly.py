@@ -80,8 +80,8 @@ class CircuitEquations:
 
         def fill(rows):
             for group, params, kind in zip(self.netlist.groups, self.params, self.families):
-                _kernels.residual(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, active[rows],
-                                  residual[rows])
+                _kernels.residual(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params,
+                                  active[rows], residual[rows])
 
         _per_sample_on_error(fill, x.shape[0], (residual,), 0.0)
         if g_shunt:

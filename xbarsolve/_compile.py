@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._layout import CrossbarLayout, RoleElements
-from ._netlist import ROLES, CompiledNetlist, ElementGroup, _sparsity_pattern, kernel_functions, unique_int
+from ._netlist import ROLES, CompiledNetlist, ElementGroup, sparsity_pattern, kernel_functions, unique_int
 
 
 def _node_codes(rows, cols, cell, r_source, r_sink, r_wire_row, r_wire_col):
@@ -76,12 +76,12 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
                   (rows_idx, np.full(rows_idx.size, -1)), {"resistance": r_source[keep]}))
     if r_wire_row > 0 and cols > 1:
         i, j = ii[:, 1:].ravel(), jj[:, 1:].ravel()
-        parts.append(("row_wire", resistor_model, 2 * row_node[i, j - 1], row_codes[i, j - 1], row_codes[i, j],
-                      (i, j), {"resistance": np.full(i.size, r_wire_row)}))
+        parts.append(("row_wire", resistor_model, 2 * row_node[i, j - 1], row_codes[i, j - 1],
+                      row_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_row)}))
     if r_wire_col > 0 and rows > 1:
         i, j = ii[1:, :].ravel(), jj[1:, :].ravel()
-        parts.append(("col_wire", resistor_model, 2 * col_node[i - 1, j], col_codes[i - 1, j], col_codes[i, j],
-                      (i, j), {"resistance": np.full(i.size, r_wire_col)}))
+        parts.append(("col_wire", resistor_model, 2 * col_node[i - 1, j], col_codes[i - 1, j],
+                      col_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_col)}))
     keep = r_sink > 0
     cols_idx = np.arange(cols)[keep]
     parts.append(("sink", resistor_model, 2 * col_node[rows - 1, cols_idx], col_codes[rows - 1, cols_idx],
@@ -93,8 +93,8 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
                       (i, j), g))
     else:
         gates = {"v_gate": v_gate[i] if gate_lines == "rows" else v_gate[j]}
-        first, second = (("transistor", transistor, gates), ("memristor", memristor, g))[::1 if transistor_side
-                                                                                          == "row" else -1]
+        cell_parts = (("transistor", transistor, gates), ("memristor", memristor, g))
+        first, second = cell_parts if transistor_side == "row" else cell_parts[::-1]
         parts.append((first[0], first[1], 2 * row_node.ravel() + 1, row_codes.ravel(), mid_codes.ravel(),
                       (i, j), first[2]))
         parts.append((second[0], second[1], 2 * mid_node.ravel(), mid_codes.ravel(), col_codes.ravel(),
@@ -108,7 +108,7 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
     role_of = np.concatenate([np.full(p[2].size, ROLES.index(p[0]), dtype=np.int64) for p in parts])[order]
     index = np.stack([np.concatenate([p[5][0] for p in parts]), np.concatenate([p[5][1] for p in parts])],
                      axis=1).astype(np.int64)[order]
-    indptr, indices, slots, diag_slots = _sparsity_pattern(n_free, term_a, term_b)
+    indptr, indices, slots, diag_slots = sparsity_pattern(n_free, term_a, term_b)
 
     # Groups by kernel functions, in order of first appearance.
     family_of_part = [kernel_functions(p[1]) for p in parts]
@@ -126,7 +126,8 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
         if members.size == 0:
             continue
         gid = len(groups)
-        model = parts[int(np.searchsorted(offsets, order[members[0]], side="right")) - 1][1]  # of the first element
+        # the model of the group's first element
+        model = parts[int(np.searchsorted(offsets, order[members[0]], side="right")) - 1][1]
         params = None
         where = np.full(order.size, -1, dtype=np.int64)
         where[members] = np.arange(members.size)  # position in the group of each element (global order)
@@ -142,7 +143,8 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
                     params = np.empty((members.size, len(model.param_names)))
                 params[pos] = packed
             index_cols = 1 if p[0] in ("source", "sink") else 2
-            roles[p[0]] = RoleElements(gid, pos, tuple(np.asarray(c, dtype=np.int64) for c in p[5][:index_cols]))
+            index_arrays = tuple(np.asarray(c, dtype=np.int64) for c in p[5][:index_cols])
+            roles[p[0]] = RoleElements(gid, pos, index_arrays)
         groups.append(ElementGroup(model, term_a[members], term_b[members], params, slots[members],
                                    role_of[members], index[members]))
 

@@ -88,7 +88,8 @@ class Crossbar:
     _RESISTOR = Resistor()  # the model of driver, sink and wire resistances
 
     def __init__(self, conductances, *, cell: str = "1t1r", transistor_side: str | None = None,
-                 gate_lines: str | None = None, v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0, r_wire_row=None, r_wire_col=None,
+                 gate_lines: str | None = None, v_gate=None, r_source=0.0, r_sink=0.0, r_wire=0.0,
+                 r_wire_row=None, r_wire_col=None,
                  memristor: ElementModel | None = None, transistor: NMOSModel | None = None,
                  options: NewtonOptions | None = None):
         g = checks.real_array("conductances", conductances, non_negative=True)
@@ -99,19 +100,21 @@ class Crossbar:
         if transistor_side is not None and self.cell == "1r":
             raise ValueError("transistor_side applies to 1T-1R cells; this crossbar has passive 1R cells "
                              "(cell='1r'): leave it out")
-        self.transistor_side = checks.choice("transistor_side", "row" if transistor_side is None else transistor_side,
-                                             TRANSISTOR_SIDES)
+        self.transistor_side = checks.choice(
+            "transistor_side", "row" if transistor_side is None else transistor_side, TRANSISTOR_SIDES)
         if gate_lines is not None and self.cell == "1r":
             raise ValueError("gate_lines applies to 1T-1R cells; this crossbar has passive 1R cells "
                              "(cell='1r'): leave it out")
-        self.gate_lines = checks.choice("gate_lines", "rows" if gate_lines is None else gate_lines, GATE_LINES)
+        self.gate_lines = checks.choice("gate_lines", "rows" if gate_lines is None else gate_lines,
+                                        GATE_LINES)
         self.memristor = LinearMemristor() if memristor is None else memristor
         _check_memristor(self.memristor)
         if self.cell == "1r" and (transistor is not None or v_gate is not None):
             raise ValueError("transistor and v_gate apply to 1T-1R cells; this crossbar has passive "
                              "1R cells (cell='1r'): leave them out")
-        self.transistor = checks.instance_of("transistor", self.DEFAULT_TRANSISTOR if transistor is None else transistor,
-                                             NMOSModel, described="an NMOSModel")
+        self.transistor = checks.instance_of(
+            "transistor", self.DEFAULT_TRANSISTOR if transistor is None else transistor, NMOSModel,
+            described="an NMOSModel")
         # Every array is the crossbar's own read-only copy: a caller changing its arrays in place
         # later cannot change this crossbar (or layers built from it).
         r_wire = float(checks.resistance_array("r_wire", r_wire))
@@ -122,8 +125,8 @@ class Crossbar:
             spec = PARAMETERS[name]
             arr = spec.check(value, {"rows": (rows,), "cols": (cols,), None: ()}[spec.axis_of(self)])
             setattr(self, name, checks.readonly_copy(arr) if arr.ndim else float(arr))
-        self.options = checks.instance_of("options", NewtonOptions() if options is None else options, NewtonOptions,
-                                          described="a NewtonOptions")
+        self.options = checks.instance_of("options", NewtonOptions() if options is None else options,
+                                          NewtonOptions, described="a NewtonOptions")
         self.conductances = checks.readonly_copy(g)
 
         self.netlist, self.layout = compile_crossbar(g, **self._description())
@@ -145,9 +148,9 @@ class Crossbar:
     def _description(self) -> dict:
         """The arguments from which the netlist (and the graph) are built."""
         return dict(cell=self.cell, transistor_side=self.transistor_side, gate_lines=self.gate_lines,
-                    v_gate=self.v_gate, r_source=self.r_source, r_sink=self.r_sink, r_wire_row=self.r_wire_row,
-                    r_wire_col=self.r_wire_col, memristor=self.memristor, transistor=self.transistor,
-                    resistor_model=self._RESISTOR)
+                    v_gate=self.v_gate, r_source=self.r_source, r_sink=self.r_sink,
+                    r_wire_row=self.r_wire_row, r_wire_col=self.r_wire_col, memristor=self.memristor,
+                    transistor=self.transistor, resistor_model=self._RESISTOR)
 
     @functools.cached_property
     def graph(self):
@@ -189,10 +192,13 @@ class Crossbar:
         memory stays bounded for large batches.
         """
         v, _ = self.check_inputs(v_in)
-        return self._solve_with(v, self.element_parameters(**overrides), x0, keep_jacobians)
+        return self.operating_point_with(v, self.element_parameters(**overrides), x0, keep_jacobians)
 
-    def _solve_with(self, v: np.ndarray, params: list, x0, keep_jacobians: bool) -> OperatingPoint:
-        """Solve for checked inputs ``v`` (batch, rows) and element parameters ``params``."""
+    def operating_point_with(self, v: np.ndarray, params: list, x0=None,
+                             keep_jacobians: bool = True) -> OperatingPoint:
+        """:meth:`operating_point` for inputs already checked (``v``: (batch, rows) V, from
+        :meth:`check_inputs`) and element parameters already built (from :meth:`element_parameters`),
+        as the autodiff glue does to check everything before any work."""
         unchanged = all(a is b for a, b in zip(params, self.equations.params))
         eqs = self.equations if unchanged else self.equations.with_params(params)
         fixed_v = self.netlist.fixed_voltages(v)

@@ -147,7 +147,8 @@ def _check_model_functions(model, sample_params) -> None:
     """A clear error for a model whose ``evaluate`` is not a numba function returning a Stamp."""
     name = type(model).__name__
     if not isinstance(model.evaluate, Dispatcher):
-        raise TypeError(f"{name}.evaluate must be a numba @njit function, got {type(model.evaluate).__name__}")
+        raise TypeError(f"{name}.evaluate must be a numba @njit function, "
+                        f"got {type(model.evaluate).__name__}")
     for attr in ("current", "step_limit", "parameter_partials"):
         f = getattr(model, attr)
         if f is not None and not isinstance(f, Dispatcher):
@@ -156,8 +157,8 @@ def _check_model_functions(model, sample_params) -> None:
         return  # the package's own models are tested; checking them here would compile them per process
     out = model.evaluate(0.0, 0.0, np.asarray(sample_params, dtype=float))
     if not isinstance(out, Stamp):
-        raise TypeError(f"{name}.evaluate must return xbarsolve.devices.Stamp(ia, ib, dia_dva, dia_dvb, dib_dva, "
-                        f"dib_dvb) (named fields), got {type(out).__name__}")
+        raise TypeError(f"{name}.evaluate must return xbarsolve.devices.Stamp(ia, ib, dia_dva, dia_dvb, "
+                        f"dib_dva, dib_dvb) (named fields), got {type(out).__name__}")
 
 
 def _family(kind) -> KernelFamily:
@@ -298,7 +299,9 @@ def _limit_rows(kind, x, dx, fixed_v, term_a, term_b, params, active, alpha):
             dvb = dx[s, b] if b >= 0 else 0.0
             if dva == 0.0 and dvb == 0.0:
                 continue
-            frac = element_step_limit(kind, volt(x, fixed_v, s, a), volt(x, fixed_v, s, b), dva, dvb, params[e])
+            va = volt(x, fixed_v, s, a)
+            vb = volt(x, fixed_v, s, b)
+            frac = element_step_limit(kind, va, vb, dva, dvb, params[e])
             if frac < alpha[s]:
                 alpha[s] = frac
 
@@ -325,11 +328,13 @@ def _add_voltage_grads(s, a, b, ga, gb, grad_x, grad_fixed):
 
 @njit(cache=True)
 def read(kind, x, fixed_v, term_a, term_b, params, elem, side, out, coef, y):
-    """``y[s, out[m]] += coef[m] · i_side[m](element elem[m])`` (A): a linear read-out of terminal currents."""
+    """``y[s, out[m]] += coef[m] · i_side[m](element elem[m])`` (A): a read-out of terminal currents."""
     for s in range(x.shape[0]):
         for m in range(elem.shape[0]):
             e = elem[m]
-            st = element_evaluate(kind, volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]), params[e])
+            va = volt(x, fixed_v, s, term_a[e])
+            vb = volt(x, fixed_v, s, term_b[e])
+            st = element_evaluate(kind, va, vb, params[e])
             y[s, out[m]] += coef[m] * (st.ia if side[m] == 0 else st.ib)
 
 
@@ -360,7 +365,8 @@ def read_vjp(kind, x, fixed_v, term_a, term_b, params, elem, side, out, coef, yb
 
 
 @njit(cache=True, nogil=True)
-def _implicit_vjp_rows(kind, x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, grad_fixed, grad_params):
+def _implicit_vjp_rows(kind, x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, grad_fixed,
+                       grad_params):
     for s in range(x.shape[0]):
         for e in range(term_a.shape[0]):
             a = term_a[e]
@@ -400,4 +406,3 @@ def implicit_vjp(kind, x, fixed_v, term_a, term_b, params, lam, ks, want_fixed, 
     over_batch(x.shape[0], work)
     for a in sorted(parts):
         grad_params += parts[a]
-

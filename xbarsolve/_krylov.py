@@ -69,7 +69,7 @@ class BlockGaussSeidel:
         # by side: P has no entries between the sides, so elimination within each side keeps the
         # order (and the no-fill) it had.
         elimination_position = elimination_order(indptr, indices, same)
-        order = np.lexsort((elimination_position, side)).astype(np.int64)  # order[k]: the unknown at P position k
+        order = np.lexsort((elimination_position, side)).astype(np.int64)  # order[k]: unknown at position k
         position = np.empty(n, dtype=np.int64)
         position[order] = np.arange(n, dtype=np.int64)
         self.n = n
@@ -77,7 +77,8 @@ class BlockGaussSeidel:
         self.order = order
 
         # P in its own order, CSC; p_source[q] = Jacobian slot of P's q-th value.
-        self.p_indptr, self.p_indices, self.p_source = permuted_pattern(indptr, indices, position, order, same)
+        self.p_indptr, self.p_indices, self.p_source = permuted_pattern(indptr, indices, position, order,
+                                                                        same)
         self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic_factorization(
             n, self.p_indptr, self.p_indices)
         # J_CR: entries in a column-side row and a row-side column (P positions, Jacobian slot).
@@ -124,7 +125,6 @@ def _split_sides(indptr, indices, side):
                 slots[m] = p
                 m += 1
     return same, rows, cols, slots
-
 
 
 @njit(cache=True)
@@ -326,7 +326,8 @@ class KrylovSolver(LinearSolver):
                 raise ValueError(f"{prefix}{field} must be < 1 (a relative residual), got {value!r}")
             object.__setattr__(self, field, value)
         for field in ("max_iterations", "restart"):
-            object.__setattr__(self, field, checks.integer(field, getattr(self, field), minimum=1, prefix=prefix))
+            value = checks.integer(field, getattr(self, field), minimum=1, prefix=prefix)
+            object.__setattr__(self, field, value)
 
     def analyse(self, pattern: JacobianPattern) -> "KrylovPlan":
         if pattern.side is None:
@@ -347,7 +348,8 @@ class KrylovState(LinearState):
 
     def take(self, rows):
         rows = np.asarray(rows, dtype=np.int64)
-        return KrylovState(self.values[self.rows[rows]], np.arange(rows.size, dtype=np.int64), self.ok[rows].copy())
+        return KrylovState(self.values[self.rows[rows]], np.arange(rows.size, dtype=np.int64),
+                           self.ok[rows].copy())
 
     def put(self, rows, part):
         rows = np.asarray(rows, dtype=np.int64)
@@ -385,7 +387,8 @@ class KrylovPlan(LinearPlan):
                            np.zeros(batch, dtype=np.bool_))
 
     def init(self, values, rows=None):
-        rows = np.arange(values.shape[0], dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        rows = np.arange(values.shape[0]) if rows is None else rows
+        rows = np.asarray(rows, dtype=np.int64)
         return KrylovState(values, rows, np.ones(rows.size, dtype=np.bool_))
 
     def solve(self, state, rhs, *, transpose=False):

@@ -73,6 +73,7 @@ class CrossbarLayout:
                 roles[role] = RoleElements(gid, pos, tuple(group.index[pos, k].copy() for k in range(width)))
         fixed_input_row = np.array([v if kind == "input" else -1 for kind, v in netlist.fixed_sources],
                                    dtype=np.int64)
-        return cls(rows, cols, np.array([code[("in", i)] for i in range(rows)], dtype=np.int64),
-                   np.array([code[("out", j)] for j in range(cols)], dtype=np.int64), grid("row"), grid("col"),
+        inputs = np.array([code[("in", i)] for i in range(rows)], dtype=np.int64)
+        outputs = np.array([code[("out", j)] for j in range(cols)], dtype=np.int64)
+        return cls(rows, cols, inputs, outputs, grid("row"), grid("col"),
                    grid("mid") if cell == "1t1r" else None, fixed_input_row, roles)

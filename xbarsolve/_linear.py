@@ -158,8 +158,9 @@ def linear_solver(spec) -> LinearSolver:
     if isinstance(spec, LinearSolver):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"NewtonOptions.linear_solver must be a LinearSolver or a name, got {type(spec).__name__}")
+        raise TypeError(f"NewtonOptions.linear_solver must be a LinearSolver or a name, "
+                        f"got {type(spec).__name__}")
     if spec in _REGISTRY:
         return _REGISTRY[spec]()
-    raise ValueError(f"NewtonOptions.linear_solver must be a LinearSolver or one of {registered_linear_solvers()}, "
-                     f"got {spec!r}")
+    raise ValueError(f"NewtonOptions.linear_solver must be a LinearSolver or one of "
+                     f"{registered_linear_solvers()}, got {spec!r}")

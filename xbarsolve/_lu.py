@@ -42,7 +42,7 @@ class Permutation:
         cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(pattern.indptr))
         rows = pattern.indices
         off = rows != cols
-        position = np.asarray(minimum_degree_order(n, np.stack([rows[off], cols[off]], axis=1)), dtype=np.int64)
+        position = minimum_degree_order(n, np.stack([rows[off], cols[off]], axis=1)).astype(np.int64)
         self.identity = bool(np.array_equal(position, np.arange(n)))
         self.order = np.argsort(position).astype(np.int64)
         self.indptr, self.indices, self.source = permuted_pattern(

@@ -140,7 +140,7 @@ def unique_int(a: np.ndarray, return_first: bool = False):
     return (ordered[start], order[start]) if return_first else ordered[start]
 
 
-def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
+def sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     """CSC pattern of the Jacobian: the diagonal plus (a, b) and (b, a) of every element
     between free nodes, rows sorted within each column.  Returns indptr, indices, per-element
     slots of (a,a), (a,b), (b,a), (b,b) (−1 where a terminal is fixed) and the slot of each
@@ -156,7 +156,7 @@ def _sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
 
 @njit(cache=True)
 def _csc_pattern(n, term_a, term_b):
-    """indptr, indices of the pattern of :func:`_sparsity_pattern` (duplicates merged)."""
+    """indptr, indices of the pattern of :func:`sparsity_pattern` (duplicates merged)."""
     count = np.ones(n, dtype=np.int64)  # the diagonal
     for e in range(term_a.size):
         a, b = term_a[e], term_b[e]
@@ -284,7 +284,7 @@ def compile_netlist(graph) -> CompiledNetlist:
     free_side = _free_sides(graph, node_code, n_free)
     term_a_all = np.array([node_code[u] for u, _, _, _ in element_edges], dtype=np.int64)
     term_b_all = np.array([node_code[v] for _, v, _, _ in element_edges], dtype=np.int64)
-    indptr, indices, slots_all, diag_slots = _sparsity_pattern(n_free, term_a_all, term_b_all)
+    indptr, indices, slots_all, diag_slots = sparsity_pattern(n_free, term_a_all, term_b_all)
 
     # Group elements by model kernel.
     by_kernel: dict = {}
@@ -318,7 +318,8 @@ def compile_netlist(graph) -> CompiledNetlist:
                     role_names.append(label)
                 role[pos] = role_names.index(label)
             label = d.get("index")
-            if isinstance(label, tuple) and len(label) <= 2 and all(isinstance(k, (int, np.integer)) for k in label):
+            integers = isinstance(label, tuple) and all(isinstance(k, (int, np.integer)) for k in label)
+            if integers and len(label) <= 2:
                 index[pos, :len(label)] = label
         groups.append(ElementGroup(first_model, term_a_all[members], term_b_all[members], params,
                                    slots_all[members], role, index, edges))

@@ -66,7 +66,9 @@ class Parameter:
     def describe_shape(self, crossbar) -> str:
         """The accepted shapes, in words (for messages and docs)."""
         shape = self.shape(crossbar)
-        return "a scalar" if not shape else f"shape {shape}" if self.axis == "cells" else f"a scalar or shape {shape}"
+        if not shape:
+            return "a scalar"
+        return f"shape {shape}" if self.axis == "cells" else f"a scalar or shape {shape}"
 
     # ------------------------------------------------------------------ checks
     def check(self, value, shape: tuple) -> np.ndarray:
@@ -115,7 +117,8 @@ class Parameter:
         values = arr[index] if index else np.full(elements.positions.size, float(arr))
         return 1.0 / values if self.resistance else values
 
-    def collect(self, crossbar, elements, grad_elements: np.ndarray, element_values: np.ndarray) -> np.ndarray:
+    def collect(self, crossbar, elements, grad_elements: np.ndarray,
+                element_values: np.ndarray) -> np.ndarray:
         """The gradient with respect to the quantity (full shape) from the gradients with respect
         to its element parameters, ``grad_elements`` (per element of ``elements``); the chain
         rule dL/dR = −g²·dL/dg for resistances (``element_values`` are the conductances g)."""
@@ -151,9 +154,11 @@ PARAMETERS = {p.name: p for p in (
               non_negative=True),
     Parameter("v_gate", "transistor", "v_gate", "gate_lines", "V", "gate (select-line) voltages",
               needs_transistors=True),
-    Parameter("r_source", "source", "conductance", "rows", "Ω", "row driver output resistances", resistance=True),
+    Parameter("r_source", "source", "conductance", "rows", "Ω", "row driver output resistances",
+              resistance=True),
     Parameter("r_sink", "sink", "conductance", "cols", "Ω", "column sink resistances", resistance=True),
-    Parameter("r_wire_row", "row_wire", "conductance", None, "Ω", "row wire segment resistance", resistance=True),
+    Parameter("r_wire_row", "row_wire", "conductance", None, "Ω", "row wire segment resistance",
+              resistance=True),
     Parameter("r_wire_col", "col_wire", "conductance", None, "Ω", "column wire segment resistance",
               resistance=True),
 )}
@@ -163,7 +168,8 @@ def check_names(names, *, what: str = "parameter") -> None:
     """TypeError for a name that is not a parameter (as Python reports an unknown keyword)."""
     for name in names:
         if name not in PARAMETERS:
-            raise TypeError(f"unexpected keyword argument {name!r}: the crossbar's {what}s are {tuple(PARAMETERS)}")
+            raise TypeError(f"unexpected keyword argument {name!r}: the crossbar's {what}s are "
+                            f"{tuple(PARAMETERS)}")
 
 
 def element_parameters(crossbar, base: list, overrides: dict) -> list:

@@ -29,7 +29,8 @@ from ._results import CrossbarSolution
 
 #: The differentiable outputs: name -> (unit, per-sample shape in words, description).
 OUTPUTS = {
-    "column_currents": ("A", "(cols,)", "current into each column's virtual ground, positive from rows to columns"),
+    "column_currents": ("A", "(cols,)", "current into each column's virtual ground, positive from rows "
+                                        "to columns"),
     "source_currents": ("A", "(rows,)", "current delivered by each row driver"),
     "cell_currents": ("A", "(rows, cols)", "current flowing from the row wire into each cell"),
     "row_voltages": ("V", "(rows, cols)", "row-wire node voltage at each cell"),
@@ -88,8 +89,8 @@ def element_terminal_readout(elements, terminal: int, shape: tuple, coef: float 
     :class:`~xbarsolve._layout.RoleElements`), placed at the element's index in ``shape``."""
     out = np.ravel_multi_index(elements.index, shape).astype(np.int64)
     n = elements.positions.size
-    return CurrentReadout(shape, {elements.group: (elements.positions.copy(), np.full(n, terminal, dtype=np.int64),
-                                                   out, np.full(n, coef))})
+    entries = (elements.positions.copy(), np.full(n, terminal, dtype=np.int64), out, np.full(n, coef))
+    return CurrentReadout(shape, {elements.group: entries})
 
 
 class Readouts:
@@ -205,4 +206,5 @@ class Readouts:
             for gid, (elem, terminal, o, coef) in ro.entries.items():
                 g = net.groups[gid]
                 _kernels.read_vjp(families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
-                                  elem, terminal, o, coef, ybar, ks[gid], grad_x, grad_fixed, grad_params[gid])
+                                  elem, terminal, o, coef, ybar, ks[gid], grad_x, grad_fixed,
+                                  grad_params[gid])

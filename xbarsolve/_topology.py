@@ -24,8 +24,8 @@ Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
 *b* of an element (drain to source for a transistor).  Each edge has the
 attributes ``model`` (an :class:`~xbarsolve.devices.ElementModel`, or ``None``
 for an ideal 0 Ω wire that merges its nodes), ``values`` (keyword arguments of
-``model.element_parameters``), ``role`` and ``index`` (attribute dictionaries may be shared between edges: treat them as
-read-only):
+``model.element_parameters``), ``role`` and ``index`` (attribute dictionaries may be shared
+between edges: treat them as read-only):
 
 =============  ==========  ==================================================
 role           index       connects
@@ -75,7 +75,8 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
     import networkx as nx  # (imported on use: solving a crossbar never needs it)
 
     rows, cols = conductances.shape
-    graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side, gate_lines=gate_lines)
+    graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side,
+                            gate_lines=gate_lines)
     nodes = [(("in", i), {"fixed": ("input", i), "side": "row"}) for i in range(rows)]
     nodes += [(("out", j), {"fixed": ("voltage", 0.0), "side": "column"}) for j in range(cols)]
     for i in range(rows):

@@ -38,7 +38,8 @@ from ._parameters import PARAMETERS, check_names
 from ._readout import OUTPUTS
 from .errors import NotDifferentiableError
 
-__all__ = ["crossbar_currents", "CrossbarLayer", "adjoint_plan", "NotDifferentiableError", "OUTPUTS", "PARAMETERS"]
+__all__ = ["crossbar_currents", "CrossbarLayer", "adjoint_plan", "NotDifferentiableError", "OUTPUTS",
+           "PARAMETERS"]
 
 _ARGUMENTS = DIFFERENTIABLE  # order of the differentiable arguments: v_in, then the parameters
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -108,7 +109,8 @@ class _CrossbarSolve(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, problem, *args):
-        op = problem.plan.crossbar._solve_with(problem.v, problem.params, problem.x0, keep_jacobians=True)
+        op = problem.plan.crossbar.operating_point_with(problem.v, problem.params, problem.x0,
+                                                        keep_jacobians=True)
         values = problem.plan.readouts.evaluate(problem.names, op)
         ctx.problem, ctx.op = problem, op
         problem.op = op  # read by CrossbarLayer for warm starts
@@ -274,4 +276,3 @@ class CrossbarLayer(torch.nn.Module):
         if self.warm_start:
             self._last_x = problem.op.result.x.copy()
         return result
-

@@ -67,7 +67,8 @@ def broadcast(name: str, arr: np.ndarray, shape: tuple, *, what: str | None = No
     if arr.ndim == 0:
         return np.full(shape, float(arr))
     if arr.shape != tuple(shape):
-        raise ValueError(f"{name} must be a scalar or have shape {what or tuple(shape)}, got shape {arr.shape}")
+        raise ValueError(f"{name} must be a scalar or have shape {what or tuple(shape)}, "
+                         f"got shape {arr.shape}")
     return arr
 
 

@@ -93,5 +93,6 @@ def voltage_floor(fixed_v: np.ndarray, options) -> np.ndarray:
 
 def kcl_holds(residual, scale, noise, options) -> np.ndarray:
     """The KCL test (module docstring) per sample, in numpy (for the decoupled path)."""
-    floor = np.maximum(np.minimum(options.abstol, options.reltol * scale.max(axis=1, initial=0.0)), TINY)[:, None]
+    largest = scale.max(axis=1, initial=0.0)
+    floor = np.maximum(np.minimum(options.abstol, options.reltol * largest), TINY)[:, None]
     return (np.abs(residual) <= floor + options.reltol * scale + ROUNDING_FACTOR * noise).all(axis=1)

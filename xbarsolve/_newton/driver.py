@@ -85,7 +85,8 @@ def _solve_chunk(eqs, fixed_v, x0, options, plan, keep_jacobians) -> NewtonResul
         failed = np.flatnonzero(~result.converged)
     if failed.size:
         stage = "source stepping"
-        result.merge(source_stepping(eqs, plan, fixed_v[failed], options, keep_jacobians), failed, stage, plan)
+        part = source_stepping(eqs, plan, fixed_v[failed], options, keep_jacobians)
+        result.merge(part, failed, stage, plan)
         failed = np.flatnonzero(~result.converged)
     if failed.size:
         raise ConvergenceError(failed, result.residual_norm[failed], result.iterations[failed], stage)

@@ -55,9 +55,11 @@ class NewtonOptions:
         if self.source_min_step >= 1:
             raise ValueError(f"NewtonOptions.source_min_step must be < 1, got {self.source_min_step!r}")
         for name in ("max_iterations", "max_backtracks"):
-            object.__setattr__(self, name, checks.integer(name, getattr(self, name), minimum=1, prefix=prefix))
-        object.__setattr__(self, "gmin_steps", checks.real_sequence(
-            "gmin_steps", self.gmin_steps, positive=True, described="finite conductances > 0 (S)", prefix=prefix))
+            value = checks.integer(name, getattr(self, name), minimum=1, prefix=prefix)
+            object.__setattr__(self, name, value)
+        steps = checks.real_sequence("gmin_steps", self.gmin_steps, positive=True,
+                                     described="finite conductances > 0 (S)", prefix=prefix)
+        object.__setattr__(self, "gmin_steps", steps)
         object.__setattr__(self, "linear_solver", resolve_linear_solver(self.linear_solver))
         object.__setattr__(self, "decoupled_fast_path",
                            checks.boolean("decoupled_fast_path", self.decoupled_fast_path, prefix=prefix))
