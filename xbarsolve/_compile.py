@@ -18,6 +18,8 @@ What "identical" requires is spelled out here once:
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._layout import CrossbarLayout, RoleElements
@@ -49,6 +51,24 @@ def _node_codes(rows, cols, cell, r_source, r_sink, r_wire_row, r_wire_col):
     return row_codes.astype(np.int64), col_codes.astype(np.int64), mid_codes, int(keys.size)
 
 
+class _Part(NamedTuple):
+    """The elements of one role: their model, where they come in the graph's edge order, their
+    terminals, their role index (i, j; j = −1 for sources and sinks' j in place of i) and the
+    keyword arrays their parameters are packed from."""
+
+    role: str
+    model: object
+    sort_key: np.ndarray
+    term_a: np.ndarray
+    term_b: np.ndarray
+    index: tuple
+    values: dict
+
+    @property
+    def size(self) -> int:
+        return int(self.sort_key.size)
+
+
 def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: str, gate_lines: str,
                      v_gate: np.ndarray, r_source: np.ndarray, r_sink: np.ndarray, r_wire_row: float,
                      r_wire_col: float, memristor, transistor, resistor_model):
@@ -61,90 +81,90 @@ def compile_crossbar(conductances: np.ndarray, *, cell: str, transistor_side: st
     input_codes = -np.arange(rows, dtype=np.int64) - 1
     output_codes = -(rows + np.arange(cols, dtype=np.int64)) - 1
 
-    # Node positions in the graph's node order, to sort elements into its edge order.
+    # Node positions in the graph's node order; an element's sort key is twice the position of the
+    # node it leaves, plus one for a row node's second out-edge (the cell after the row wire).
     cell_id = np.arange(n_cells).reshape(rows, cols)
     row_node = rows + cols + 2 * cell_id
     col_node = row_node + 1
     mid_node = rows + cols + 2 * n_cells + cell_id
     ii, jj = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
 
-    # role -> (model, sort keys, term_a, term_b, index (i or j, i or j), parameter packing arguments)
     parts = []
     keep = r_source > 0
-    rows_idx = np.arange(rows)[keep]
-    parts.append(("source", resistor_model, 2 * rows_idx, input_codes[keep], row_codes[keep, 0],
-                  (rows_idx, np.full(rows_idx.size, -1)), {"resistance": r_source[keep]}))
+    i = np.arange(rows)[keep]
+    parts.append(_Part("source", resistor_model, 2 * i, input_codes[keep], row_codes[keep, 0],
+                       (i, np.full(i.size, -1)), {"resistance": r_source[keep]}))
     if r_wire_row > 0 and cols > 1:
         i, j = ii[:, 1:].ravel(), jj[:, 1:].ravel()
-        parts.append(("row_wire", resistor_model, 2 * row_node[i, j - 1], row_codes[i, j - 1],
-                      row_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_row)}))
+        parts.append(_Part("row_wire", resistor_model, 2 * row_node[i, j - 1], row_codes[i, j - 1],
+                           row_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_row)}))
     if r_wire_col > 0 and rows > 1:
         i, j = ii[1:, :].ravel(), jj[1:, :].ravel()
-        parts.append(("col_wire", resistor_model, 2 * col_node[i - 1, j], col_codes[i - 1, j],
-                      col_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_col)}))
+        parts.append(_Part("col_wire", resistor_model, 2 * col_node[i - 1, j], col_codes[i - 1, j],
+                           col_codes[i, j], (i, j), {"resistance": np.full(i.size, r_wire_col)}))
     keep = r_sink > 0
-    cols_idx = np.arange(cols)[keep]
-    parts.append(("sink", resistor_model, 2 * col_node[rows - 1, cols_idx], col_codes[rows - 1, cols_idx],
-                  output_codes[keep], (cols_idx, np.full(cols_idx.size, -1)), {"resistance": r_sink[keep]}))
+    j = np.arange(cols)[keep]
+    parts.append(_Part("sink", resistor_model, 2 * col_node[rows - 1, j], col_codes[rows - 1, j],
+                       output_codes[keep], (j, np.full(j.size, -1)), {"resistance": r_sink[keep]}))
     i, j = ii.ravel(), jj.ravel()
     g = {"conductance": conductances.ravel()}
     if cell == "1r":
-        parts.append(("memristor", memristor, 2 * row_node.ravel() + 1, row_codes.ravel(), col_codes.ravel(),
-                      (i, j), g))
+        parts.append(_Part("memristor", memristor, 2 * row_node.ravel() + 1, row_codes.ravel(),
+                           col_codes.ravel(), (i, j), g))
     else:
         gates = {"v_gate": v_gate[i] if gate_lines == "rows" else v_gate[j]}
-        cell_parts = (("transistor", transistor, gates), ("memristor", memristor, g))
-        first, second = cell_parts if transistor_side == "row" else cell_parts[::-1]
-        parts.append((first[0], first[1], 2 * row_node.ravel() + 1, row_codes.ravel(), mid_codes.ravel(),
-                      (i, j), first[2]))
-        parts.append((second[0], second[1], 2 * mid_node.ravel(), mid_codes.ravel(), col_codes.ravel(),
-                      (i, j), second[2]))
+        cell_models = (("transistor", transistor, gates), ("memristor", memristor, g))
+        (role1, model1, values1), (role2, model2, values2) = (
+            cell_models if transistor_side == "row" else cell_models[::-1])
+        parts.append(_Part(role1, model1, 2 * row_node.ravel() + 1, row_codes.ravel(), mid_codes.ravel(),
+                           (i, j), values1))
+        parts.append(_Part(role2, model2, 2 * mid_node.ravel(), mid_codes.ravel(), col_codes.ravel(),
+                           (i, j), values2))
 
     # Every element in the graph's edge order.
-    sort_key = np.concatenate([p[2] for p in parts])
-    order = np.argsort(sort_key, kind="stable")
-    term_a = np.concatenate([p[3] for p in parts])[order]
-    term_b = np.concatenate([p[4] for p in parts])[order]
-    role_of = np.concatenate([np.full(p[2].size, ROLES.index(p[0]), dtype=np.int64) for p in parts])[order]
-    index = np.stack([np.concatenate([p[5][0] for p in parts]), np.concatenate([p[5][1] for p in parts])],
-                     axis=1).astype(np.int64)[order]
+    order = np.argsort(np.concatenate([p.sort_key for p in parts]), kind="stable")
+    term_a = np.concatenate([p.term_a for p in parts])[order]
+    term_b = np.concatenate([p.term_b for p in parts])[order]
+    role_of = np.concatenate([np.full(p.size, ROLES.index(p.role), dtype=np.int64) for p in parts])[order]
+    index = np.stack([np.concatenate([p.index[k] for p in parts]) for k in (0, 1)], axis=1)
+    index = index.astype(np.int64)[order]
     indptr, indices, slots, diag_slots = sparsity_pattern(n_free, term_a, term_b)
 
     # Groups by kernel functions, in order of first appearance.
-    family_of_part = [kernel_functions(p[1]) for p in parts]
+    family_of_part = [kernel_functions(p.model) for p in parts]
     families = list(dict.fromkeys(family_of_part))
-    part_family = np.concatenate([np.full(p[2].size, families.index(f), dtype=np.int64)
-                                  for p, f in zip(parts, family_of_part)])[order]
-    first_seen = [np.flatnonzero(part_family == f)[0] if (part_family == f).any() else np.inf
+    element_family = np.concatenate([np.full(p.size, families.index(f), dtype=np.int64)
+                                     for p, f in zip(parts, family_of_part)])[order]
+    first_seen = [np.flatnonzero(element_family == f)[0] if (element_family == f).any() else np.inf
                   for f in range(len(families))]
+    landing = np.empty(order.size, dtype=np.int64)
+    landing[order] = np.arange(order.size)  # where each element (parts concatenated) lands in the order
+    offsets = np.cumsum([0] + [p.size for p in parts])
     groups, roles = [], {}
-    position_in_order = np.empty(order.size, dtype=np.int64)
-    position_in_order[order] = np.arange(order.size)  # where each part element lands
-    offsets = np.cumsum([0] + [p[2].size for p in parts])
     for f in sorted(range(len(families)), key=lambda f: first_seen[f]):
-        members = np.flatnonzero(part_family == f)
+        members = np.flatnonzero(element_family == f)
         if members.size == 0:
             continue
         gid = len(groups)
-        # the model of the group's first element
-        model = parts[int(np.searchsorted(offsets, order[members[0]], side="right")) - 1][1]
+        first_part = int(np.searchsorted(offsets, order[members[0]], side="right")) - 1
+        model = parts[first_part].model  # the model of the group's first element
         params = None
         where = np.full(order.size, -1, dtype=np.int64)
         where[members] = np.arange(members.size)  # position in the group of each element (global order)
-        for k, (p, pf) in enumerate(zip(parts, family_of_part)):
-            if pf != families[f] or p[2].size == 0:
+        for k, (part, family) in enumerate(zip(parts, family_of_part)):
+            if family != families[f] or part.size == 0:
                 continue
-            pos = where[position_in_order[offsets[k]:offsets[k + 1]]]
-            packed = p[1].element_parameter_array(**p[6])
+            pos = where[landing[offsets[k]:offsets[k + 1]]]
+            packed = part.model.element_parameter_array(**part.values)
             if pos.size == members.size and np.array_equal(pos, np.arange(pos.size)):
                 params = np.ascontiguousarray(packed, dtype=float)  # the whole group, in order: no copy
             else:
                 if params is None:
                     params = np.empty((members.size, len(model.param_names)))
                 params[pos] = packed
-            index_cols = 1 if p[0] in ("source", "sink") else 2
-            index_arrays = tuple(np.asarray(c, dtype=np.int64) for c in p[5][:index_cols])
-            roles[p[0]] = RoleElements(gid, pos, index_arrays)
+            width = 1 if part.role in ("source", "sink") else 2
+            roles[part.role] = RoleElements(gid, pos, tuple(np.asarray(c, dtype=np.int64)
+                                                            for c in part.index[:width]))
         groups.append(ElementGroup(model, term_a[members], term_b[members], params, slots[members],
                                    role_of[members], index[members]))
 
