@@ -45,7 +45,7 @@ from . import _sparse_lu as sparse_lu
 from . import checks
 from ._linear import JacobianPattern, LinearPlan, LinearSolver, LinearState, register_linear_solver
 from ._lu import SparseLU
-from ._ordering import elimination_order, permuted_pattern
+from ._ordering import elimination_order, leaves_first, permuted_pattern
 from ._threads import batched
 
 
@@ -64,23 +64,25 @@ class BlockGaussSeidel:
         indptr = np.asarray(indptr, dtype=np.int64)
         indices = np.asarray(indices, dtype=np.int64)
         side = np.asarray(side, dtype=np.int64)
+        self.n = n
+        self.n_row_side = int((side == 0).sum())
+        plan = _forest_plan(indptr, indices, side)  # every side a forest (every crossbar): one numba call
+        if plan[0]:
+            (_, self.order, self.p_indptr, self.p_indices, self.p_source, self.fill_indptr, self.fill_indices,
+             self.diag, self.cross_row, self.cross_col, self.cross_slot) = plan
+            return
         same, cross_rows, cross_cols, cross_slots = _split_sides(indptr, indices, side)
-        # A no-fill order of P's pattern (leaves first: each side is a forest), then a stable sort
-        # by side: P has no entries between the sides, so elimination within each side keeps the
-        # order (and the no-fill) it had.
+        # A fill-reducing order of P's pattern, then a stable sort by side: P has no entries between
+        # the sides, so elimination within each side keeps the order (and the low fill) it had.
         elimination_position = elimination_order(indptr, indices, same)
         order = np.lexsort((elimination_position, side)).astype(np.int64)  # order[k]: unknown at position k
         position = np.empty(n, dtype=np.int64)
         position[order] = np.arange(n, dtype=np.int64)
-        self.n = n
-        self.n_row_side = int((side == 0).sum())
         self.order = order
-
         # P in its own order, CSC; p_source[q] = Jacobian slot of P's q-th value.
         self.p_indptr, self.p_indices, self.p_source = permuted_pattern(indptr, indices, position, order,
                                                                         same)
-        self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic_factorization(
-            n, self.p_indptr, self.p_indices)
+        self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic(self.p_indptr, self.p_indices)
         # J_CR: entries in a column-side row and a row-side column (P positions, Jacobian slot).
         self.cross_row = position[cross_rows]
         self.cross_col = position[cross_cols]
@@ -100,6 +102,32 @@ class BlockGaussSeidel:
 
 # ----------------------------------------------------------------------------- numba kernels
 @njit(cache=True)
+def _forest_plan(indptr, indices, side):
+    """The preconditioner's structure when both sides are forests, in one numba call: the
+    leaves-first order within each side, row side first; P's permuted pattern, its (fill-free)
+    symbolic factorization and J_CR.  First item False (and empty arrays) if a side has a cycle."""
+    n = indptr.size - 1
+    same, cross_rows, cross_cols, cross_slots = _split_sides(indptr, indices, side)
+    leaves = leaves_first(indptr, indices, same)
+    empty = np.empty(0, dtype=np.int64)
+    if n and leaves[0] < 0:
+        return False, empty, empty, empty, empty, empty, empty, empty, empty, empty, empty
+    order = np.argsort(side * n + leaves).astype(np.int64)  # keys unique: by side, then leaves first
+    position = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        position[order[k]] = k
+    p_indptr, p_indices, p_source = permuted_pattern(indptr, indices, position, order, same)
+    fill_indptr, fill_indices, diag = sparse_lu.symbolic(p_indptr, p_indices)
+    cross_row = np.empty(cross_rows.size, dtype=np.int64)
+    cross_col = np.empty(cross_rows.size, dtype=np.int64)
+    for e in range(cross_rows.size):
+        cross_row[e] = position[cross_rows[e]]
+        cross_col[e] = position[cross_cols[e]]
+    return (True, order, p_indptr, p_indices, p_source, fill_indptr, fill_indices, diag, cross_row, cross_col,
+            cross_slots)
+
+
+@njit
 def _split_sides(indptr, indices, side):
     """Which CSC entries join unknowns of the same side (P's entries), and the rows, columns and
     slots of those in a column-side row and a row-side column (J_CR)."""

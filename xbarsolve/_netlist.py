@@ -145,8 +145,12 @@ def sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     between free nodes, rows sorted within each column.  Returns indptr, indices, per-element
     slots of (a,a), (a,b), (b,a), (b,b) (−1 where a terminal is fixed) and the slot of each
     diagonal entry."""
-    term_a = np.ascontiguousarray(term_a, dtype=np.int64)
-    term_b = np.ascontiguousarray(term_b, dtype=np.int64)
+    return _pattern_and_slots(n, np.ascontiguousarray(term_a, dtype=np.int64),
+                              np.ascontiguousarray(term_b, dtype=np.int64))
+
+
+@njit(cache=True)
+def _pattern_and_slots(n, term_a, term_b):
     indptr, indices = _csc_pattern(n, term_a, term_b)
     slots = np.empty((term_a.size, 4), dtype=np.int64)
     diag_slots = np.empty(n, dtype=np.int64)
@@ -154,7 +158,7 @@ def sparsity_pattern(n: int, term_a: np.ndarray, term_b: np.ndarray):
     return indptr, indices, slots, diag_slots
 
 
-@njit(cache=True)
+@njit
 def _csc_pattern(n, term_a, term_b):
     """indptr, indices of the pattern of :func:`sparsity_pattern` (duplicates merged)."""
     count = np.ones(n, dtype=np.int64)  # the diagonal
@@ -215,7 +219,7 @@ def sort_segment(keys, lo, hi, values=None):
             values[j + 1] = value
 
 
-@njit(cache=True)
+@njit
 def _slot(indptr, indices, row, col):
     """Position of entry (row, col) in the CSC value array (binary search in the column)."""
     lo, hi = indptr[col], indptr[col + 1]
@@ -228,7 +232,7 @@ def _slot(indptr, indices, row, col):
     return lo
 
 
-@njit(cache=True)
+@njit
 def _pattern_slots(indptr, indices, term_a, term_b, slots, diag_slots):
     for k in range(diag_slots.size):
         diag_slots[k] = _slot(indptr, indices, k, k)

@@ -37,7 +37,7 @@ def minimum_degree_order(n: int, pairs: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _leaves_first(indptr, indices, keep):
+def leaves_first(indptr, indices, keep):
     """Positions of a leaves-first elimination of the graph of a symmetric CSC pattern's kept
     off-diagonal entries; all -1 if that graph has a cycle."""
     n = indptr.size - 1
@@ -77,7 +77,7 @@ def forest_order(indptr: np.ndarray, indices: np.ndarray, keep: np.ndarray) -> n
     """Positions of a no-fill (leaves-first) elimination order of the kept entries of a
     structurally symmetric CSC pattern, or None if their graph has a cycle."""
     n = indptr.size - 1
-    position = _leaves_first(indptr, indices, keep)
+    position = leaves_first(indptr, indices, keep)
     return None if n and position[0] < 0 else position
 
 
