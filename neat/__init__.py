@@ -19,6 +19,7 @@ Stages, one module each (all physics comes from :mod:`xbarsolve`):
 >>> model(torch.ones(2, 8)).shape
 torch.Size([2, 4])
 """
+from . import threads  # noqa: F401  (first: starts numba's threads without touching torch's, see neat.threads)
 from .cell import (DEFAULT_V_GATES, CellConfig, CutoffTable, calibrate_width, cell_currents, cutoff_table,
                    default_transistor, nonlinearity)
 from .circuit import CircuitConfig

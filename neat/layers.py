@@ -39,6 +39,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import checks
 from .cell import CellConfig
 from .circuit import CircuitConfig, circuit_currents
 from .expansion import CellExpansion, ExpansionSpec, get_expansion, spline_eval
@@ -52,11 +53,7 @@ FIDELITIES = ("ideal", "cell", "circuit")
 
 
 def _check_v_gate(v) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"v_gate must be a real number (V), got {type(v).__name__}")
-    if not math.isfinite(v):
-        raise ValueError(f"v_gate must be finite, got {v!r}")
-    return float(v)
+    return checks.real("v_gate", v, unit="V")
 
 
 def _check_fidelity(f) -> str:
@@ -152,6 +149,12 @@ class _CrossbarMixin:
         return f"{super().extra_repr()}, fidelity={self._fidelity!r}, v_gate={self._v_gate}"
 
     # ---------------------------------------------------------------- arithmetic
+    def _check_finite(self, x: torch.Tensor) -> None:
+        """NaN/inf inputs or weights have no voltage or conductance: a typed error, not garbage."""
+        where = f"{type(self).__name__}({self.extra_repr()})"
+        checks.finite_tensor("input", x, where=where)
+        checks.finite_tensor("weight", self.weight, where=where)
+
     def _uses_tiles(self) -> bool:
         return self._fidelity == "circuit" or self._config.force_tiling or self._config.mapping.adc_bits is not None
 
@@ -245,6 +248,9 @@ class CrossbarLinear(_CrossbarMixin, nn.Linear):
             raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}")
+        if x.numel() == 0:  # an empty batch: what nn.Linear returns (and a gradient path to the parameters)
+            return F.linear(x, self.weight, self.bias)
+        self._check_finite(x)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, self.in_features)
         x_max, w_max = self._scales(x if x.ndim > 1 else x2)
@@ -318,6 +324,9 @@ class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
             raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"input must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.shape[0] == 0:  # an empty batch: what nn.Conv2d returns
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        self._check_finite(x)
         x_max, w_max = self._scales(x)
         if not self._uses_tiles():
             def op(inp, wt):

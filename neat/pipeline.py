@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .cell import CellConfig, cutoff_table
+from .cell import cutoff_table
 from .checkpoint import RunStore
+from .config import FULL, QUICK, ConfigError, PipelineConfig
 from .data import BatchIterator, derive_seed, load_dataset
 from .energy import EnergyConstants, LayerEnergy, energy_saving, measure_energy
 from .gate_control import fraction_inside, select_v_gates, shift_v_gates
@@ -42,7 +43,7 @@ from .models import build_model
 from .training import (clip_weights, cosine_lr, crossbar_model, evaluate, mapped_layers, train_epoch,
                        weight_scales)
 
-__all__ = ["PipelineConfig", "STAGES", "run_pipeline", "StopPipeline", "QUICK", "FULL", "VARIANTS"]
+__all__ = ["PipelineConfig", "STAGES", "run_pipeline", "StopPipeline", "QUICK", "FULL", "VARIANTS", "neat_target"]
 
 STAGES = ("cell_table", "baseline", "degradation", "neat", "neat_sweep", "cell_finetune", "cell_finetune_sweep",
           "gate_control", "energy", "report")
@@ -52,112 +53,6 @@ VARIANTS = ("baseline", "neat", "cell_ft")
 
 class StopPipeline(Exception):
     """Raised by a hook to stop a run cleanly (its checkpoints stay; resume continues)."""
-
-
-@dataclass
-class PipelineConfig:
-    """Everything that determines a run's numbers (hashed for ``--resume``).
-
-    Data: ``dataset`` ("fashion_mnist", "cifar10", "cifar100", "synthetic"), ``data_dir``,
-    ``train_subset``/``test_subset`` (images kept, None = all; deterministic), ``augment``.
-    Model: ``model`` ("vgg11", "resnet18", "small_cnn"), ``width`` (channel multiplier).
-    Baseline: ``epochs``, ``batch_size``, ``lr`` (Adam, cosine to 0), ``weight_decay``.
-    Crossbar: ``metric``/``tolerance`` of the cell's linear range, ``weight_scale_mode``
-    ("global": one w_max for the whole network; "layer"), ``sweep_v_gates`` (V),
-    ``reference_v_gate`` (V, energy baseline), grid ``vg_min``…``vg_max`` step ``vg_step`` (V).
-    NEAT: ``neat_v_gate`` (V; None = automatic: the lowest grid V_G whose linear range keeps at
-    least ``neat_min_span`` of the conductance span, ``G_cut − G_OFF >= neat_min_span·ΔG``, i.e.
-    ``W_cut >= neat_min_span·w_max``; the paper's 0.8 V cut-off is 0.31 of the span),
-    ``neat_iterations``, ``neat_lr`` (Adam), ``neat_epochs_per_iter``, ``neat_iter_samples``
-    (training images per iteration, None = all), ``neat_eval_samples`` (test images for the
-    per-iteration crossbar accuracy, 0 = skip), ``neat_final_clip``.
-    Cell fine-tune: ``cell_finetune`` (on/off), ``cellft_epochs``, ``cellft_lr``, ``cellft_samples``.
-    Gate control: ``coverage`` (fraction of a layer's weights that must be linear).
-    Energy: ``energy_samples`` (test images), ``energy_constants`` (dict of :class:`EnergyConstants` fields).
-    """
-
-    dataset: str = "fashion_mnist"
-    data_dir: str | None = None
-    train_subset: int | None = 3000
-    test_subset: int | None = 1000
-    augment: bool = False
-    model: str = "vgg11"
-    width: float = 0.25
-    epochs: int = 2
-    batch_size: int = 128
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    seed: int = 0
-    metric: str = "ideal"
-    tolerance: float = 0.025
-    weight_scale_mode: str = "global"
-    sweep_v_gates: tuple = (1.3, 1.0, 0.9, 0.8, 0.75)
-    reference_v_gate: float = 1.0
-    vg_min: float = 0.6
-    vg_max: float = 1.4
-    vg_step: float = 0.05
-    neat_v_gate: float | None = None
-    neat_min_span: float = 0.25
-    neat_iterations: int = 30
-    neat_lr: float = 1e-5
-    neat_epochs_per_iter: int = 1
-    neat_iter_samples: int | None = None
-    neat_eval_samples: int = 500
-    neat_final_clip: bool = False
-    cell_finetune: bool = True
-    cellft_epochs: int = 1
-    cellft_lr: float = 1e-4
-    cellft_samples: int | None = None
-    coverage: float = 1.0
-    energy_samples: int = 128
-    energy_constants: dict = field(default_factory=dict)
-    eval_batch: int = 500
-
-    def __post_init__(self):
-        self.sweep_v_gates = tuple(float(v) for v in self.sweep_v_gates)
-        for name in ("epochs", "batch_size", "neat_iterations", "neat_epochs_per_iter", "cellft_epochs",
-                     "energy_samples", "eval_batch", "neat_eval_samples"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
-        if self.batch_size < 1 or self.eval_batch < 1 or self.energy_samples < 1:
-            raise ValueError("batch_size, eval_batch and energy_samples must be >= 1")
-        for name in ("lr", "neat_lr", "cellft_lr", "width", "vg_step", "tolerance"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if not 0 < self.neat_min_span <= 1:
-            raise ValueError(f"neat_min_span must be in (0, 1], got {self.neat_min_span!r}")
-        if not 0 < self.coverage <= 1:
-            raise ValueError(f"coverage must be in (0, 1], got {self.coverage!r}")
-        if self.weight_scale_mode not in ("global", "layer"):
-            raise ValueError(f"weight_scale_mode must be 'global' or 'layer', got {self.weight_scale_mode!r}")
-        if not self.vg_min < self.vg_max:
-            raise ValueError(f"vg_min must be < vg_max, got {self.vg_min}, {self.vg_max}")
-        if not self.sweep_v_gates:
-            raise ValueError("sweep_v_gates must not be empty")
-        EnergyConstants(**self.energy_constants)  # validates
-
-    def v_grid(self) -> tuple:
-        """The gate-control grid (V): vg_min … vg_max in vg_step, rounded to 1 µV."""
-        n = int(math.floor((self.vg_max - self.vg_min) / self.vg_step + 1e-9))
-        return tuple(round(self.vg_min + i * self.vg_step, 6) for i in range(n + 1))
-
-    def cell(self) -> CellConfig:
-        return CellConfig(metric=self.metric, tolerance=self.tolerance)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-#: ``python -m neat.train`` with no arguments (``--quick``): all stages, ≤ 10 min on 2 CPU cores.
-QUICK = dict(model="vgg11", width=0.25, train_subset=3000, test_subset=1000, epochs=3, neat_iterations=5,
-             neat_iter_samples=1000, neat_eval_samples=300, cellft_epochs=1, cellft_samples=1500, energy_samples=64,
-             coverage=0.99)
-#: ``--full``: VGG11 on Fashion-MNIST sized for ~45 min on a shared 2-core CPU.
-FULL = dict(model="vgg11", width=0.25, train_subset=15000, test_subset=4000, epochs=6, neat_iterations=30,
-            neat_iter_samples=1500, neat_eval_samples=300, cellft_epochs=2, cellft_samples=4000, energy_samples=256,
-            coverage=0.99, sweep_v_gates=(1.3, 1.0, 0.9, 0.8, 0.75, 0.7, 0.65))
 
 
 # ------------------------------------------------------------------------------- context
@@ -223,21 +118,29 @@ def _sweep_v_gates(cfg: PipelineConfig, target: float) -> list:
 
 
 # ---------------------------------------------------------------------------------- stages
-def stage_cell_table(ctx: _Ctx, res: dict) -> tuple:
-    """Cut-off table on the grid; the NEAT target gate voltage (V)."""
+def neat_target(ctx: _Ctx) -> float:
+    """The NEAT target gate voltage (V): the configured one, or the lowest grid V_G keeping
+    ``neat_min_span`` of the conductance span linear.  :class:`ConfigError` if it has no linear range."""
     cfg, cell, table = ctx.cfg, ctx.cell, ctx.table()
     if cfg.neat_v_gate is None:
         span = (np.nan_to_num(table.g_cut, nan=cell.g_off) - cell.g_off) / cell.delta_g
         ok = [float(v) for v, f in zip(table.v_gate, span) if f >= cfg.neat_min_span - 1e-12]
         if not ok:
-            raise RuntimeError(f"no grid gate voltage keeps {cfg.neat_min_span:.0%} of the conductance span linear; "
-                               f"set neat_v_gate explicitly or lower neat_min_span")
-        target = min(ok)
-    else:
-        target = float(cfg.neat_v_gate)
-        if not math.isfinite(ctx.g_cut(target)):
-            raise ValueError(f"neat_v_gate={target} V has no linear range (G_cut undefined: even G_OFF is beyond the "
-                             f"{cfg.tolerance:.1%} tolerance); choose a higher gate voltage")
+            raise ConfigError(f"no grid gate voltage ({cfg.vg_min}–{cfg.vg_max} V) keeps {cfg.neat_min_span:.0%} "
+                              f"of the conductance span linear at tolerance {cfg.tolerance:.1%}; set --neat-v-gate "
+                              f"explicitly, lower --neat-min-span or raise --tolerance")
+        return min(ok)
+    target = float(cfg.neat_v_gate)
+    if not math.isfinite(ctx.g_cut(target)):
+        raise ConfigError(f"--neat-v-gate {target} V has no linear range (G_cut undefined: even G_OFF is beyond the "
+                          f"{cfg.tolerance:.1%} tolerance there); choose a higher gate voltage")
+    return target
+
+
+def stage_cell_table(ctx: _Ctx, res: dict) -> tuple:
+    """Cut-off table on the grid; the NEAT target gate voltage (V)."""
+    cfg, cell, table = ctx.cfg, ctx.cell, ctx.table()
+    target = neat_target(ctx)
     g_cut_target = ctx.g_cut(target)
     result = {"v_grid": table.v_gate, "g_cut": table.g_cut, "status": list(table.status),
               "metric_at_g_off": table.metric_at_g_off, "metric_at_g_on": table.metric_at_g_on,
@@ -266,7 +169,7 @@ def stage_baseline(ctx: _Ctx, res: dict) -> tuple:
                                 seed=cfg.seed, key=f"baseline/{epoch}")
         r = train_epoch(model, batches, opt, device=ctx.device, lr_fn=lambda s: cosine_lr(cfg.lr, s, total),
                         step0=epoch * steps_per_epoch, desc=f"baseline {epoch + 1}/{cfg.epochs}",
-                        progress=ctx.progress)
+                        progress=ctx.progress, threads=cfg.train_threads)
         r["test_accuracy"] = evaluate(model, d.x_test, d.y_test, batch_size=cfg.eval_batch, device=ctx.device,
                                       desc="eval", progress=ctx.progress)
         history.append({"epoch": epoch + 1, **r})
@@ -346,7 +249,7 @@ def stage_neat(ctx: _Ctx, res: dict) -> tuple:
             batches = BatchIterator(d.x_train, d.y_train, cfg.batch_size, shuffle=True, augment=cfg.augment,
                                     seed=cfg.seed, key=f"neat/{it}/{e}", limit=cfg.neat_iter_samples)
             r = train_epoch(model, batches, opt, device=ctx.device, desc=f"NEAT it {it + 1}",
-                            progress=ctx.progress)
+                            progress=ctx.progress, threads=cfg.train_threads)
         fr = _fractions(model, w_cut, scales)
         entry = {"iteration": it + 1, "loss": r.get("loss"), "train_accuracy": r.get("accuracy"),
                  "min_fraction_inside": min(fr.values()), "first_layer_fraction": next(iter(fr.values()))}
@@ -384,7 +287,8 @@ def stage_cell_finetune(ctx: _Ctx, res: dict) -> tuple:
                       disable=not ctx.progress, initial=start, total=cfg.cellft_epochs):
         batches = BatchIterator(d.x_train, d.y_train, cfg.batch_size, shuffle=True, augment=cfg.augment,
                                 seed=cfg.seed, key=f"cellft/{epoch}", limit=cfg.cellft_samples)
-        r = train_epoch(net, batches, opt, device=ctx.device, desc=f"cell-FT {epoch + 1}", progress=ctx.progress)
+        r = train_epoch(net, batches, opt, device=ctx.device, desc=f"cell-FT {epoch + 1}", progress=ctx.progress,
+                        threads=cfg.train_threads)
         history.append({"epoch": epoch + 1, **r})
         ctx.store.save_partial("cell_finetune", {"model": _cpu_state(net), "optimizer": opt.state_dict(),
                                                  "epoch": epoch + 1, "history": history})
@@ -489,24 +393,33 @@ _STAGE_FN = {"cell_table": stage_cell_table, "baseline": stage_baseline, "degrad
 
 def run_pipeline(config: PipelineConfig, out, *, resume: bool = False, overwrite: bool = False,
                  device: str = "cpu", progress: bool = True, stop_after: str | None = None,
-                 hooks: dict | None = None) -> dict:
+                 redo: str | None = None, hooks: dict | None = None) -> dict:
     """Run (or resume) every stage; returns ``{stage: result}`` of the stages finished so far.
 
     ``out``: run folder.  ``stop_after``: a stage name; the run stops after it
-    (checkpointed; resume continues).  ``hooks``: ``{"after_stage": f(stage, result),
-    "after_step": f(stage, step)}``; raising :class:`StopPipeline` from a hook stops the run
-    (the exception propagates to the caller after the checkpoint is written).
+    (checkpointed; resume continues).  ``redo`` (with ``resume``): recompute this
+    stage and every later one (their checkpoints are deleted first).  ``hooks``:
+    ``{"after_stage": f(stage, result), "after_step": f(stage, step)}``; raising
+    :class:`StopPipeline` from a hook stops the run (the exception propagates to
+    the caller after the checkpoint is written).
     """
     if not isinstance(config, PipelineConfig):
         raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
-    if stop_after is not None and stop_after not in STAGES:
-        raise ValueError(f"stop_after must be one of {STAGES}, got {stop_after!r}")
+    for name, value in (("stop_after", stop_after), ("redo", redo)):
+        if value is not None and value not in STAGES:
+            raise ValueError(f"{name} must be one of {STAGES}, got {value!r}")
+    if redo is not None and not resume:
+        raise ValueError("redo recomputes a stage of an existing run: pass resume=True too")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} requested but CUDA is not available")
     hooks = dict(hooks or {})
     # the data is loaded first: a missing dataset fails before any file is written
     ctx = _Ctx(config, None, device, progress, hooks)
-    ctx.store = store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite)
+    neat_target(ctx)  # a target without a linear range fails here, before any file is written
+    ctx.store = store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite, stages=STAGES)
+    if redo is not None:
+        for stage in STAGES[STAGES.index(redo):]:
+            store.forget(stage)
     results = {}
     skip = set() if config.cell_finetune else {"cell_finetune", "cell_finetune_sweep"}
     for stage in STAGES:

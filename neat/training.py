@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .cell import CellConfig
 from .layers import CrossbarConfig, convert, crossbar_layers
 from .mapping import MappingConfig
+from .threads import torch_threads
 
 __all__ = ["mapped_layers", "weight_scales", "clip_weights", "cosine_lr", "train_epoch", "evaluate",
            "crossbar_model", "set_layer_v_gates"]
@@ -61,13 +62,19 @@ def cosine_lr(base: float, step: int, total: int) -> float:
 
 
 def train_epoch(model: nn.Module, batches, optimizer, *, device="cpu", lr_fn=None, step0: int = 0,
-                after_step=None, desc: str = "train", progress: bool = True) -> dict:
+                after_step=None, desc: str = "train", progress: bool = True, threads: int | None = None) -> dict:
     """One pass over ``batches`` (iterable of (x, y)); returns ``{"loss", "accuracy", "steps"}``.
 
     ``lr_fn(step)`` sets the learning rate before each step (global step =
     ``step0`` + local index); ``after_step(model)`` runs after each optimizer step
-    (e.g. weight clipping).
+    (e.g. weight clipping).  ``threads``: torch threads for the pass (None: as set);
+    the backward reductions depend on it (see :mod:`neat.threads`).
     """
+    with torch_threads(threads):
+        return _train_epoch(model, batches, optimizer, device, lr_fn, step0, after_step, desc, progress)
+
+
+def _train_epoch(model, batches, optimizer, device, lr_fn, step0, after_step, desc, progress) -> dict:
     model.train()
     total, correct, loss_sum, steps = 0, 0, 0.0, 0
     bar = tqdm(batches, desc=desc, leave=False, disable=not progress, total=len(batches))

@@ -375,6 +375,27 @@ def test_resume_gives_identical_numbers(uninterrupted, tmp_path):
         run_pipeline(PipelineConfig(**{**TINY, "epochs": 3}), tmp_path, progress=False, resume=True)
 
 
+def test_numbers_do_not_depend_on_cache_or_threads(uninterrupted, tmp_path):
+    """The same configuration run in a fresh process with a cold neat cache and one torch thread gives
+    every number of the in-process run (warm cache, the machine's thread count) bit for bit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    _, full = uninterrupted
+    root = Path(__file__).resolve().parents[1]
+    code = (f"import json, torch; torch.set_num_threads(1)\n"
+            f"from neat.pipeline import PipelineConfig, run_pipeline\n"
+            f"res = run_pipeline(PipelineConfig(**{TINY!r}), {str(tmp_path / 'run')!r}, progress=False)\n"
+            f"print(json.dumps({{k: v for k, v in res.items() if k != 'report'}}, sort_keys=True))\n")
+    env = dict(os.environ, PYTHONPATH=str(root), NEAT_CACHE_DIR=str(tmp_path / "cold-cache"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(root),
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cold = json.loads(proc.stdout.splitlines()[-1])
+    assert cold == _numbers(full)
+
+
 def test_cli_help_and_bad_options(capsys):
     from neat.train import main
     with pytest.raises(SystemExit) as e:
