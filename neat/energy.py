@@ -55,14 +55,10 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 
-from .expansion import spline_eval
-from .layers import CrossbarConv2d, CrossbarLinear, crossbar_layers
-from .mapping import input_scale, signed_voltages, weight_scale, weights_to_conductances
+from .layers import crossbar_layers
 
-__all__ = ["EnergyConstants", "LayerEnergy", "layer_counts", "read_power_sum", "measure_energy", "energy_saving",
-           "PARTS", "CROSSBAR_PARTS"]
+__all__ = ["EnergyConstants", "LayerEnergy", "measure_energy", "energy_saving", "PARTS", "CROSSBAR_PARTS"]
 
 PARTS = ("read", "gate", "dac", "adc")
 CROSSBAR_PARTS = ("read", "gate")
@@ -126,62 +122,6 @@ class LayerEnergy:
                 "crossbar_J": self.crossbar, "total_J": self.total, "reads": self.reads, "v_gate": self.v_gate}
 
 
-def layer_counts(layer) -> dict:
-    """Static geometry of a crossbar layer: rows R, outputs, row tiles, column tiles."""
-    m = layer.config.mapping
-    rows = layer.in_features if isinstance(layer, CrossbarLinear) else \
-        layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-    outputs = layer.out_features if isinstance(layer, CrossbarLinear) else layer.out_channels
-    return {"rows": rows, "outputs": outputs, "row_tiles": math.ceil(rows / m.tile_rows),
-            "col_tiles": math.ceil(outputs / m.weights_per_tile)}
-
-
-@torch.no_grad()
-def read_power_sum(layer, x: torch.Tensor) -> torch.Tensor:
-    """``Σ_reads Σ_cells |V|·I`` (W, summed over reads) per sample, shape (N,), for input ``x`` of ``layer``.
-
-    Uses the layer's mapping (input/weight scales), gate voltage and cell expansion; float64.
-    """
-    cfg = layer.config
-    cell = cfg.cell
-    x = x.detach().double()
-    x_max = input_scale(x, cfg.mapping.input_scale)
-    v = signed_voltages(x, x_max, cell.v_max, cfg.mapping.dac_bits).abs()
-    exp = layer.expansion()
-    w = layer.weight.detach().double()
-    w_max = weight_scale(w, cfg.mapping.weight_scale)
-    g_pos, g_neg = weights_to_conductances(w, w_max, cell.g_on, cell.g_off)
-    b_tab, a_tab = exp.b_table(), exp.a_table()
-    if isinstance(layer, CrossbarLinear):
-        v2 = v.reshape(-1, layer.in_features)
-        p = v2.unsqueeze(2) * spline_eval(v2, a_tab)  # (M, in, K), W
-        b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, in, K)
-        s = b.sum(0).reshape(-1)  # (in·K,)
-        per_vec = p.flatten(1, 2) @ s  # (M,)
-        return per_vec.reshape(x.shape[0], -1).sum(1) if x.ndim > 1 else per_vec
-    if not isinstance(layer, CrossbarConv2d):
-        raise TypeError(f"layer must be a CrossbarLinear or CrossbarConv2d, got {type(layer).__name__}")
-    if layer.groups != 1:
-        raise ValueError("energy of grouped convolutions (groups > 1) is not supported")
-    p = v.unsqueeze(2) * spline_eval(v, a_tab)  # (N, C, K, H, W)
-    b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, C, K, kh, kw)
-    s = b.sum(0, keepdim=True).flatten(1, 2)  # (1, C·K, kh, kw)
-    if isinstance(layer.padding, str):
-        raise ValueError("energy of convolutions with string padding ('same'/'valid') is not supported; give integer padding")
-    out = F.conv2d(p.flatten(1, 2), s, None, layer.stride, layer.padding, layer.dilation)
-    return out.sum(dim=(1, 2, 3))
-
-
-def _reads(layer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Reads per sample (N,): input vectors × phases (2 if the sample's input has negatives)."""
-    n = x.shape[0]
-    phases = 1.0 + (x.detach().reshape(n, -1) < 0).any(1).double()
-    vectors = 1.0 if isinstance(layer, CrossbarLinear) else float(y.shape[-1] * y.shape[-2])
-    if isinstance(layer, CrossbarLinear) and x.ndim > 2:
-        vectors = float(x[0].numel() // layer.in_features)
-    return phases * vectors
-
-
 def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyConstants | None = None,
                    batch_size: int = 256, device="cpu") -> dict:
     """Energy per image (J) of a crossbar network on inputs ``x`` (N, C, H, W), averaged over the N images.
@@ -197,20 +137,20 @@ def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyCo
     n_images = 0
 
     def hook_for(name, layer):
-        counts = layer_counts(layer)
+        rows, outputs = layer.crossbar_shape()
+        row_tiles, col_tiles = layer.tiles()
         transistor_w = getattr(layer.config.cell.transistor, "w", 0.0)
         c_row = constants.c_row(layer.config.mapping.tile_cols, transistor_w)
 
         def hook(mod, inputs, output):
             xin = inputs[0]
-            reads = _reads(mod, xin, output)  # (N,)
             e = acc[name]
-            e.read += float(read_power_sum(mod, xin).sum()) * constants.t_read
-            nr = float(reads.sum())
+            e.read += float(mod.read_power(xin).sum()) * constants.t_read
+            nr = float(mod.reads(xin, output).sum())
             e.reads += nr
-            e.gate += nr * counts["rows"] * counts["col_tiles"] * c_row * mod.v_gate ** 2
-            e.dac += nr * counts["rows"] * constants.e_dac
-            e.adc += nr * counts["row_tiles"] * counts["outputs"] * constants.e_adc
+            e.gate += nr * rows * col_tiles * c_row * mod.v_gate ** 2
+            e.dac += nr * rows * constants.e_dac
+            e.adc += nr * row_tiles * outputs * constants.e_adc
         return hook
 
     handles = [m.register_forward_hook(hook_for(n, m)) for n, m in layers]

@@ -40,8 +40,8 @@ from .energy import EnergyConstants, LayerEnergy, energy_saving, measure_energy
 from .gate_control import fraction_inside, select_v_gates, shift_v_gates
 from .mapping import weight_cutoff
 from .models import build_model
-from .training import (clip_weights, cosine_lr, crossbar_model, evaluate, mapped_layers, train_epoch,
-                       weight_scales)
+from .loops import cosine_lr, evaluate, train_epoch
+from .network import clip_weights, crossbar_model, mapped_layers, weight_scales
 
 __all__ = ["PipelineConfig", "STAGES", "run_pipeline", "StopPipeline", "QUICK", "FULL", "VARIANTS", "neat_target"]
 

@@ -18,11 +18,11 @@ import neat
 from neat.cell import CutoffTable
 from neat.checkpoint import RunStore, atomic_write_json
 from neat.data import BatchIterator, DatasetMissingError, load_dataset, read_idx
-from neat.energy import EnergyConstants, LayerEnergy, energy_saving, layer_counts, measure_energy, read_power_sum
+from neat.energy import EnergyConstants, LayerEnergy, energy_saving, measure_energy
 from neat.gate_control import fraction_inside, select_v_gates, shift_v_gates, w_cut_table
 from neat.models import build_model
 from neat.pipeline import PipelineConfig, StopPipeline, run_pipeline
-from neat.training import crossbar_model, weight_scales
+from neat.network import crossbar_model, weight_scales
 
 CELL = neat.CellConfig()
 
@@ -229,7 +229,7 @@ def test_read_energy_matches_exact_cell_currents(v_gate):
     torch.manual_seed(0)
     net = crossbar_model(torch.nn.Sequential(torch.nn.Linear(5, 3)), CELL, {"0": 0.6}, v_gate=v_gate)
     x = torch.randn(2, 5)
-    p = read_power_sum(net[0], x).numpy()
+    p = net[0].read_power(x).numpy()
     np.testing.assert_allclose(p, _exact_read_power(x, net[0].weight.detach(), 0.6, v_gate), rtol=2e-3)
 
 
@@ -244,8 +244,8 @@ def test_conv_read_energy_equals_unfolded_linear():
     lnet = crossbar_model(torch.nn.Sequential(lin), CELL, {"0": 0.5}, v_gate=0.9, mapping=fixed)
     x = torch.rand(2, 2, 4, 4)
     cols = torch.nn.functional.unfold(x, 3, padding=1).transpose(1, 2)  # (2, 16 patches, 18 rows)
-    e_conv = read_power_sum(cnet[0], x)
-    e_lin = torch.stack([read_power_sum(lnet[0], cols[n]).sum() for n in range(2)])
+    e_conv = cnet[0].read_power(x)
+    e_lin = torch.stack([lnet[0].read_power(cols[n]).sum() for n in range(2)])
     torch.testing.assert_close(e_conv, e_lin, rtol=1e-10, atol=0)
 
 
@@ -261,8 +261,8 @@ def test_energy_counts_and_arithmetic():
     x[0] = x[0].abs()  # sample 0 has no negative input: one read phase for the first layer
     e = measure_energy(net, x, constants=k)
     conv, lin = e["layers"]["0"], e["layers"]["3"]
-    assert layer_counts(net[0]) == {"rows": 9, "outputs": 4, "row_tiles": 2, "col_tiles": 2}
-    assert layer_counts(net[3]) == {"rows": 100, "outputs": 3, "row_tiles": 13, "col_tiles": 2}
+    assert net[0].crossbar_shape() == (9, 4) and net[0].tiles() == (2, 2)
+    assert net[3].crossbar_shape() == (100, 3) and net[3].tiles() == (13, 2)
     reads_conv = (1 + 2 + 2) * 25 / 3  # per image: 25 vectors × phases
     assert conv.reads == pytest.approx(reads_conv)
     assert lin.reads == pytest.approx(1.0)  # after ReLU: one phase, one vector
@@ -272,7 +272,7 @@ def test_energy_counts_and_arithmetic():
     assert conv.dac == pytest.approx(reads_conv * 9 * 4 * 1e-13)
     assert conv.adc == pytest.approx(reads_conv * 2 * 4 * 2e-12)
     assert lin.adc == pytest.approx(13 * 3 * 2e-12)
-    expected_read = float(read_power_sum(net[0], x).mean()) * 1e-8
+    expected_read = float(net[0].read_power(x).mean()) * 1e-8
     assert conv.read == pytest.approx(expected_read, rel=1e-12)
     assert e["total"].total == pytest.approx(conv.total + lin.total)
     assert energy_saving(LayerEnergy(read=1, gate=1), LayerEnergy(read=2, gate=2)) == pytest.approx(0.5)

@@ -21,7 +21,7 @@ import torch
 import neat
 from neat.expansion import NUMBA_MIN_NUMEL, SplineTable, spline_eval
 from neat.models import build_model
-from neat.training import crossbar_model
+from neat.network import crossbar_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_crossbar_forward_passes_do_not_depend_on_the_thread_count(name, channel
     """Evaluation runs with --threads; its numbers must not depend on it (training runs with train_threads)."""
     torch.manual_seed(0)
     model = build_model(name, channels, 10, width=0.125, image_size=size).eval()
-    net = crossbar_model(model, neat.CellConfig(), {n: 0.5 for n, _ in neat.training.mapped_layers(model)},
+    net = crossbar_model(model, neat.CellConfig(), {n: 0.5 for n, _ in neat.network.mapped_layers(model)},
                          v_gate=0.9, fidelity="cell")
     x = torch.randn(40, channels, size, size)
     with torch.no_grad():
