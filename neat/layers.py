@@ -211,6 +211,19 @@ class _CrossbarMixin:
         out = self.product(p.flatten(1, 2), s)
         return out.reshape(x.shape[0], -1).sum(1)
 
+    @torch.no_grad()
+    def input_square_sum(self, x: torch.Tensor) -> torch.Tensor:
+        """``Σ_reads Σ_rows V_i²`` (V², over the sample's reads), shape (N,): what charging the row
+        lines to the input voltages costs per unit of line capacitance."""
+        cfg = self._config
+        x = x.detach().double()
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        x_max = input_scale(x, cfg.mapping.input_scale)
+        v2 = self._product_layout(signed_voltages(x, x_max, cfg.cell.v_max, cfg.mapping.dac_bits)).square()
+        ones = torch.ones_like(self.weight[:1], dtype=torch.float64)
+        return self.product(v2, ones).reshape(x.shape[0], -1).sum(1)
+
 
 class CrossbarLinear(_CrossbarMixin, nn.Linear):
     """``nn.Linear`` on 1T-1R crossbars: ``y = x·Wᵀ + b`` with the product done by the crossbar.
@@ -342,6 +355,12 @@ class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
         if self.groups != 1:
             raise ValueError("read power of grouped convolutions (groups > 1) is not supported")
         return super().read_power(x)
+
+    @torch.no_grad()
+    def input_square_sum(self, x: torch.Tensor) -> torch.Tensor:
+        if self.groups != 1:
+            raise ValueError("row-line energy of grouped convolutions (groups > 1) is not supported")
+        return super().input_square_sum(x)
 
     def _explicit_padding(self, x: torch.Tensor):
         """(input padded for 'same', numeric padding for unfold)."""

@@ -74,3 +74,33 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
         xb = x[s:s + batch_size].to(device)
         correct += int((model(xb).argmax(1).cpu() == y[s:s + batch_size]).sum())
     return correct / max(x.shape[0], 1)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, batches, *, device="cpu", threads: int | None = None,
+                          desc: str = "BN recalibration", progress: bool = True) -> int:
+    """Recompute every BatchNorm layer's running mean and variance from ``batches`` (no weight changes).
+
+    The statistics are reset and re-estimated as the plain average over the
+    batches (``momentum=None``), with the model in training mode and no
+    gradients; the model is left in eval mode.  Returns the number of images seen.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return 0
+    saved = [m.momentum for m in bns]
+    seen = 0
+    with torch_threads(threads):
+        try:
+            for m in bns:
+                m.reset_running_stats()
+                m.momentum = None
+            model.train()
+            for xb, _ in tqdm(batches, desc=desc, leave=False, disable=not progress, total=len(batches)):
+                model(xb.to(device))
+                seen += xb.shape[0]
+        finally:
+            for m, mom in zip(bns, saved):
+                m.momentum = mom
+            model.eval()
+    return seen

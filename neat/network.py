@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from .cell import CellConfig
+from .circuit import CircuitConfig
 from .layers import CrossbarConfig, convert, crossbar_layers, set_v_gate
 from .mapping import MappingConfig
 
@@ -50,18 +51,22 @@ def clip_weights(model: nn.Module, w_cut: dict) -> None:
             m.weight.clamp_(-w_cut[n], w_cut[n])
 
 
-def crossbar_model(model: nn.Module, cell: CellConfig, w_scales: dict, *, v_gate=1.0, fidelity: str = "cell",
-                   mapping: MappingConfig | None = None, cache_dir=None) -> nn.Module:
+def crossbar_model(model: nn.Module, cell: CellConfig, w_scales: dict, *, v_gate=1.0, fidelity="cell",
+                   mapping: MappingConfig | None = None, circuit: CircuitConfig | None = None,
+                   cache_dir=None) -> nn.Module:
     """A deep copy of ``model`` with every mapped layer on 1T-1R crossbars.
 
     Each layer gets its own :class:`CrossbarConfig` whose mapping has the fixed
     weight scale ``w_scales[name]`` (so clipped weights use only low
     conductances instead of being re-stretched over the whole range).
-    ``v_gate``: one value (V) or ``{layer name: V}``.
+    ``v_gate``: one value (V) or ``{layer name: V}``.  ``fidelity``: a
+    :class:`neat.fidelity.Fidelity` or its name; ``circuit``: the parasitics of
+    the ``circuit`` fidelity.
     """
     net = copy.deepcopy(model)
     mapping = MappingConfig() if mapping is None else mapping
-    base = CrossbarConfig(fidelity=fidelity, cell=cell, mapping=mapping, cache_dir=cache_dir)
+    base = CrossbarConfig(fidelity=fidelity, cell=cell, mapping=mapping, cache_dir=cache_dir,
+                          circuit=CircuitConfig() if circuit is None else circuit)
     convert(net, base)
     for name, layer in crossbar_layers(net):
         if name not in w_scales:

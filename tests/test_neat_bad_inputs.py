@@ -109,8 +109,20 @@ def _parse(argv):
     (["--lr", "inf"], "--lr: expected a finite number"),
     (["--coverage", "1.5"], "--coverage: must be a fraction in (0, 1]"),
     (["--tolerance", "1"], "--tolerance: must be a fraction in (0, 1)"),
-    (["--width", "-1"], "--width: must be > 0"),
-    (["--width", "100"], "width must be <= 16"),
+    (["--model-width", "-1"], "--model-width: must be > 0"),
+    (["--model-width", "100"], "model_width must be <= 16"),
+    (["--width=-1u"], "--width: must be a positive length"),
+    (["--width", "0"], "--width: must be a positive length"),
+    (["--width", "abc"], "--width: expected a length in metres"),
+    (["--width", "1"], "transistor_width must be <= 0.001"),
+    (["--card", "/nonexistent.pm"], "--card: no such file"),
+    (["--transistor-side", "gate"], "--transistor-side: invalid choice"),
+    (["--coverage", "1,0"], "--coverage: must be a fraction in (0, 1]"),
+    (["--coverage", "1,1"], "coverages must name each coverage once"),
+    (["--neat-schedules", "1e-4"], "--neat-schedules: expected LR:ITERATIONS"),
+    (["--weight-scale-mode", "all"], "--weight-scale-mode: expected one of"),
+    (["--stop-after", "neat"], "--stop-after: 'neat' is not a stage of this run"),
+    (["--energy-toggling", "never"], "--energy-toggling: invalid choice"),
     (["--epochs", "x"], "--epochs: expected an integer"),
     (["--model", "alexnet"], "--model: invalid choice"),
     (["--redo", "neat"], "--redo recomputes a stage of an existing run: give --resume too"),
@@ -136,16 +148,20 @@ def test_cli_target_without_linear_range_fails_before_writing(tmp_path, capsys):
     assert not out.exists()
 
 
-_OPTIONS = ["--dataset", "--train-subset", "--test-subset", "--model", "--width", "--epochs", "--batch-size",
-            "--lr", "--seed", "--train-threads", "--neat-iterations", "--neat-lr", "--neat-epochs-per-iter",
-            "--neat-iter-samples", "--neat-v-gate", "--neat-min-span", "--cellft-epochs", "--cellft-samples",
-            "--coverage", "--weight-scale-mode", "--metric", "--tolerance", "--energy-samples", "--device",
-            "--threads", "--stop-after", "--redo", "--out", "--data-dir"]
+_OPTIONS = ["--dataset", "--train-subset", "--test-subset", "--model", "--model-width", "--width", "--epochs",
+            "--batch-size", "--lr", "--seed", "--train-threads", "--neat-iterations", "--neat-lr",
+            "--neat-epochs-per-iter", "--neat-iter-samples", "--neat-v-gate", "--neat-min-span", "--cellft-epochs",
+            "--cellft-samples", "--cellft-lr", "--coverage", "--weight-scale-mode", "--metric", "--tolerance",
+            "--energy-samples", "--device", "--threads", "--stop-after", "--redo", "--out", "--data-dir",
+            "--transistor-side", "--v-max", "--neat-schedules", "--recal-samples", "--sweep-v-gates",
+            "--energy-toggling", "--circuit-samples", "--card"]
 _FLAGS = ["--quick", "--full", "--augment", "--no-augment", "--cell-finetune", "--no-cell-finetune", "--resume",
-          "--overwrite", "--no-progress"]
+          "--overwrite", "--no-progress", "--controls", "--no-controls", "--neat-final-clip", "--no-neat-final-clip",
+          "--energy-sensitivity", "--no-energy-sensitivity"]
 _VALUES = st.one_of(st.integers(-3, 3).map(str), st.sampled_from(
     ["all", "auto", "none", "nan", "inf", "-inf", "1e-5", "0.5", "1.0", "1e400", "0x10", "", " ", "cpu", "cuda",
-     "cuda:0", "cuda:-1", "foo", "vgg11", "layer", "ideal", "neat", "-1", "1.5", "5.0001", "1e-320"]),
+     "cuda:0", "cuda:-1", "foo", "vgg11", "layer", "both", "ideal", "neat", "neat.layer", "baseline", "-1", "1.5",
+     "5.0001", "1e-320", "3.5u", "1,0.99", "1e-4:3", "1e-4:0", "per_read", "column", "/dev/null"]),
     st.text(max_size=6))
 
 
@@ -226,20 +242,22 @@ def test_resume_without_a_run_is_an_error(tmp_path):
         RunStore(tmp_path / "lost", {"a": 1}, resume=True)
 
 
-TINY = dict(dataset="synthetic", model="small_cnn", width=0.25, train_subset=128, test_subset=64, epochs=1,
+TINY = dict(dataset="synthetic", model="small_cnn", model_width=0.25, train_subset=128, test_subset=64, epochs=1,
             batch_size=64, neat_iterations=2, neat_iter_samples=64, neat_eval_samples=16, cell_finetune=False,
-            energy_samples=8, sweep_v_gates=(1.0,), vg_min=0.8, vg_max=1.2)
+            controls=False, weight_scale_modes=("global",), energy_samples=8, energy_sensitivity=False,
+            sweep_v_gates=(1.0,), vg_min=0.8, vg_max=1.2)
 
 
 def test_corrupt_stage_checkpoint_then_redo_gives_the_same_numbers(tmp_path):
     cfg = PipelineConfig(**TINY)
-    first = run_pipeline(cfg, tmp_path / "a", progress=False, stop_after="neat")
+    first = run_pipeline(cfg, tmp_path / "a", progress=False, stop_after="neat.global")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    (tmp_path / "b" / "ckpt" / "neat.pt").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(CheckpointError, match="neat.pt"):
-        run_pipeline(cfg, tmp_path / "b", progress=False, resume=True, stop_after="neat_sweep")
-    redone = run_pipeline(cfg, tmp_path / "b", progress=False, resume=True, redo="neat", stop_after="neat")
-    assert json.dumps(redone, sort_keys=True) == json.dumps(first, sort_keys=True)
+    (tmp_path / "b" / "ckpt" / "neat.global.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CheckpointError, match="neat.global.pt"):
+        run_pipeline(cfg, tmp_path / "b", progress=False, resume=True, stop_after="evaluate.global")
+    redone = run_pipeline(cfg, tmp_path / "b", progress=False, resume=True, redo="neat.global",
+                          stop_after="neat.global")
+    assert {k: v.to_json() for k, v in redone.items()} == {k: v.to_json() for k, v in first.items()}
 
 
 # ---------------------------------------------------------------------------- neat cache
