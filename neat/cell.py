@@ -82,7 +82,7 @@ from xbarsolve.devices import ElementModel, LinearMemristor, NMOSModel
 
 from . import checks
 
-__all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity",
+__all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity", "metric_from_currents",
            "cutoff_table", "default_cache_dir", "DEFAULT_V_GATES", "METRICS", "TRANSISTOR_SIDES",
            "PAPER_CUTOFFS", "DEFAULT_WIDTH", "calibrate_width"]
 
@@ -292,17 +292,26 @@ def cell_currents(config: CellConfig, v_in, g, v_gate) -> np.ndarray:
     return out
 
 
-def _metric_from_currents(config: CellConfig, i_v, v, g, i_eps=None) -> np.ndarray:
-    """Metric values (n_vg, n_g) from currents ``i_v`` (n_vg, n_v, n_g) at voltages ``v`` (n_v,)."""
+def metric_from_currents(metric: str, i_v, v, g, i_eps=None) -> np.ndarray:
+    """Metric values (n_vg, n_g) of ``metric`` from cell currents ``i_v`` (A, (n_vg, n_v, n_g)) at read
+    voltages ``v`` (V, (n_v,), ascending, the last is V_max) and conductances ``g`` (S, (n_g,)).
+
+    ``i_eps`` (A, (n_vg, n_g)): the currents at ``V_ε = 1e-4·V_max``, needed by ``"small_signal"``.
+    The definitions are in the module docstring; this is the one place they are computed (also for
+    currents from ngspice, :mod:`neat.cell_search`).
+    """
+    checks.choice("metric", metric, METRICS)
+    i_v, v, g = np.asarray(i_v, float), np.asarray(v, float), np.asarray(g, float)
     vv = v[None, :, None]
-    if config.metric == "ideal":
+    if metric == "ideal":
         ref = g[None, None, :] * vv
         return np.max(np.abs(i_v - ref) / ref, axis=1)
-    if config.metric == "small_signal":
-        g0 = i_eps / (_EPS_SMALL_SIGNAL * config.v_max)  # (n_vg, n_g)
+    if metric == "small_signal":
+        if i_eps is None:
+            raise ValueError("the small_signal metric needs the currents at V_eps (i_eps)")
+        g0 = np.asarray(i_eps, float) / (_EPS_SMALL_SIGNAL * v[-1])  # (n_vg, n_g)
         ref = g0[:, None, :] * vv
         return np.max(np.abs(i_v - ref) / ref, axis=1)
-    # endpoint
     i_end = i_v[:, -1:, :]
     return np.max(np.abs(i_v - i_end * vv / v[-1]), axis=1) / i_end[:, 0, :]
 
@@ -323,8 +332,8 @@ def nonlinearity(config: CellConfig, g, v_gate) -> np.ndarray:
     if config.metric == "small_signal":
         v_all = np.concatenate([[_EPS_SMALL_SIGNAL * config.v_max], v])
         i_all = cell_currents(config, v_all, gg, vg)
-        return _metric_from_currents(config, i_all[:, 1:], v, gg, i_all[:, 0])
-    return _metric_from_currents(config, cell_currents(config, v, gg, vg), v, gg)
+        return metric_from_currents(config.metric, i_all[:, 1:], v, gg, i_all[:, 0])
+    return metric_from_currents(config.metric, cell_currents(config, v, gg, vg), v, gg)
 
 
 # ----------------------------------------------------------------------------- cut-offs
