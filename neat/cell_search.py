@@ -72,6 +72,10 @@ class Candidate:
         return f"{self.card} {self.side} W={self.width * 1e6:g}µm Vmax={self.v_max:g} {self.metric}"
 
 
+#: neat's default cell (neat.cell.CellConfig()), for comparison.
+DEFAULT_CELL = Candidate("hp", "row", 3.5e-6, 0.5, "ideal")
+
+
 def _netlist(card_path: Path, model: str, side: str, width: float, v_gates, g, sweep: str) -> str:
     lines = [f"* neat cell search: {card_path.name}, transistor on the {side} side, W = {width:g} m",
              f".include {card_path.resolve()}", "Vin in 0 DC 0"]
@@ -208,6 +212,10 @@ def write_report(out: Path, rows: list, cards: dict, top: int, v_gates=V_GATES, 
     for k, x in enumerate(compare):
         ax.plot(v_gates, [math.nan if not math.isfinite(y) else y * 1e6 for y in x["g_cut"]], "--", lw=1,
                 color=f"C{k}", label=f"  xbarsolve, BsimLikeNMOS ({x['provenance']}): score {x['score']:.3f}")
+    default = next((r for r in rows if r["candidate"] == DEFAULT_CELL), None)
+    if default is not None:
+        ax.plot(v_gates, [math.nan if not math.isfinite(x) else x * 1e6 for x in default["g_cut"]], "s:", ms=3,
+                color="grey", label=f"neat's default cell: {DEFAULT_CELL.label()} (score {default['score']:.3f})")
     for vg, gp in PAPER_CUTOFFS.items():
         ax.plot([vg], [G_ON * 1e6 if math.isinf(gp) else gp * 1e6], "k*", ms=14,
                 label="paper (2.5 %)" if vg == min(PAPER_CUTOFFS) else None, zorder=5)
@@ -259,6 +267,7 @@ def main(argv=None) -> int:
     p.add_argument("--top", type=int, default=15, help="rows of the ranked table")
     p.add_argument("--widths", default=",".join(f"{w * 1e6:g}" for w in WIDTHS), help="widths in µm")
     p.add_argument("--v-max", default=",".join(f"{v:g}" for v in V_MAXES), help="largest read voltages (V)")
+    p.add_argument("--from-json", help="redraw the report from a neat_cell_search.json instead of running ngspice")
     args = p.parse_args(argv)
     cards = {}
     for item in args.card:
@@ -270,7 +279,13 @@ def main(argv=None) -> int:
     v_maxes = tuple(float(v) for v in args.v_max.split(","))
     if any(abs(v / _SWEEP_STEP - round(v / _SWEEP_STEP)) > 1e-9 or v <= 0 for v in v_maxes):
         p.error(f"--v-max values must be positive multiples of {_SWEEP_STEP} V")
-    rows = search(cards, widths=widths, v_maxes=v_maxes)
+    if args.from_json:
+        doc = json.loads(Path(args.from_json).read_text())
+        rows = [{"candidate": Candidate(r["card"], r["side"], r["width"], r["v_max"], r["metric"]),
+                 "g_cut": np.array([np.nan if x is None else x for x in r["g_cut"]]), "score": r["score"],
+                 "errors": {float(k): v for k, v in r["errors"].items()}} for r in doc["ranked"]]
+    else:
+        rows = search(cards, widths=widths, v_maxes=v_maxes)
     write_report(Path(args.out), rows, cards, args.top)
     best = rows[0]
     print(f"best: {best['candidate'].label()} (score {best['score']:.3f}); table {args.out}/neat_cell_search.md")
