@@ -59,7 +59,8 @@ class PipelineConfig:
     ``neat_schedules``: extra ``(lr, iterations)`` schedules of the same algorithm (budget/lr sweep,
     first weight-scale mode only), each evaluated at V_target.
     **Controls.** ``controls``: also evaluate clipping without retraining and clipping followed by
-    BatchNorm recalibration only (``recal_samples`` training images, None = all).
+    BatchNorm recalibration only (``recal_samples`` training images, None = all); ``controls_full_sweep``:
+    over the whole homogeneous sweep (False: at V_target and the reference V_G only, plus Algorithm 1).
     **Cell fine-tune** (beyond the paper): ``cell_finetune``, ``cellft_epochs``, ``cellft_lr``, ``cellft_samples``.
     **Gate control (Algorithm 1).** ``coverages``: fractions of a layer's weights that must lie in the
     linear range; the first is the headline (paper: 1.0), the others relaxed variants.
@@ -106,6 +107,7 @@ class PipelineConfig:
     neat_final_clip: bool = True
     neat_schedules: tuple = ()
     controls: bool = True
+    controls_full_sweep: bool = True
     recal_samples: int | None = None
     cell_finetune: bool = True
     cellft_epochs: int = 1
@@ -129,7 +131,8 @@ class PipelineConfig:
                 raise TypeError(f"{name} must be a path string or None, got {type(getattr(self, name)).__name__}")
         for name in ("train_subset", "test_subset", "neat_iter_samples", "cellft_samples", "recal_samples"):
             checks.optional(checks.integer, name, getattr(self, name), low=1)
-        for name in ("augment", "neat_final_clip", "cell_finetune", "controls", "energy_sensitivity"):
+        for name in ("augment", "neat_final_clip", "cell_finetune", "controls", "controls_full_sweep",
+                     "energy_sensitivity"):
             checks.boolean(name, getattr(self, name))
         checks.choice("model", self.model, MODELS)
         checks.real("model_width", self.model_width, low=0.0, low_open=True, high=16.0)
@@ -192,8 +195,10 @@ class PipelineConfig:
         from .cards import load_transistor
         return load_transistor(self.card, self.transistor_width)
 
-    def cell(self) -> CellConfig:
-        return CellConfig(v_max=self.v_max, transistor=self.transistor()[0], transistor_side=self.transistor_side,
+    def cell(self, transistor=None) -> CellConfig:
+        """The cell of this configuration (``transistor``: an already loaded :meth:`transistor` model)."""
+        transistor = self.transistor()[0] if transistor is None else transistor
+        return CellConfig(v_max=self.v_max, transistor=transistor, transistor_side=self.transistor_side,
                           metric=self.metric, tolerance=self.tolerance)
 
     def to_json(self) -> dict:
@@ -216,4 +221,4 @@ QUICK = dict(model="vgg11", model_width=0.25, train_subset=3000, test_subset=100
 FULL = dict(model="vgg11", model_width=0.25, train_subset=None, test_subset=None, epochs=10, neat_iterations=30,
             neat_iter_samples=None, neat_eval_samples=500, recal_samples=None, cellft_epochs=2, cellft_samples=None,
             energy_samples=256, weight_scale_modes=("layer", "global"), coverages=(1.0, 0.99),
-            sweep_v_gates=(1.3, 1.0, 0.9, 0.85, 0.8, 0.75, 0.7))
+            sweep_v_gates=(1.0, 0.9, 0.85, 0.8, 0.75, 0.7), controls_full_sweep=False)

@@ -243,8 +243,13 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, *, train_subset: in
     mean = xtr_f.mean(dim=(0, 2, 3))
     std = xtr_f.std(dim=(0, 2, 3)).clamp_min(1e-6)
     norm = lambda x: (x - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)  # noqa: E731
-    return Dataset(name=name, x_train=norm(xtr_f).contiguous(), y_train=torch.from_numpy(np.asarray(ytr)).long(),
-                   x_test=norm(xte_f).contiguous(), y_test=torch.from_numpy(np.asarray(yte)).long(),
+    # Canonical NCHW strides: with one channel, the broadcast arithmetic leaves the channel stride at 1,
+    # which torch reads as channels-last and hands to oneDNN's channels-last convolutions; their 1x1
+    # stride-2 backward (ResNet's shortcut) corrupts the heap in torch 2.13 with 4 channels.
+    return Dataset(name=name, x_train=norm(xtr_f).clone(memory_format=torch.contiguous_format),
+                   y_train=torch.from_numpy(np.asarray(ytr)).long(),
+                   x_test=norm(xte_f).clone(memory_format=torch.contiguous_format),
+                   y_test=torch.from_numpy(np.asarray(yte)).long(),
                    num_classes=int(classes), mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
 
 

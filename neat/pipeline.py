@@ -112,8 +112,8 @@ class RunContext:
         self.cfg, self.device, self.progress, self.hooks = cfg, device, progress, hooks
         self.store: RunStore | None = None
         self.results: dict = {}
-        self.transistor_provenance = cfg.transistor()[1]
-        self.cell = cfg.cell()
+        transistor, self.transistor_provenance = cfg.transistor()
+        self.cell = cfg.cell(transistor)
         self.data = load_dataset(cfg.dataset, cfg.data_dir, train_subset=cfg.train_subset,
                                  test_subset=cfg.test_subset, subset_seed=cfg.seed)
         self.energy_constants = EnergyConstants(**cfg.energy_constants)
@@ -230,9 +230,12 @@ def _cpu_state(model) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def _sweep_v_gates(cfg: PipelineConfig, target: float) -> list:
-    return sorted(set(round(v, 6) for v in cfg.sweep_v_gates) | {round(target, 6), round(cfg.reference_v_gate, 6)},
-                  reverse=True)
+def _sweep_v_gates(cfg: PipelineConfig, target: float, variant: str = "baseline") -> list:
+    """The homogeneous V_G a variant is evaluated at (V): the sweep, V_target and the reference (controls
+    only at the last two unless ``controls_full_sweep``)."""
+    sweep = set() if variant in ("clip", "clip_bn") and not cfg.controls_full_sweep else \
+        set(round(v, 6) for v in cfg.sweep_v_gates)
+    return sorted(sweep | {round(target, 6), round(cfg.reference_v_gate, 6)}, reverse=True)
 
 
 def _fractions(model, w_cut: dict, scales: dict) -> dict:
@@ -423,7 +426,7 @@ def stage_evaluate(ctx: RunContext, stage: str):
         state = ctx.variant_state(variant, mode)
         sw = measure(f"{variant}/software", lambda: ctx.eval_software(state))
         sweep = {}
-        for vg in _sweep_v_gates(cfg, target):
+        for vg in _sweep_v_gates(cfg, target, variant):
             sweep[f"{vg:.4f}"] = measure(f"{variant}/sweep/{vg:.4f}",
                                          lambda: ctx.eval_cell(state, mode, vg, desc=f"{variant} V_G={vg}"))
         model = ctx.model_from(state)

@@ -107,7 +107,7 @@ def format_tables(tables: dict, title: str = "", spreads: dict | None = None, no
     for mode, t in tables.items():
         sp = (spreads or {}).get(mode, {})
         v = t["v_target"]
-        lines += [f"### Weight scale per {'layer' if mode == 'layer' else 'network (global)'}, V_target = {v} V", "",
+        lines += [f"### Weight scale per {'layer' if mode == 'layer' else 'network (global)'}, V_target = {v:.3g} V", "",
                   "| " + " | ".join(SUMMARY_COLUMNS.values()) + " |", "|" + "---|" * len(SUMMARY_COLUMNS),
                   "| " + " | ".join(_cell(t["summary"][k], k, sp.get("summary", {}).get(k))
                                     for k in SUMMARY_COLUMNS) + " |", "",

@@ -71,6 +71,9 @@ def run_work(cfg: PipelineConfig, n_train: int = 60000, n_test: int = 10000) -> 
     n_var = len(variants(cfg))
     per_iter = cfg.neat_epochs_per_iter * (tr if cfg.neat_iter_samples is None else min(cfg.neat_iter_samples, tr))
     sweep = len(set(cfg.sweep_v_gates) | {cfg.reference_v_gate}) + 1  # + the target (may coincide)
+    n_controls = 2 if cfg.controls else 0
+    sweep_passes = (n_var - n_controls) * (sweep + 2 * len(cfg.coverages)) + n_controls * (
+        (sweep if cfg.controls_full_sweep else 2) + 2 * len(cfg.coverages))
     work = {
         "train": cfg.epochs * tr + modes * cfg.neat_iterations * per_iter
         + sum(its * per_iter for _, its in cfg.neat_schedules),
@@ -78,7 +81,7 @@ def run_work(cfg: PipelineConfig, n_train: int = 60000, n_test: int = 10000) -> 
                        if cfg.cell_finetune else 0),
         "forward_train": modes * (tr if cfg.recal_samples is None else min(cfg.recal_samples, tr)) if cfg.controls else 0,
         "eval_sw": cfg.epochs * te + modes * (n_var + 1) * te + modes * 3 * te + len(cfg.neat_schedules) * te,
-        "eval_cell": modes * n_var * (sweep + 2 * len(cfg.coverages)) * te
+        "eval_cell": modes * sweep_passes * te
         + (modes * cfg.neat_iterations + sum(its for _, its in cfg.neat_schedules)) * min(cfg.neat_eval_samples, te)
         + 2 * len(cfg.neat_schedules) * te,
         "energy": modes * n_var * (2 + len(cfg.coverages)) * min(cfg.energy_samples, te)
@@ -93,19 +96,26 @@ def estimate_seconds(work: dict, cost: dict, overhead: float = 0.1) -> float:
 
 
 # ---------------------------------------------------------------------------- calibration
-def _time(fn, repeats: int) -> float:
+def _time(fn, repeats: int) -> tuple:
+    """Best (wall, CPU of this thread) seconds of ``fn()`` over ``repeats`` calls after a warm-up.
+
+    With one torch thread every operation runs on the calling thread, so its CPU time is what the
+    work costs on an idle machine; the wall time is what it costs now, next to other jobs."""
     fn()  # warm-up (allocations, kernel compilation, expansions)
-    best = math.inf
+    wall = cpu = math.inf
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.thread_time() - c0)
+    return wall, cpu
 
 
-def calibrate(model: str, width: float, *, batch: int = 64, repeats: int = 2, cell=None) -> dict:
+def calibrate(model: str, width: float, *, batch: int = 128, repeats: int = 2, cell=None, clock: str = "cpu") -> dict:
     """Seconds per image of each kind of work for ``model`` at ``width`` on Fashion-MNIST-shaped inputs,
-    with one torch thread (as the study's runs).  The best of ``repeats`` timings of one batch each."""
+    with one torch thread (as the study's runs).  The best of ``repeats`` timings of one batch of
+    ``batch`` images (the runs' training batch; evaluations run in batches of 500, a little cheaper
+    per image, so the estimate errs on the long side).  ``clock``: ``"cpu"`` (this thread's CPU time:
+    the cost on an idle machine) or ``"wall"`` (the cost now, under the machine's current load)."""
     from .energy import measure_energy
     from .loops import recalibrate_batchnorm
     from .models import build_model
@@ -146,10 +156,11 @@ def calibrate(model: str, width: float, *, batch: int = 64, repeats: int = 2, ce
                 with torch.no_grad():
                     m(x)
             return run
-        cost = {"train": _time(train_step(net), repeats), "train_cell": _time(train_cell, repeats),
-                "forward_train": _time(lambda: recalibrate_batchnorm(net, [(x, y)], progress=False), repeats),
-                "eval_sw": _time(evaluate(net), repeats), "eval_cell": _time(evaluate(xnet), repeats),
-                "energy": _time(lambda: measure_energy(xnet, x[:16], batch_size=16), 1) * batch / 16}
+        k = 1 if clock == "cpu" else 0
+        cost = {"train": _time(train_step(net), repeats)[k], "train_cell": _time(train_cell, repeats)[k],
+                "forward_train": _time(lambda: recalibrate_batchnorm(net, [(x, y)], progress=False), repeats)[k],
+                "eval_sw": _time(evaluate(net), repeats)[k], "eval_cell": _time(evaluate(xnet), repeats)[k],
+                "energy": _time(lambda: measure_energy(xnet, x[:16], batch_size=16), 1)[k] * batch / 16}
     return {k: v / batch for k, v in cost.items()}
 
 
@@ -162,14 +173,19 @@ def _load() -> float:
 
 # ---------------------------------------------------------------------------------- plans
 def study_runs(widths: dict, seeds: int, cell_args: list, *, schedules: bool = True) -> list:
-    """``[(name, model, width, seed, argv)]`` of the study (argv for ``python -m neat.train``)."""
+    """``[(name, model, width, seed, argv)]`` of the study (argv for ``python -m neat.train``).
+
+    Every run: full Fashion-MNIST, the ``--full`` preset (Algorithm 2 with 30 full epochs at lr 1e-5),
+    both weight-scale modes, Algorithm 1 at 100 % and 99 % coverage.  The budget/lr sweep
+    (:data:`SCHEDULES`) runs on VGG11 seed 0 only (a robustness check of the schedule, not a statistic).
+    """
     runs = []
     for model in MODELS:
         for seed in range(seeds):
             w = widths[model]
             argv = ["--full", "--model", model, "--model-width", repr(w), "--seed", str(seed),
                     "--weight-scale-mode", "both", "--coverage", "1.0,0.99"] + list(cell_args)
-            if schedules and model == "vgg11":
+            if schedules and model == "vgg11" and seed == 0:
                 argv += ["--neat-schedules", ",".join(f"{lr:g}:{its}" for lr, its in SCHEDULES)]
             runs.append((f"{model}_w{w:g}_seed{seed}", model, w, seed, argv))
     return runs
@@ -189,32 +205,59 @@ def _makespan(seconds: list, jobs: int) -> float:
 
 
 def plan(root, *, budget_hours: float = 6.0, jobs: int = 2, seeds: int = 3, cell_args=(), widths=WIDTHS,
-         schedules: bool = True, log=print) -> dict:
-    """Calibrate, pick the widest width whose study fits the budget, write ``root/plan.json``."""
+         schedules: bool = True, clock: str = "cpu", log=print) -> dict:
+    """Calibrate, pick the widest widths whose study fits the budget, write ``root/plan.json``.
+
+    Both models get the same width, the widest of ``widths`` that fits; then VGG11 (about a quarter
+    of ResNet18's cost at equal width) is widened further while the study still fits.  ``clock="cpu"``
+    (default) plans for an idle machine (CPU time of the calibration), ``"wall"`` for the machine as
+    loaded as it is now.
+    """
     root = Path(root)
     cell_cfg = _config(list(cell_args)).cell() if cell_args else None
     load_before = _load()
-    costs, chosen = {}, None
-    for w in widths:
-        for model in MODELS:
+    costs = {}
+
+    def cost(model, w):
+        if (model, w) not in costs:
             t0 = time.perf_counter()
-            costs[(model, w)] = calibrate(model, w, cell=cell_cfg)
+            costs[(model, w)] = calibrate(model, w, cell=cell_cfg, clock=clock)
             log(f"calibration {model} ×{w:g}: " + ", ".join(f"{k} {1e3 * v:.2f} ms/image"
                                                             for k, v in costs[(model, w)].items())
                 + f"  ({time.perf_counter() - t0:.0f} s)")
-        runs = study_runs({m: w for m in MODELS}, seeds, list(cell_args), schedules=schedules)
-        secs = [estimate_seconds(run_work(_config(r[4])), costs[(r[1], w)]) for r in runs]
+        return costs[(model, w)]
+
+    def estimate(ws):
+        runs = study_runs(ws, seeds, list(cell_args), schedules=schedules)
+        secs = [estimate_seconds(run_work(_config(r[4])), cost(r[1], r[2])) for r in runs]
         wall = _makespan(secs, jobs)
-        log(f"width ×{w:g}: {len(runs)} runs, {sum(secs) / 3600:.1f} h of one core, about {wall / 3600:.1f} h "
-            f"with {jobs} jobs")
-        if wall > budget_hours * 3600:
+        log(f"widths {', '.join(f'{m} ×{w:g}' for m, w in ws.items())}: {len(runs)} runs, "
+            f"{sum(secs) / 3600:.1f} h of one core, about {wall / 3600:.1f} h with {jobs} jobs")
+        return runs, secs, wall
+
+    chosen = None
+    for w in widths:
+        ws = {m: w for m in MODELS}
+        est = estimate(ws)
+        if est[2] > budget_hours * 3600:
             break
-        chosen = (w, runs, secs, wall)
+        chosen = (ws, *est)
     if chosen is None:
-        raise SystemExit(f"not even width ×{widths[0]:g} fits {budget_hours} h with {jobs} jobs; raise the budget")
-    w, runs, secs, wall = chosen
+        ws = {m: widths[0] for m in MODELS}
+        raise SystemExit(f"not even width ×{widths[0]:g} fits {budget_hours} h with {jobs} jobs ({clock} clock, "
+                         f"load average {_load():.1f}); raise --budget-hours, or pass --no-schedules / fewer --seeds")
+    for w in widths:
+        if w <= chosen[0]["vgg11"]:
+            continue
+        ws = dict(chosen[0], vgg11=w)
+        est = estimate(ws)
+        if est[2] > budget_hours * 3600:
+            break
+        chosen = (ws, *est)
+    ws, runs, secs, wall = chosen
     doc = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "budget_hours": budget_hours, "jobs": jobs, "seeds": seeds,
-           "width": w, "load_average_during_calibration": [load_before, _load()], "cell_args": list(cell_args),
+           "widths": ws, "clock": clock, "load_average_during_calibration": [load_before, _load()],
+           "cell_args": list(cell_args),
            "estimated_hours": wall / 3600, "torch": torch.__version__,
            "calibration_s_per_image": {f"{m}@{wd:g}": c for (m, wd), c in costs.items()},
            "runs": [{"name": r[0], "model": r[1], "width": r[2], "seed": r[3],
@@ -222,8 +265,9 @@ def plan(root, *, budget_hours: float = 6.0, jobs: int = 2, seeds: int = 3, cell
                      "estimated_s": s} for r, s in zip(runs, secs)]}
     root.mkdir(parents=True, exist_ok=True)
     atomic_write_json(root / "plan.json", doc)
-    log(f"plan: width ×{w:g}, {len(runs)} runs, estimated {wall / 3600:.1f} h with {jobs} jobs "
-        f"(load average {load_before:.1f} during calibration) -> {root / 'plan.json'}")
+    log(f"plan: {', '.join(f'{m} ×{w:g}' for m, w in ws.items())}, {len(runs)} runs, estimated {wall / 3600:.1f} h "
+        f"with {jobs} jobs on {'an idle machine (CPU-time calibration)' if clock == 'cpu' else 'this machine as loaded now'}"
+        f" (load average {load_before:.1f} during calibration) -> {root / 'plan.json'}")
     return doc
 
 
@@ -468,6 +512,8 @@ def main(argv=None) -> int:
             s.add_argument("--jobs", type=int, default=2, help="runs side by side (one thread each)")
             s.add_argument("--seeds", type=int, default=3)
             s.add_argument("--no-schedules", action="store_true", help="leave out the budget/lr sweep")
+            s.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                           help="plan for an idle machine (cpu, default) or for the current load (wall)")
             s.add_argument("--widths", default=",".join(f"{w:g}" for w in WIDTHS),
                            help="width ladder tried, smallest first")
             s.add_argument("cell_args", nargs=argparse.REMAINDER,
@@ -480,7 +526,8 @@ def main(argv=None) -> int:
     if args.command == "plan":
         cell_args = [a for a in args.cell_args if a != "--"]
         plan(args.root, budget_hours=args.budget_hours, jobs=args.jobs, seeds=args.seeds, cell_args=cell_args,
-             widths=tuple(float(w) for w in args.widths.split(",")), schedules=not args.no_schedules)
+             widths=tuple(float(w) for w in args.widths.split(",")), schedules=not args.no_schedules,
+             clock=args.clock)
         print(f"launch: python -m neat.study start --root {args.root}")
     elif args.command == "run":
         res = run_study(args.root, jobs=args.jobs)

@@ -193,7 +193,7 @@ def _bool_flag(g, name, help):
 _FIELDS = ("dataset", "data_dir", "train_subset", "test_subset", "augment", "model", "model_width", "epochs",
            "batch_size", "lr", "seed", "card", "transistor_side", "transistor_width", "v_max", "neat_iterations",
            "neat_lr", "neat_epochs_per_iter", "neat_iter_samples", "neat_v_gate", "neat_min_span", "neat_final_clip",
-           "neat_schedules", "controls", "recal_samples", "cell_finetune", "cellft_epochs", "cellft_lr",
+           "neat_schedules", "controls", "controls_full_sweep", "recal_samples", "cell_finetune", "cellft_epochs", "cellft_lr",
            "cellft_samples", "coverages", "weight_scale_modes", "sweep_v_gates", "metric", "tolerance",
            "energy_samples", "energy_sensitivity", "circuit_samples", "train_threads")
 
@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--neat-schedules", type=number_list(schedule),
                    help="extra NEAT schedules LR:ITERATIONS,... (budget/lr sweep), e.g. 1e-4:10,1e-3:10")
     _bool_flag(g, "--controls", "also evaluate clipping alone and clipping + BatchNorm recalibration (default on)")
+    _bool_flag(g, "--controls-full-sweep", "evaluate the controls over the whole V_G sweep (else at V_target and "
+                                           "the reference only)")
     g.add_argument("--recal-samples", type=count_or_all, help="training images for the BN recalibration ('all')")
     _bool_flag(g, "--cell-finetune", "also fine-tune through the non-linear cell model (beyond the paper)")
     g.add_argument("--cellft-epochs", type=int_at_least(0))

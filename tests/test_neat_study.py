@@ -139,7 +139,8 @@ def test_study_runs_and_makespan():
     assert cfg.train_subset is None and cfg.neat_iterations == 30 and cfg.neat_iter_samples is None
     assert cfg.neat_lr == 1e-5 and cfg.neat_final_clip and cfg.coverages == (1.0, 0.99)
     assert cfg.weight_scale_modes == ("layer", "global") and cfg.transistor_side == "column"
-    assert cfg.neat_schedules and not parse_command_line(runs[3][4])[1].neat_schedules
+    assert cfg.neat_schedules and not parse_command_line(runs[1][4])[1].neat_schedules
+    assert not parse_command_line(runs[3][4])[1].neat_schedules and not cfg.controls_full_sweep
     assert _makespan([5, 4, 3, 3, 1], 2) == 8
     assert _makespan([5], 2) == 5
 
