@@ -296,7 +296,7 @@ def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False, scale
     ``sign(v)·s(|v|)`` (requires ``s(0) = 0`` for continuity).  Differentiable
     in ``x`` with the analytic spline derivative (C¹), recomputed in the
     backward pass instead of stored.  On CPU the whole chain runs as one fused
-    parallel numba pass; elsewhere as torch ops (same values).
+    numba pass, rows split over threads; elsewhere as torch ops (same values to rounding).
     """
     if not torch.is_tensor(x):
         raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
