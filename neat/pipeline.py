@@ -504,7 +504,7 @@ def _sensitivity(ctx: RunContext, mode: str, measure, x) -> list:
     state = ctx.variant_state("neat", mode)
     hetero = _hetero(ctx, mode, "neat")
     other = "per_read" if base.toggling == "per_inference" else "per_inference"
-    cases = [("as configured", width, base), (f"W × 0.5", 0.5 * width, base), ("W × 2", 2 * width, base),
+    cases = [("as configured", width, base), ("W × 0.5", 0.5 * width, base), ("W × 2", 2 * width, base),
              (f"toggling {other}", width, dataclasses.replace(base, toggling=other)),
              ("t_read × 0.5", width, dataclasses.replace(base, t_read=0.5 * base.t_read)),
              ("t_read × 2", width, dataclasses.replace(base, t_read=2 * base.t_read))]

@@ -44,7 +44,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import atomic_write_bytes, atomic_write_json
-from .config import FULL, PipelineConfig
+from .config import PipelineConfig
 from .pipeline import VARIANTS, stage_plan, variants
 
 __all__ = ["run_work", "calibrate", "estimate_seconds", "study_runs", "plan", "run_study", "aggregate",

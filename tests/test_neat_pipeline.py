@@ -371,7 +371,6 @@ def test_pipeline_end_to_end(uninterrupted):
     for f in ("results.json", "table_I.md", "gcut.png", "accuracy_vs_vg.png", "layer_vg.png", "energy.png",
               "neat_iterations.png", "state.json"):
         assert (out / f).is_file(), f
-    cfg = PipelineConfig(**TINY)
     target = res["cell_table"].neat_v_gate
     g_cut = res["cell_table"].g_cut_at_neat_v_gate
     for mode in ("layer", "global"):

@@ -13,7 +13,7 @@ import pytest
 import neat
 from neat.cards import CardError, card_parameters, load_transistor
 from neat.cell import PAPER_CUTOFFS, metric_from_currents, nonlinearity
-from neat.cell_search import Candidate, cutoffs_from_metric, fit_score, ngspice_cell_currents
+from neat.cell_search import cutoffs_from_metric, fit_score, ngspice_cell_currents
 from neat.config import PipelineConfig
 from neat.study import _makespan, _paired, aggregate, judge_claims, run_work, study_runs
 
