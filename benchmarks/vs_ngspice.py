@@ -16,7 +16,7 @@ inputs uniform in 0..0.5 V, the transistor is ``Crossbar.DEFAULT_TRANSISTOR`` un
   fast path (``NewtonOptions(decoupled_fast_path=True)``, the default) against the general
   Newton/LU solver (``decoupled_fast_path=False``), and (batch 1) against ngspice;
 * ``linear solvers``: ``linear_solver="krylov"`` (GMRES with the block Gauss-Seidel
-  preconditioner, the default for crossbars) against the sparse LUs ``"numba"`` and
+  preconditioner, the default for crossbars) against the sparse LUs ``"lu"`` and
   ``"superlu"``, 64x64 and 128x128, batch 1 and 16;
 * ``memory``: peak RSS of 256x256 with batch 64 (guarded: first batch 8, the batch-64 run is
   skipped, with the linear prediction reported, when it would not fit in available memory);
@@ -147,8 +147,8 @@ def child_xbar(spec: dict) -> dict:
                   options=options, **spec["parasitics"])
     out["build_s"] = time.perf_counter() - t0
     out["n_free"], out["nnz"] = xb.netlist.n_free, xb.netlist.nnz
-    out["nnz_factors"] = getattr(xb.lu, "nnz_factors", None)
-    out["linear_solver"] = xb.lu.name
+    out["values_per_sample"] = xb.linear_solver.memory_per_sample // 8  # kept per sample by the linear solver
+    out["linear_solver"] = xb.linear_solver.solver.name
     out["transistor"] = type(xb.transistor).__name__
     out["rss_after_build_mb"] = _peak_rss_mb()
     if spec.get("netlist_path"):
@@ -170,7 +170,7 @@ def child_xbar(spec: dict) -> dict:
     out["first_call_iterations"] = int(first.iterations[0])
     walls, cpus, iters = [], [], []
     res = None
-    stats = getattr(xb.lu, "stats", None)
+    stats = getattr(xb.linear_solver, "stats", None)
     before = dict(stats) if stats else None
     for _ in range(spec["repeats"]):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -498,15 +498,15 @@ def main():
         for batch in (1, 16):
             reps = 2 if (n == 128 and batch > 1) else 3 if (quick or n == 128) else 5
             res = {b: xbar(n, batch, reps, options={"linear_solver": b}, return_rows=list(range(batch)))
-                   for b in ("krylov", "numba", "superlu")}
+                   for b in ("krylov", "lu", "superlu")}
             case = {"n": n, "batch": batch, **res}
             if all("error" not in r for r in res.values()):
-                case["krylov_vs_numba"] = res["numba"]["wall_s_median"] / res["krylov"]["wall_s_median"]
-                case["numba_vs_superlu"] = res["superlu"]["wall_s_median"] / res["numba"]["wall_s_median"]
-                case["max_rel_diff"] = max(max_rel_diff(res[b]["column_currents"], res["numba"]["column_currents"])
+                case["krylov_vs_lu"] = res["lu"]["wall_s_median"] / res["krylov"]["wall_s_median"]
+                case["lu_vs_superlu"] = res["superlu"]["wall_s_median"] / res["lu"]["wall_s_median"]
+                case["max_rel_diff"] = max(max_rel_diff(res[b]["column_currents"], res["lu"]["column_currents"])
                                            for b in ("krylov", "superlu"))
-                log(f"  -> {n}x{n} batch {batch}: GMRES {case['krylov_vs_numba']:.2f}x faster than the numba LU, "
-                    f"which is {case['numba_vs_superlu']:.2f}x faster than SuperLU; answers equal to "
+                log(f"  -> {n}x{n} batch {batch}: GMRES {case['krylov_vs_lu']:.2f}x faster than the sparse LU, "
+                    f"which is {case['lu_vs_superlu']:.2f}x faster than SuperLU; answers equal to "
                     f"{case['max_rel_diff']:.1e}")
                 for r in res.values():
                     r.pop("column_currents")
@@ -619,17 +619,17 @@ def print_summary(r: dict):
             f"{s['xbarsolve_exponent_vs_unknowns']:.2f}"
             + (f", ngspice analysis time ~ unknowns^{s['ngspice_exponent_vs_unknowns']:.2f}"
                if s["ngspice_exponent_vs_unknowns"] else ""))
-    log("\n| linear solvers | GMRES wall (CPU) | numba LU wall (CPU) | SuperLU wall (CPU) "
-        "| GMRES vs numba LU | numba LU vs SuperLU | GMRES it. per Newton step | Newton it. (GMRES / numba / SuperLU) "
-        "| peak RSS (GMRES / numba / SuperLU) | answers equal to |")
+    log("\n| linear solvers | GMRES wall (CPU) | sparse LU wall (CPU) | SuperLU wall (CPU) "
+        "| GMRES vs sparse LU | sparse LU vs SuperLU | GMRES it. per Newton step | Newton it. (GMRES / LU / SuperLU) "
+        "| peak RSS (GMRES / LU / SuperLU) | answers equal to |")
     log("|---|---|---|---|---|---|---|---|---|---|")
     for c in r.get("linear_solvers", []):
-        if "krylov_vs_numba" in c:
-            kr, nb, su = c["krylov"], c["numba"], c["superlu"]
+        if "krylov_vs_lu" in c:
+            kr, nb, su = c["krylov"], c["lu"], c["superlu"]
             log(f"| {c['n']}x{c['n']} batch {c['batch']} | {fmt_s(kr['wall_s_median'])} ({fmt_s(kr['cpu_s_median'])}) | "
                 f"{fmt_s(nb['wall_s_median'])} ({fmt_s(nb['cpu_s_median'])}) | "
-                f"{fmt_s(su['wall_s_median'])} ({fmt_s(su['cpu_s_median'])}) | {c['krylov_vs_numba']:.2f}x | "
-                f"{c['numba_vs_superlu']:.2f}x | {kr.get('gmres_iterations_per_newton_step', float('nan')):.1f} | "
+                f"{fmt_s(su['wall_s_median'])} ({fmt_s(su['cpu_s_median'])}) | {c['krylov_vs_lu']:.2f}x | "
+                f"{c['lu_vs_superlu']:.2f}x | {kr.get('gmres_iterations_per_newton_step', float('nan')):.1f} | "
                 f"{kr['iterations_mean']:.1f} / {nb['iterations_mean']:.1f} / {su['iterations_mean']:.1f} | "
                 f"{kr['peak_rss_mb']:.0f} / {nb['peak_rss_mb']:.0f} / {su['peak_rss_mb']:.0f} MB | {c['max_rel_diff']:.1e} |")
     for label, x in (("64x64 batch 1", r["parasitic"][0]["xbarsolve"]), (f"64x64 batch {r['batch']['batch']}",

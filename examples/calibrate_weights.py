@@ -56,8 +56,8 @@ def main(seed: int = 0):
 
     def errors(g):
         with torch.no_grad():
-            return (relative_error(crossbar_currents(crossbar, v_cal, g), target_cal),
-                    relative_error(crossbar_currents(crossbar, v_test, g), target_test))
+            return (relative_error(crossbar_currents(crossbar, v_cal, conductances=g), target_cal),
+                    relative_error(crossbar_currents(crossbar, v_test, conductances=g), target_test))
 
     before = errors(ideal)
     print(f"{ROWS}x{COLS} 1T-1R crossbar, r_source = r_sink = 50 Ω, r_wire = 5 Ω, Level-1 NMOS at V_G = 1 V")
@@ -72,7 +72,7 @@ def main(seed: int = 0):
 
     def closure():
         opt.zero_grad()
-        loss = ((crossbar_currents(crossbar, v_cal, torch.exp(z)) - target_cal) ** 2).mean() / scale
+        loss = ((crossbar_currents(crossbar, v_cal, conductances=torch.exp(z)) - target_cal) ** 2).mean() / scale
         loss.backward()
         count[0] += 1
         if count[0] % 10 == 1:

@@ -80,7 +80,9 @@ import xbarsolve
 from xbarsolve import Crossbar
 from xbarsolve.devices import ElementModel, LinearMemristor, NMOSModel
 
-__all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity",
+from . import checks
+
+__all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity", "metric_from_currents",
            "cutoff_table", "default_cache_dir", "DEFAULT_V_GATES", "METRICS", "TRANSISTOR_SIDES",
            "PAPER_CUTOFFS", "DEFAULT_WIDTH", "calibrate_width"]
 
@@ -114,25 +116,6 @@ def default_cache_dir() -> Path:
     """Cache directory: ``$NEAT_CACHE_DIR`` or ``~/.cache/neat``."""
     env = os.environ.get("NEAT_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "neat"
-
-
-def _check_real(name, value, *, positive=True, allow_zero=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and (value < 0 or (value == 0 and not allow_zero)):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return value
-
-
-def _check_int(name, value, minimum) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _model_fingerprint(model) -> dict:
@@ -188,24 +171,22 @@ class CellConfig:
     n_v: int = 50
 
     def __post_init__(self):
-        g_on = _check_real("g_on", self.g_on)
-        g_off = _check_real("g_off", self.g_off)
+        g_on = checks.positive("g_on", self.g_on)
+        g_off = checks.positive("g_off", self.g_off)
         if not g_on > g_off:
             raise ValueError(f"g_on must exceed g_off, got g_on={g_on!r} S, g_off={g_off!r} S")
-        _check_real("v_max", self.v_max)
+        checks.positive("v_max", self.v_max)
         if not isinstance(self.transistor, NMOSModel):
             raise TypeError(f"transistor must be an xbarsolve NMOSModel, got {type(self.transistor).__name__}")
-        if not isinstance(self.transistor_side, str) or self.transistor_side not in TRANSISTOR_SIDES:
-            raise ValueError(f"transistor_side must be one of {TRANSISTOR_SIDES}, got {self.transistor_side!r}")
+        checks.choice("transistor_side", self.transistor_side, TRANSISTOR_SIDES)
         if self.memristor is not None and not isinstance(self.memristor, ElementModel):
             raise TypeError(f"memristor must be an xbarsolve ElementModel or None, "
                             f"got {type(self.memristor).__name__}")
-        if not isinstance(self.metric, str) or self.metric not in METRICS:
-            raise ValueError(f"metric must be one of {METRICS}, got {self.metric!r}")
-        tol = _check_real("tolerance", self.tolerance)
+        checks.choice("metric", self.metric, METRICS)
+        tol = checks.positive("tolerance", self.tolerance)
         if tol >= 1:
             raise ValueError(f"tolerance is a fraction and must be < 1, got {tol!r}")
-        _check_int("n_v", self.n_v, 2)
+        checks.integer("n_v", self.n_v, low=2)
 
     @property
     def memristor_model(self) -> ElementModel:
@@ -311,17 +292,26 @@ def cell_currents(config: CellConfig, v_in, g, v_gate) -> np.ndarray:
     return out
 
 
-def _metric_from_currents(config: CellConfig, i_v, v, g, i_eps=None) -> np.ndarray:
-    """Metric values (n_vg, n_g) from currents ``i_v`` (n_vg, n_v, n_g) at voltages ``v`` (n_v,)."""
+def metric_from_currents(metric: str, i_v, v, g, i_eps=None) -> np.ndarray:
+    """Metric values (n_vg, n_g) of ``metric`` from cell currents ``i_v`` (A, (n_vg, n_v, n_g)) at read
+    voltages ``v`` (V, (n_v,), ascending, the last is V_max) and conductances ``g`` (S, (n_g,)).
+
+    ``i_eps`` (A, (n_vg, n_g)): the currents at ``V_ε = 1e-4·V_max``, needed by ``"small_signal"``.
+    The definitions are in the module docstring; this is the one place they are computed (also for
+    currents from ngspice, :mod:`neat.cell_search`).
+    """
+    checks.choice("metric", metric, METRICS)
+    i_v, v, g = np.asarray(i_v, float), np.asarray(v, float), np.asarray(g, float)
     vv = v[None, :, None]
-    if config.metric == "ideal":
+    if metric == "ideal":
         ref = g[None, None, :] * vv
         return np.max(np.abs(i_v - ref) / ref, axis=1)
-    if config.metric == "small_signal":
-        g0 = i_eps / (_EPS_SMALL_SIGNAL * config.v_max)  # (n_vg, n_g)
+    if metric == "small_signal":
+        if i_eps is None:
+            raise ValueError("the small_signal metric needs the currents at V_eps (i_eps)")
+        g0 = np.asarray(i_eps, float) / (_EPS_SMALL_SIGNAL * v[-1])  # (n_vg, n_g)
         ref = g0[:, None, :] * vv
         return np.max(np.abs(i_v - ref) / ref, axis=1)
-    # endpoint
     i_end = i_v[:, -1:, :]
     return np.max(np.abs(i_v - i_end * vv / v[-1]), axis=1) / i_end[:, 0, :]
 
@@ -342,8 +332,8 @@ def nonlinearity(config: CellConfig, g, v_gate) -> np.ndarray:
     if config.metric == "small_signal":
         v_all = np.concatenate([[_EPS_SMALL_SIGNAL * config.v_max], v])
         i_all = cell_currents(config, v_all, gg, vg)
-        return _metric_from_currents(config, i_all[:, 1:], v, gg, i_all[:, 0])
-    return _metric_from_currents(config, cell_currents(config, v, gg, vg), v, gg)
+        return metric_from_currents(config.metric, i_all[:, 1:], v, gg, i_all[:, 0])
+    return metric_from_currents(config.metric, cell_currents(config, v, gg, vg), v, gg)
 
 
 # ----------------------------------------------------------------------------- cut-offs
@@ -378,7 +368,7 @@ class CutoffTable:
 
     def index(self, v_gate: float) -> int:
         """Position of ``v_gate`` (V) in the table (matched to 1e-9 V); ValueError if absent."""
-        v = _check_real("v_gate", v_gate, positive=False)
+        v = checks.real("v_gate", v_gate)
         hits = np.flatnonzero(np.abs(self.v_gate - v) < 1e-9)
         if hits.size == 0:
             raise ValueError(f"v_gate={v!r} V is not in the table's grid {self.v_gate.tolist()}")
@@ -410,6 +400,29 @@ class CutoffTable:
                    tolerance=float(d["tolerance"]), metric_name=d["metric_name"])
 
 
+def _read_cached_table(path: Path, config: CellConfig, v_gates: np.ndarray, n_g: int):
+    """The table cached in ``path`` if readable and consistent with the request, else None (with a
+    warning naming the file; the caller recomputes the entry and overwrites it)."""
+    try:
+        table = CutoffTable.from_json(json.loads(path.read_text()))
+        n_vg = v_gates.size
+        if table.config_key != config.key() or not np.array_equal(np.round(table.v_gate, 9), np.round(v_gates, 9)):
+            raise ValueError("it holds the table of another configuration or gate-voltage grid")
+        if (table.g_cut.shape != (n_vg,) or len(table.status) != n_vg or table.metric.shape != (n_vg, n_g)
+                or table.g_grid.shape != (n_g,)):
+            raise ValueError("array shapes do not match the grids")
+        ok_status = {"linear", "partial", "none"}
+        for g, st in zip(table.g_cut, table.status):
+            if st not in ok_status or (st == "none") != (not np.isfinite(g)) or \
+                    (np.isfinite(g) and not config.g_off <= g <= config.g_on):
+                raise ValueError(f"cut-off {g!r} S with status {st!r} is impossible")
+        return table
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+        warnings.warn(f"neat cache entry {path} is unreadable or inconsistent ({type(e).__name__}: {e}); "
+                      f"recomputing it", RuntimeWarning, stacklevel=3)
+        return None
+
+
 def _first_crossing(m: np.ndarray, tol: float) -> int:
     """Index of the first value > tol, or len(m) if none."""
     bad = np.flatnonzero(m > tol)
@@ -432,8 +445,8 @@ def cutoff_table(config: CellConfig | None = None, v_gates=DEFAULT_V_GATES, *, n
     if not isinstance(config, CellConfig):
         raise TypeError(f"config must be a CellConfig or None, got {type(config).__name__}")
     vgs = _as_vector("v_gates", v_gates, nonneg=False)
-    n_g = _check_int("n_g", n_g, 2)
-    n_refine = _check_int("n_refine", n_refine, 2)
+    n_g = checks.integer("n_g", n_g, low=2)
+    n_refine = checks.integer("n_refine", n_refine, low=2)
     cache_path = None
     if use_cache:
         cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
@@ -441,10 +454,9 @@ def cutoff_table(config: CellConfig | None = None, v_gates=DEFAULT_V_GATES, *, n
                             "n_g": n_g, "n_refine": n_refine})
         cache_path = cache_dir / f"cutoff-{hashlib.sha256(ident.encode()).hexdigest()[:20]}.json"
         if cache_path.is_file():
-            try:
-                return CutoffTable.from_json(json.loads(cache_path.read_text()))
-            except (ValueError, KeyError, TypeError):
-                pass  # unreadable cache entry: recompute and overwrite
+            table = _read_cached_table(cache_path, config, vgs, n_g)
+            if table is not None:
+                return table
     g_grid = np.linspace(config.g_off, config.g_on, n_g)
     metric = nonlinearity(config, g_grid, vgs)  # (n_vg, n_g)
     tol = config.tolerance
@@ -496,15 +508,15 @@ def calibrate_width(config: CellConfig | None = None, v_gate: float = 1.0, *, ma
         raise TypeError(f"config must be a CellConfig or None, got {type(config).__name__}")
     if not hasattr(config.transistor, "w"):
         raise TypeError(f"the transistor card {type(config.transistor).__name__} has no width field 'w'")
-    v_gate = _check_real("v_gate", v_gate, positive=False)
-    margin = _check_real("margin", margin, allow_zero=True)
+    v_gate = checks.real("v_gate", v_gate)
+    margin = checks.non_negative("margin", margin)
     if margin >= 1:
         raise ValueError(f"margin must be in [0, 1), got {margin!r}")
-    w_lo, w_hi = _check_real("w_min", w_min), _check_real("w_max", w_max)
+    w_lo, w_hi = checks.positive("w_min", w_min), checks.positive("w_max", w_max)
     if not w_lo < w_hi:
         raise ValueError(f"w_min must be < w_max, got {w_lo!r}, {w_hi!r}")
-    _check_real("rel_tol", rel_tol)
-    _check_int("n_g", n_g, 2)
+    checks.positive("rel_tol", rel_tol)
+    checks.integer("n_g", n_g, low=2)
     g = np.linspace(config.g_off, config.g_on, n_g)
     limit = (1 - margin) * config.tolerance
 

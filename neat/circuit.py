@@ -14,8 +14,6 @@ leave them out, and they load the wires).
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +22,7 @@ import torch.nn.functional as F
 
 from xbarsolve import Crossbar
 
+from . import checks
 from .cell import CellConfig
 from .mapping import MappingConfig, adc_full_scale, col_tiles, quantize_adc, row_tiles
 
@@ -44,11 +43,7 @@ class CircuitConfig:
 
     def __post_init__(self):
         for name in ("r_wire", "r_source", "r_sink"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"{name} must be a real number (Ω), got {type(v).__name__}")
-            if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name} must be finite and >= 0 Ω, got {v!r}")
+            checks.non_negative(name, getattr(self, name), unit="Ω")
 
 
 _TILES: dict = {}

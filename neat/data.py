@@ -243,8 +243,13 @@ def load_dataset(name: str = "fashion_mnist", data_dir=None, *, train_subset: in
     mean = xtr_f.mean(dim=(0, 2, 3))
     std = xtr_f.std(dim=(0, 2, 3)).clamp_min(1e-6)
     norm = lambda x: (x - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)  # noqa: E731
-    return Dataset(name=name, x_train=norm(xtr_f).contiguous(), y_train=torch.from_numpy(np.asarray(ytr)).long(),
-                   x_test=norm(xte_f).contiguous(), y_test=torch.from_numpy(np.asarray(yte)).long(),
+    # Canonical NCHW strides: with one channel, the broadcast arithmetic leaves the channel stride at 1,
+    # which torch reads as channels-last and hands to oneDNN's channels-last convolutions; their 1x1
+    # stride-2 backward (ResNet's shortcut) corrupts the heap in torch 2.13 with 4 channels.
+    return Dataset(name=name, x_train=norm(xtr_f).clone(memory_format=torch.contiguous_format),
+                   y_train=torch.from_numpy(np.asarray(ytr)).long(),
+                   x_test=norm(xte_f).clone(memory_format=torch.contiguous_format),
+                   y_test=torch.from_numpy(np.asarray(yte)).long(),
                    num_classes=int(classes), mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
 
 
@@ -255,18 +260,27 @@ class BatchIterator:
     ``derive_seed(seed, key)``, so the same ``key`` (e.g. ``"baseline/epoch3"``)
     gives the same batches in any process.  ``limit`` keeps the first
     ``limit`` samples of the (shuffled) order.
+
+    ``rank``/``world_size`` (the hook for data-parallel training, e.g. torch
+    DDP): every process draws the same global order and keeps every
+    ``world_size``-th sample starting at ``rank``, so together the ranks see
+    each sample of the epoch once.  The defaults (0, 1) keep everything.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = False,
-                 augment: bool = False, seed: int = 0, key: str = "", limit: int | None = None):
+                 augment: bool = False, seed: int = 0, key: str = "", limit: int | None = None,
+                 rank: int = 0, world_size: int = 1):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not (isinstance(world_size, int) and world_size >= 1 and isinstance(rank, int) and 0 <= rank < world_size):
+            raise ValueError(f"need integers 0 <= rank < world_size, got rank={rank!r}, world_size={world_size!r}")
         self.x, self.y, self.batch_size = x, y, int(batch_size)
         self.shuffle, self.augment = shuffle, augment
         self.gen = torch.Generator().manual_seed(derive_seed(seed, key))
         n = x.shape[0]
         order = torch.randperm(n, generator=self.gen) if shuffle else torch.arange(n)
-        self.order = order[:limit] if limit is not None else order
+        order = order[:limit] if limit is not None else order
+        self.order = order[rank::world_size]
 
     def __len__(self) -> int:
         return (len(self.order) + self.batch_size - 1) // self.batch_size

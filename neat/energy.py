@@ -1,53 +1,64 @@
-"""Energy per inference of a network on 1T-1R crossbars (estimates; constants documented below).
+"""Energy per inference of a network on 1T-1R crossbars: a component model with stated constants.
 
-Four parts per crossbar layer, per inference (one input image), in joules:
+The breakdown follows the RESPARC-style split of a memristive accelerator into
+the crossbar array, its analog periphery and the digital periphery (Ankit et
+al., DAC 2017), with every number below an *estimate* from a named source, not
+a measurement of this design.  Per crossbar layer and inference (one input
+image), in joules:
 
-``read``  -- energy delivered by the row drivers into the cells during the reads::
+``read``  (array) -- energy the row drivers deliver into the cells during the reads::
 
         E_read = t_read · Σ_reads Σ_rows Σ_cells |V_i| · I(|V_i|, G_ij; V_G)
 
-    with the exact 1T-1R cell current ``I`` of the ``cell`` model (the layer's
-    separable expansion ``I ≈ Σₖ aₖ(V)·bₖ(G)`` of the xbarsolve solution, error
-    <= 0.1 % of full scale) at the layer's actual input voltages and gate
-    voltage, summed over both cells of every differential pair (``G⁺`` and
-    ``G⁻``; a pair's ``G_OFF`` cell draws current too).  Each input is nonzero
-    in only one of the two read phases, so both phases are covered by using
-    ``|V|``.  It includes the power dissipated in the transistor.  Because of the
-    separable form the sum is one convolution / matrix product:
-    ``Σₖ Σ_i |V_i|·aₖ(|V_i|) · Σ_j [bₖ(G⁺_ij) + bₖ(G⁻_ij)]``.
-``gate``  -- select-line (gate) energy: every read charges the select line
-    of every used row of every tile to ``V_G``::
+    with the exact 1T-1R cell current ``I`` (the layer's separable expansion of
+    the xbarsolve solution, error <= 0.1 % of full scale) at the layer's actual
+    input voltages and gate voltage, over both cells of every differential
+    pair; it includes the power dissipated in the transistor.  Each input is
+    nonzero in one of the two read phases, so ``|V|`` covers both.  Computed by
+    :meth:`neat.layers.CrossbarLinear.read_power` (one product, no loop).
+``select`` (array) -- select-line (gate) switching: charging a tile row's select
+    line to ``V_G`` costs ``C_sel·V_G²`` (half stored, half dissipated in the
+    driver; discharged for free), ``C_sel = tile_cols·(C_g/W·W + C_wire)``.  How
+    often a line toggles is the **toggling policy**:
 
-        E_gate = n_reads · n_row_activations · C_row · V_G²,
-        C_row  = tile_cols · (C_gate_per_width · W + C_wire_per_cell)
+    * ``"per_inference"`` (default): the select lines of a layer's rows are
+      switched on once per inference and held while all of that image's reads
+      of the layer run (a real array keeps its rows selected across the
+      consecutive reads of one layer): ``rows · col_tiles`` toggles per image;
+    * ``"per_read"``: every read switches every used row's select line in every
+      tile: ``n_reads · rows · col_tiles`` toggles (an upper bound; the
+      previous model of this project).
+``row_line`` (analog periphery) -- charging the row (input) lines to the input
+    voltages: ``Σ_reads Σ_rows col_tiles·C_row·V_i²`` with ``C_row = tile_cols·C_wire``
+    the row wire of one tile.
+``dac``   (analog periphery) -- one input conversion per row per read: ``E_DAC·rows·n_reads``.
+``adc``   (analog periphery) -- one conversion per differential column pair per row tile per
+    read: ``E_ADC·row_tiles·outputs·n_reads``.
+``accumulate`` (digital) -- every ADC result is added into its output's accumulator
+    (row tiles and the two read phases): ``E_add·row_tiles·outputs·n_reads``.
 
-``dac``   -- one conversion per input row per read: ``E_DAC · rows · n_reads``.
-``adc``   -- one conversion per differential column pair per row tile per read:
-    ``E_ADC · n_row_tiles · outputs · n_reads``.
+``n_reads`` per image: input vectors (1 for a linear layer, ``H_out·W_out`` for a
+convolution) × read phases (2 if the sample's input to the layer has a negative
+value, else 1), :meth:`neat.layers.CrossbarLinear.reads`.
 
-``n_reads`` per image is the number of input vectors (1 for a linear layer,
-``H_out·W_out`` for a convolution) times the read phases (2 if the image's
-input to the layer has negative values, else 1).
+Constants (:class:`EnergyConstants`) and their sources
+------------------------------------------------------
+==================  ================  ==========================================================
+constant            default           source
+==================  ================  ==========================================================
+``t_read``          100 ns            ISAAC (Shafiee et al., ISCA 2016): one crossbar read cycle
+``e_adc``           1.67 pJ           ISAAC: 8-bit 1.2 GS/s SAR ADC at 2 mW (after Kull et al.,
+                                      ISSCC 2013): 2 mW / 1.2e9 s⁻¹
+``e_dac_per_bit``   0.39 pJ           ISAAC: 1-bit DACs, 4 mW for 8×128 at 10 MHz; × ``dac_bits``
+                                      (8) for a multi-level input DAC (linear scaling, rough)
+``c_gate_per_width``1.2 fF/µm         PTM 45 nm HP card: C_ox·L_eff (ε_ox/TOXE · 17.5 nm =
+                                      0.48 fF/µm) + CGSO + CGDO (0.22) + CGSL + CGDL (0.53)
+``c_wire_per_cell`` 0.8 fF            0.2 fF/µm interconnect (ITRS, as NeuroSim) × 4 µm cell pitch
+``e_add``           0.1 pJ            32-bit integer add at 45 nm (Horowitz, ISSCC 2014)
+==================  ================  ==========================================================
 
-Constants (:class:`EnergyConstants`) -- all are *estimates* from the literature,
-not measurements of this design:
-
-* ``t_read = 100 ns``: crossbar read cycle of ISAAC (Shafiee et al., ISCA 2016,
-  "each crossbar read ... 100 ns").
-* ``e_adc = 1.67 pJ``: ISAAC's 8-bit 1.2 GS/s SAR ADC, 16 mW for 8 ADCs → 2 mW each
-  at 1.2e9 conversions/s (ISAAC Table; ADC after Kull et al., ISSCC 2013).
-* ``e_dac = 0.39 pJ × dac_bits``: ISAAC's 1-bit DAC (4 mW for 8×128 DACs at a
-  10 MHz read rate ≈ 0.39 pJ per 1-bit conversion), scaled linearly with
-  resolution for our multi-level (default 8-bit) input DAC -- a rough estimate.
-* ``c_gate_per_width = 1.5 fF/µm``: 45 nm NMOS gate capacitance per width
-  (oxide ~1.2 nm EOT: C_ox·L ≈ 1.2 fF/µm, plus overlap/fringe; typical of the PTM
-  45 nm / NeuroSim 45 nm node), times the selector width ``W`` of the cell.
-* ``c_wire_per_cell = 0.2 fF/µm × 4 µm = 0.8 fF``: select-line wire capacitance
-  per cell pitch (~0.2 fF/µm interconnect, NeuroSim-style).
-
-Savings are quoted for the crossbar part (read + gate, what the gate voltage
-changes; the RESPARC-style crossbar energy of the paper) and for the total
-with the DAC/ADC, which do not depend on ``V_G`` and dilute the saving.
+:func:`energy_saving` compares two measurements by part, by group (``"array"`` =
+read + select, what the gate voltage changes; ``"periphery"``; ``"total"``).
 """
 from __future__ import annotations
 
@@ -55,17 +66,19 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 
-from .expansion import spline_eval
-from .layers import CrossbarConv2d, CrossbarLinear, crossbar_layers
-from .mapping import input_scale, signed_voltages, weight_scale, weights_to_conductances
+from . import checks
+from .layers import crossbar_layers
+from .records import Record
 
-__all__ = ["EnergyConstants", "LayerEnergy", "layer_counts", "read_power_sum", "measure_energy", "energy_saving",
-           "PARTS", "CROSSBAR_PARTS"]
+__all__ = ["EnergyConstants", "LayerEnergy", "measure_energy", "energy_saving", "PARTS", "GROUPS",
+           "TOGGLING_POLICIES"]
 
-PARTS = ("read", "gate", "dac", "adc")
-CROSSBAR_PARTS = ("read", "gate")
+#: Energy parts, in the order of the docstring.
+PARTS = ("read", "select", "row_line", "dac", "adc", "accumulate")
+#: Groups of parts (the gate voltage changes only the array's).
+GROUPS = {"array": ("read", "select"), "periphery": ("row_line", "dac", "adc", "accumulate"), "total": PARTS}
+TOGGLING_POLICIES = ("per_inference", "per_read")
 
 
 @dataclass(frozen=True)
@@ -77,119 +90,83 @@ class EnergyConstants:
     e_dac_per_bit : J -- one DAC conversion per bit of resolution.
     dac_bits : int -- input DAC resolution assumed for the energy (the simulated mapping may be ideal).
     c_gate_per_width : F/m -- selector gate capacitance per transistor width.
-    c_wire_per_cell : F -- select-line wire capacitance per cell pitch.
+    c_wire_per_cell : F -- wire capacitance per cell pitch (select and row lines).
+    e_add : J -- one digital accumulation (add).
+    toggling : "per_inference" or "per_read" -- how often a select line switches (module docstring).
     """
 
     t_read: float = 100e-9
     e_adc: float = 1.67e-12
     e_dac_per_bit: float = 0.39e-12
     dac_bits: int = 8
-    c_gate_per_width: float = 1.5e-9
+    c_gate_per_width: float = 1.2e-9
     c_wire_per_cell: float = 0.8e-15
+    e_add: float = 0.1e-12
+    toggling: str = "per_inference"
 
     def __post_init__(self):
         for k, v in asdict(self).items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"EnergyConstants.{k} must be a finite number >= 0, got {v!r}")
+            if k == "toggling":
+                checks.choice("EnergyConstants.toggling", v, TOGGLING_POLICIES)
+            elif k == "dac_bits":
+                checks.integer("EnergyConstants.dac_bits", v, low=1, high=24)
+            else:
+                checks.non_negative(f"EnergyConstants.{k}", v)
 
     @property
     def e_dac(self) -> float:
         """One DAC conversion (J)."""
         return self.e_dac_per_bit * self.dac_bits
 
-    def c_row(self, tile_cols: int, transistor_width: float) -> float:
+    def c_select(self, tile_cols: int, transistor_width: float) -> float:
         """Select-line capacitance (F) of one tile row: ``tile_cols·(C_g/W·W + C_wire)``."""
         return tile_cols * (self.c_gate_per_width * transistor_width + self.c_wire_per_cell)
 
+    def c_row(self, tile_cols: int) -> float:
+        """Row (input) line capacitance (F) of one tile: ``tile_cols·C_wire``."""
+        return tile_cols * self.c_wire_per_cell
+
 
 @dataclass
-class LayerEnergy:
-    """Energy (J per image) of one layer by part, with the counts behind it (per image)."""
+class LayerEnergy(Record):
+    """Energy (J per image) of one layer (or a network) by part, with the reads behind it (per image)."""
 
     read: float = 0.0
-    gate: float = 0.0
+    select: float = 0.0
+    row_line: float = 0.0
     dac: float = 0.0
     adc: float = 0.0
+    accumulate: float = 0.0
     reads: float = 0.0
-    v_gate: float = float("nan")
+    v_gate: float | None = None
+
+    def group(self, name: str) -> float:
+        """Sum of a group of parts (:data:`GROUPS`) or one part."""
+        parts = GROUPS.get(name, (name,))
+        if any(p not in PARTS for p in parts):
+            raise ValueError(f"part must be one of {PARTS} or a group {tuple(GROUPS)}, got {name!r}")
+        return sum(getattr(self, p) for p in parts)
 
     @property
-    def crossbar(self) -> float:
-        return self.read + self.gate
+    def array(self) -> float:
+        return self.group("array")
 
     @property
     def total(self) -> float:
-        return self.read + self.gate + self.dac + self.adc
-
-    def to_json(self) -> dict:
-        return {"read_J": self.read, "gate_J": self.gate, "dac_J": self.dac, "adc_J": self.adc,
-                "crossbar_J": self.crossbar, "total_J": self.total, "reads": self.reads, "v_gate": self.v_gate}
-
-
-def layer_counts(layer) -> dict:
-    """Static geometry of a crossbar layer: rows R, outputs, row tiles, column tiles."""
-    m = layer.config.mapping
-    rows = layer.in_features if isinstance(layer, CrossbarLinear) else \
-        layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
-    outputs = layer.out_features if isinstance(layer, CrossbarLinear) else layer.out_channels
-    return {"rows": rows, "outputs": outputs, "row_tiles": math.ceil(rows / m.tile_rows),
-            "col_tiles": math.ceil(outputs / m.weights_per_tile)}
-
-
-@torch.no_grad()
-def read_power_sum(layer, x: torch.Tensor) -> torch.Tensor:
-    """``Σ_reads Σ_cells |V|·I`` (W, summed over reads) per sample, shape (N,), for input ``x`` of ``layer``.
-
-    Uses the layer's mapping (input/weight scales), gate voltage and cell expansion; float64.
-    """
-    cfg = layer.config
-    cell = cfg.cell
-    x = x.detach().double()
-    x_max = input_scale(x, cfg.mapping.input_scale)
-    v = signed_voltages(x, x_max, cell.v_max, cfg.mapping.dac_bits).abs()
-    exp = layer.expansion()
-    w = layer.weight.detach().double()
-    w_max = weight_scale(w, cfg.mapping.weight_scale)
-    g_pos, g_neg = weights_to_conductances(w, w_max, cell.g_on, cell.g_off)
-    b_tab, a_tab = exp.b_table(), exp.a_table()
-    if isinstance(layer, CrossbarLinear):
-        v2 = v.reshape(-1, layer.in_features)
-        p = v2.unsqueeze(2) * spline_eval(v2, a_tab)  # (M, in, K), W
-        b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, in, K)
-        s = b.sum(0).reshape(-1)  # (in·K,)
-        per_vec = p.flatten(1, 2) @ s  # (M,)
-        return per_vec.reshape(x.shape[0], -1).sum(1) if x.ndim > 1 else per_vec
-    if not isinstance(layer, CrossbarConv2d):
-        raise TypeError(f"layer must be a CrossbarLinear or CrossbarConv2d, got {type(layer).__name__}")
-    if layer.groups != 1:
-        raise ValueError("energy of grouped convolutions (groups > 1) is not supported")
-    p = v.unsqueeze(2) * spline_eval(v, a_tab)  # (N, C, K, H, W)
-    b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, C, K, kh, kw)
-    s = b.sum(0, keepdim=True).flatten(1, 2)  # (1, C·K, kh, kw)
-    if isinstance(layer.padding, str):
-        raise ValueError("energy of convolutions with string padding ('same'/'valid') is not supported; give integer padding")
-    out = F.conv2d(p.flatten(1, 2), s, None, layer.stride, layer.padding, layer.dilation)
-    return out.sum(dim=(1, 2, 3))
-
-
-def _reads(layer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Reads per sample (N,): input vectors × phases (2 if the sample's input has negatives)."""
-    n = x.shape[0]
-    phases = 1.0 + (x.detach().reshape(n, -1) < 0).any(1).double()
-    vectors = 1.0 if isinstance(layer, CrossbarLinear) else float(y.shape[-1] * y.shape[-2])
-    if isinstance(layer, CrossbarLinear) and x.ndim > 2:
-        vectors = float(x[0].numel() // layer.in_features)
-    return phases * vectors
+        return self.group("total")
 
 
 def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyConstants | None = None,
                    batch_size: int = 256, device="cpu") -> dict:
     """Energy per image (J) of a crossbar network on inputs ``x`` (N, C, H, W), averaged over the N images.
 
-    Every crossbar layer is measured at its own current ``v_gate`` (V).
+    Every crossbar layer is measured at its own current ``v_gate`` (V) with its own
+    cell (transistor width from its cell's transistor card).
     Returns ``{"layers": {name: LayerEnergy}, "total": LayerEnergy}`` (per-image means).
     """
     constants = EnergyConstants() if constants is None else constants
+    if not isinstance(constants, EnergyConstants):
+        raise TypeError(f"constants must be an EnergyConstants, got {type(constants).__name__}")
     layers = crossbar_layers(net)
     if not layers:
         raise ValueError("the network has no crossbar layers (use neat.convert / crossbar_model first)")
@@ -197,20 +174,25 @@ def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyCo
     n_images = 0
 
     def hook_for(name, layer):
-        counts = layer_counts(layer)
-        transistor_w = getattr(layer.config.cell.transistor, "w", 0.0)
-        c_row = constants.c_row(layer.config.mapping.tile_cols, transistor_w)
+        rows, outputs = layer.crossbar_shape()
+        row_tiles, col_tiles = layer.tiles()
+        tile_cols = layer.config.mapping.tile_cols
+        c_sel = constants.c_select(tile_cols, getattr(layer.config.cell.transistor, "w", 0.0))
+        c_row = constants.c_row(tile_cols)
 
         def hook(mod, inputs, output):
             xin = inputs[0]
-            reads = _reads(mod, xin, output)  # (N,)
             e = acc[name]
-            e.read += float(read_power_sum(mod, xin).sum()) * constants.t_read
-            nr = float(reads.sum())
+            nr = float(mod.reads(xin, output).sum())
+            images = xin.shape[0]
+            toggles = rows * col_tiles * (images if constants.toggling == "per_inference" else nr)
             e.reads += nr
-            e.gate += nr * counts["rows"] * counts["col_tiles"] * c_row * mod.v_gate ** 2
-            e.dac += nr * counts["rows"] * constants.e_dac
-            e.adc += nr * counts["row_tiles"] * counts["outputs"] * constants.e_adc
+            e.read += float(mod.read_power(xin).sum()) * constants.t_read
+            e.select += toggles * c_sel * mod.v_gate ** 2
+            e.row_line += float(mod.input_square_sum(xin).sum()) * col_tiles * c_row
+            e.dac += nr * rows * constants.e_dac
+            e.adc += nr * row_tiles * outputs * constants.e_adc
+            e.accumulate += nr * row_tiles * outputs * constants.e_add
         return hook
 
     handles = [m.register_forward_hook(hook_for(n, m)) for n, m in layers]
@@ -223,7 +205,7 @@ def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyCo
     finally:
         for h in handles:
             h.remove()
-    total = LayerEnergy(v_gate=float("nan"))
+    total = LayerEnergy()
     for e in acc.values():
         for part in PARTS + ("reads",):
             setattr(e, part, getattr(e, part) / max(n_images, 1))
@@ -231,7 +213,7 @@ def measure_energy(net: torch.nn.Module, x: torch.Tensor, *, constants: EnergyCo
     return {"layers": acc, "total": total}
 
 
-def energy_saving(e: LayerEnergy, ref: LayerEnergy, part: str = "crossbar") -> float:
-    """Fractional saving ``1 − E/E_ref`` of ``part`` ("crossbar", "total", or one of :data:`PARTS`)."""
-    a, b = getattr(e, part), getattr(ref, part)
-    return 1.0 - a / b if b > 0 else float("nan")
+def energy_saving(e: LayerEnergy, ref: LayerEnergy, part: str = "array") -> float:
+    """Fractional saving ``1 − E/E_ref`` of a part or group ("array", "periphery", "total", or a part)."""
+    a, b = e.group(part), ref.group(part)
+    return 1.0 - a / b if b > 0 else math.nan

@@ -37,15 +37,20 @@ import hashlib
 import json
 import math
 import os
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from numba import njit, prange
+from numba import njit
 from scipy.interpolate import CubicSpline
 
-from .cell import CellConfig, _check_int, _check_real, cell_currents, default_cache_dir
+from . import checks
+from .cell import CellConfig, cell_currents, default_cache_dir
+from .checks import NonFiniteError
+from .threads import over_rows
 
 __all__ = ["ExpansionSpec", "CellExpansion", "SplineTable", "build_expansion", "get_expansion", "spline_eval"]
 
@@ -66,12 +71,12 @@ class ExpansionSpec:
     max_rank: int = 8
 
     def __post_init__(self):
-        _check_int("n_v", self.n_v, 4)
-        _check_int("n_g", self.n_g, 4)
-        tol = _check_real("tol", self.tol)
+        checks.integer("n_v", self.n_v, low=4)
+        checks.integer("n_g", self.n_g, low=4)
+        tol = checks.positive("tol", self.tol)
         if tol >= 1:
             raise ValueError(f"tol is a fraction of the full-scale current and must be < 1, got {tol!r}")
-        _check_int("max_rank", self.max_rank, 1)
+        checks.integer("max_rank", self.max_rank, low=1)
         if self.max_rank > min(self.n_v, self.n_g):
             raise ValueError(f"max_rank must be <= min(n_v, n_g) = {min(self.n_v, self.n_g)}, got {self.max_rank}")
 
@@ -137,19 +142,28 @@ def _interval(v, step, x0, h, n_int):
     return i, v - (x0 + i * h)
 
 
-@njit(parallel=True, cache=True)
-def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  # pragma: no cover - compiled
-    """out[p, k, s] = s_k(v) at v = q(clip(x[p, s]·row_scale[p], ±limit)) (odd: sign(v)·s_k(|v|)).
+@njit(nogil=True, cache=True)
+def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out, p0, p1):  # pragma: no cover
+    """out[p, k, s] = s_k(v) at v = q(clip(x[p, s]·row_scale[p], ±limit)) (odd: sign(v)·s_k(|v|)),
+    for rows p0 <= p < p1.  Returns the number of non-finite products x·row_scale met (their
+    outputs are NaN): the caller raises, so a NaN never becomes a silent interval index.
 
     x (P, S); row_scale (P,); q rounds |v| to multiples of ``step`` (step 0: none);
-    coef (K, 4, n−1); out (P, K, S).
+    coef (K, 4, n−1); out (P, K, S).  Serial and ``nogil``: :func:`neat.threads.over_rows`
+    runs slices in parallel (no OpenMP, see :mod:`neat.threads`).
     """
     n_int = coef.shape[2]
     k_count = coef.shape[0]
-    for p in prange(x.shape[0]):
+    bad = 0
+    for p in range(p0, p1):
         sc = row_scale[p]
         for s in range(x.shape[1]):
             v = x[p, s] * sc
+            if not math.isfinite(v):
+                bad += 1
+                for k in range(k_count):
+                    out[p, k, s] = math.nan
+                continue
             v = min(max(v, -limit), limit)
             sg = 1.0
             if odd and v < 0:
@@ -159,15 +173,16 @@ def _spline_forward_kernel(x, row_scale, limit, step, coef, x0, h, odd, out):  #
             for k in range(k_count):
                 y = ((coef[k, 0, i] * t + coef[k, 1, i]) * t + coef[k, 2, i]) * t + coef[k, 3, i]
                 out[p, k, s] = sg * y
+    return bad
 
 
-@njit(parallel=True, cache=True)
-def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_out, grad_x):  # pragma: no cover
+@njit(nogil=True, cache=True)
+def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_out, grad_x, p0, p1):  # pragma: no cover
     """grad_x[p, s] = row_scale[p]·[|x·row_scale| <= limit]·Σ_k grad_out[p, k, s]·s_k'(|v|)
-    (the odd extension's derivative; straight-through for the rounding)."""
+    (the odd extension's derivative; straight-through for the rounding), rows p0 <= p < p1."""
     n_int = coef.shape[2]
     k_count = coef.shape[0]
-    for p in prange(x.shape[0]):
+    for p in range(p0, p1):
         sc = row_scale[p]
         for s in range(x.shape[1]):
             v = x[p, s] * sc
@@ -186,6 +201,7 @@ def _spline_backward_kernel(x, row_scale, limit, step, coef, x0, h, odd, grad_ou
 
 #: Tensors at least this large take the fused numba path on CPU (below, thread start-up costs more than it saves).
 NUMBA_MIN_NUMEL = 32768
+_MIN_ROWS_PER_THREAD = 4
 
 
 def _use_numba(x: torch.Tensor) -> bool:
@@ -193,7 +209,7 @@ def _use_numba(x: torch.Tensor) -> bool:
 
 
 class _FusedSpline(torch.autograd.Function):
-    """CPU numba path of :func:`spline_eval`: pre-transform and K splines in one parallel pass."""
+    """CPU numba path of :func:`spline_eval`: pre-transform and K splines in one pass, rows split over threads."""
 
     @staticmethod
     def forward(ctx, x, row_scale, limit, step, coef64, x0, h, odd):
@@ -201,8 +217,16 @@ class _FusedSpline(torch.autograd.Function):
         p = x.shape[0] * x.shape[1]
         xc = x.detach().contiguous()
         out = torch.empty(x.shape[:2] + (k_count,) + x.shape[2:], dtype=x.dtype)
-        _spline_forward_kernel(xc.view(p, -1).numpy(), row_scale, limit, step, coef64, x0, h, odd,
-                               out.view(p, k_count, -1).numpy())
+        xa, oa = xc.view(p, -1).numpy(), out.view(p, k_count, -1).numpy()
+        bad = [0]
+
+        def work(a, b):
+            bad.append(_spline_forward_kernel(xa, row_scale, limit, step, coef64, x0, h, odd, oa, a, b))
+
+        over_rows(p, work, min_rows=_MIN_ROWS_PER_THREAD)
+        if sum(bad):
+            raise NonFiniteError(f"spline_eval: the input holds {sum(bad)} non-finite value(s) (NaN or ±inf, "
+                                 f"after scaling) out of {x.numel()}")
         ctx.save_for_backward(xc)
         ctx.args = (row_scale, limit, step, coef64, x0, h, odd)
         return out
@@ -214,8 +238,9 @@ class _FusedSpline(torch.autograd.Function):
         p = xc.shape[0] * xc.shape[1]
         g = grad_out.contiguous()
         grad_x = torch.empty(xc.shape, dtype=xc.dtype)
-        _spline_backward_kernel(xc.view(p, -1).numpy(), row_scale, limit, step, coef64, x0, h, odd,
-                                g.view(p, coef64.shape[0], -1).numpy(), grad_x.view(p, -1).numpy())
+        xa, ga, gx = xc.view(p, -1).numpy(), g.view(p, coef64.shape[0], -1).numpy(), grad_x.view(p, -1).numpy()
+        over_rows(p, lambda a, b: _spline_backward_kernel(xa, row_scale, limit, step, coef64, x0, h, odd, ga, gx,
+                                                          a, b), min_rows=_MIN_ROWS_PER_THREAD)
         return grad_x, None, None, None, None, None, None, None
 
 
@@ -271,7 +296,7 @@ def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False, scale
     ``sign(v)·s(|v|)`` (requires ``s(0) = 0`` for continuity).  Differentiable
     in ``x`` with the analytic spline derivative (C¹), recomputed in the
     backward pass instead of stored.  On CPU the whole chain runs as one fused
-    parallel numba pass; elsewhere as torch ops (same values).
+    numba pass, rows split over threads; elsewhere as torch ops (same values to rounding).
     """
     if not torch.is_tensor(x):
         raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
@@ -301,6 +326,10 @@ def spline_eval(x: torch.Tensor, table: SplineTable, *, odd: bool = False, scale
     v = x
     if scale is not None:
         v = v * scale.to(device=x.device, dtype=x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    if not bool(torch.isfinite(v.detach()).all()):
+        bad = int((~torch.isfinite(v.detach())).sum())
+        raise NonFiniteError(f"spline_eval: the input holds {bad} non-finite value(s) (NaN or ±inf, after "
+                             f"scaling) out of {x.numel()}")
     if limit is not None:
         v = v.clamp(-limit, limit)
     if step is not None:
@@ -408,16 +437,23 @@ class CellExpansion:
 
     @classmethod
     def from_npz(cls, path: Path) -> "CellExpansion":
-        """Read what :meth:`to_npz` wrote."""
+        """Read what :meth:`to_npz` wrote; ``ValueError`` if the file's contents are inconsistent."""
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             a = SplineTable(*meta["a"], z["a"])
             b = SplineTable(*meta["b"], z["b"])
-            return cls(a=a, b=b, rank=int(meta["rank"]), errors=z["errors"].copy(),
-                       full_scale=float(meta["full_scale"]), singular_values=z["sv"].copy(),
-                       v_gate=float(meta["v_gate"]), v_max=float(meta["v_max"]), g_off=float(meta["g_off"]),
-                       g_on=float(meta["g_on"]), spec=ExpansionSpec(*meta["spec"]),
-                       physics_key=meta["physics_key"])
+            exp = cls(a=a, b=b, rank=int(meta["rank"]), errors=z["errors"].copy(),
+                      full_scale=float(meta["full_scale"]), singular_values=z["sv"].copy(),
+                      v_gate=float(meta["v_gate"]), v_max=float(meta["v_max"]), g_off=float(meta["g_off"]),
+                      g_on=float(meta["g_on"]), spec=ExpansionSpec(*meta["spec"]),
+                      physics_key=meta["physics_key"])
+        if not (1 <= exp.rank <= a.rank == b.rank) or exp.errors.shape != (a.rank,):
+            raise ValueError(f"inconsistent ranks: rank {exp.rank}, {a.rank} a-splines, {b.rank} b-splines, "
+                             f"{exp.errors.shape} errors")
+        for name, arr in (("a", a.coef), ("b", b.coef), ("errors", exp.errors)):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"non-finite values in {name}")
+        return exp
 
 
 def build_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | None = None) -> CellExpansion:
@@ -433,7 +469,7 @@ def build_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | Non
     spec = ExpansionSpec() if spec is None else spec
     if not isinstance(spec, ExpansionSpec):
         raise TypeError(f"spec must be an ExpansionSpec or None, got {type(spec).__name__}")
-    v_gate = _check_real("v_gate", v_gate, positive=False)
+    v_gate = checks.real("v_gate", v_gate, unit="V")
     v = np.linspace(0.0, config.v_max, spec.n_v)
     g = np.linspace(config.g_off, config.g_on, spec.n_g)
     table = cell_currents(config, v, g, v_gate)[0]
@@ -471,6 +507,24 @@ def build_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | Non
 
 _MEMORY: dict = {}
 
+#: What reading a damaged cache file can raise (truncated zip, bad JSON, missing keys, wrong shapes).
+CACHE_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile)
+
+
+def _read_cached_expansion(path: Path, config: CellConfig, v_gate: float, spec: ExpansionSpec):
+    """The expansion cached in ``path`` if it is readable and is the one asked for, else None
+    (with a warning naming the file: the caller rebuilds the entry and overwrites it)."""
+    try:
+        exp = CellExpansion.from_npz(path)
+        if (exp.physics_key != config.physics_key() or round(exp.v_gate, 9) != v_gate or exp.spec != spec
+                or (exp.v_max, exp.g_off, exp.g_on) != (config.v_max, config.g_off, config.g_on)):
+            raise ValueError("it holds the expansion of another cell, gate voltage or grid")
+        return exp
+    except CACHE_READ_ERRORS as e:
+        warnings.warn(f"neat cache entry {path} is unreadable or inconsistent ({type(e).__name__}: {e}); "
+                      f"rebuilding it", RuntimeWarning, stacklevel=3)
+        return None
+
 
 def get_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | None = None, *,
                   cache_dir=None, use_cache: bool = True) -> CellExpansion:
@@ -479,7 +533,7 @@ def get_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | None 
     if not isinstance(config, CellConfig):
         raise TypeError(f"config must be a CellConfig, got {type(config).__name__}")
     spec = ExpansionSpec() if spec is None else spec
-    v_gate = round(_check_real("v_gate", v_gate, positive=False), 9)
+    v_gate = round(checks.real("v_gate", v_gate, unit="V"), 9)
     ident = json.dumps({"physics": config.physics_key(), "v_gate": v_gate,
                         "spec": [spec.n_v, spec.n_g, spec.tol, spec.max_rank]})
     digest = hashlib.sha256(ident.encode()).hexdigest()[:20]
@@ -489,12 +543,10 @@ def get_expansion(config: CellConfig, v_gate: float, spec: ExpansionSpec | None 
     if use_cache:
         path = (default_cache_dir() if cache_dir is None else Path(cache_dir)) / f"expansion-{digest}.npz"
         if path.is_file():
-            try:
-                exp = CellExpansion.from_npz(path)
+            exp = _read_cached_expansion(path, config, v_gate, spec)
+            if exp is not None:
                 _MEMORY[digest] = exp
                 return exp
-            except (OSError, ValueError, KeyError):
-                pass  # unreadable: rebuild
     exp = build_expansion(config, v_gate, spec)
     if use_cache:
         _MEMORY[digest] = exp

@@ -6,23 +6,13 @@ interchangeable) whose matrix product runs on simulated 1T-1R crossbars.
 Weights and activations are mapped as in :mod:`neat.mapping`; the bias is
 added digitally.  Every layer has its own gate voltage ``v_gate`` (V, the
 select-line voltage of all its rows; the gate-control stage turns it) and a
-``fidelity``:
+``fidelity`` (:mod:`neat.fidelity`: ``"ideal"`` linear cells, ``"cell"`` the
+exact non-linear 1T-1R cell through its separable expansion, one product with
+``k``× the input channels, ``"circuit"`` every tile solved with parasitics).
 
-``"ideal"``
-    Linear cells, ``I = G·V``.  Equal to the plain torch layer up to float
-    rounding (the mapping is an exact scaling).
-``"cell"``
-    The exact non-linear 1T-1R cell current (no parasitics, as in the paper)
-    through its separable expansion ``I ≈ Σₖ aₖ(V)·bₖ(G)``
-    (:mod:`neat.expansion`, one per gate voltage, cached).  The layer costs one
-    product with ``k``× the input channels: ``aₖ`` is applied elementwise to
-    the signed input voltages (the odd extension ``sign(V)·aₖ(|V|)`` realises
-    the two read phases at once, since ``I(V⁺) − I(V⁻)`` is linear in the
-    aₖ values), and ``bₖ(G⁺) − bₖ(G⁻)`` to the weights.  Differentiable.
-``"circuit"``
-    Every tile solved by xbarsolve with the parasitics of
-    :class:`neat.circuit.CircuitConfig`, per input vector (slow: small layers
-    and validation).  Differentiable through :mod:`xbarsolve.autodiff`.
+A layer owns its physics mapping: its crossbar geometry (:meth:`crossbar_shape`,
+:meth:`tiles`), how many crossbar reads an input costs (:meth:`reads`) and the
+power its cells draw (:meth:`read_power`), which the energy model uses.
 
 Tiling only changes results when partial sums are digitised (``adc_bits``) or
 solved per tile (``circuit``); otherwise the per-tile partial sums add up to
@@ -32,44 +22,35 @@ the untiled product exactly, and the fast untiled product is used
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import checks
 from .cell import CellConfig
-from .circuit import CircuitConfig, circuit_currents
+from .circuit import CircuitConfig
 from .expansion import CellExpansion, ExpansionSpec, get_expansion, spline_eval
-from .mapping import (MappingConfig, adc_full_scale, input_scale, inputs_to_voltages, output_factor,
-                      quantize_adc, row_tiles, signed_voltages, weight_scale, weights_to_conductances)
+from .fidelity import Fidelity, as_fidelity
+from .mapping import (MappingConfig, input_scale, inputs_to_voltages, output_factor, signed_voltages, weight_scale,
+                      weights_to_conductances)
 
 __all__ = ["CrossbarConfig", "CrossbarLinear", "CrossbarConv2d", "convert", "unconvert", "crossbar_layers",
-           "set_v_gate", "set_fidelity", "FIDELITIES"]
-
-FIDELITIES = ("ideal", "cell", "circuit")
+           "set_v_gate", "set_fidelity"]
 
 
 def _check_v_gate(v) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"v_gate must be a real number (V), got {type(v).__name__}")
-    if not math.isfinite(v):
-        raise ValueError(f"v_gate must be finite, got {v!r}")
-    return float(v)
+    return checks.real("v_gate", v, unit="V")
 
 
-def _check_fidelity(f) -> str:
-    if not isinstance(f, str) or f not in FIDELITIES:
-        raise ValueError(f"fidelity must be one of {FIDELITIES}, got {f!r}")
-    return f
 
 
 @dataclass(frozen=True)
 class CrossbarConfig:
     """Everything a crossbar layer needs.
 
-    fidelity : {"ideal", "cell", "circuit"} -- default ``"cell"``.
+    fidelity : Fidelity or its name ("ideal", "cell", "circuit") -- default ``"cell"`` (:mod:`neat.fidelity`).
     cell : CellConfig -- cell physics (G range, V_max, transistor, topology).
     mapping : MappingConfig -- tiling, scales, DAC/ADC.
     expansion : ExpansionSpec -- grids and tolerance of the ``cell`` expansion.
@@ -79,7 +60,7 @@ class CrossbarConfig:
     cache_dir : str or None -- where expansions are cached (default :func:`neat.cell.default_cache_dir`).
     """
 
-    fidelity: str = "cell"
+    fidelity: Fidelity | str = "cell"
     cell: CellConfig = field(default_factory=CellConfig)
     mapping: MappingConfig = field(default_factory=MappingConfig)
     expansion: ExpansionSpec = field(default_factory=ExpansionSpec)
@@ -89,7 +70,7 @@ class CrossbarConfig:
     cache_dir: str | None = None
 
     def __post_init__(self):
-        _check_fidelity(self.fidelity)
+        object.__setattr__(self, "fidelity", as_fidelity(self.fidelity))
         for name, cls in (("cell", CellConfig), ("mapping", MappingConfig), ("expansion", ExpansionSpec),
                           ("circuit", CircuitConfig)):
             if not isinstance(getattr(self, name), cls):
@@ -122,13 +103,13 @@ class _CrossbarMixin:
         self._init_crossbar(value)
 
     @property
-    def fidelity(self) -> str:
-        """``"ideal"``, ``"cell"`` or ``"circuit"``."""
+    def fidelity(self) -> Fidelity:
+        """The :class:`neat.fidelity.Fidelity` in use (assign one or its name)."""
         return self._fidelity
 
     @fidelity.setter
-    def fidelity(self, value: str):
-        self._fidelity = _check_fidelity(value)
+    def fidelity(self, value):
+        self._fidelity = as_fidelity(value)
 
     @property
     def v_gate(self) -> float:
@@ -149,32 +130,26 @@ class _CrossbarMixin:
         return exp
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, fidelity={self._fidelity!r}, v_gate={self._v_gate}"
+        return f"{super().extra_repr()}, fidelity='{self._fidelity}', v_gate={self._v_gate}"
 
     # ---------------------------------------------------------------- arithmetic
+    def _check_finite(self, x: torch.Tensor) -> None:
+        """NaN/inf inputs or weights have no voltage or conductance: a typed error, not garbage."""
+        where = f"{type(self).__name__}({self.extra_repr()})"
+        checks.finite_tensor("input", x, where=where)
+        checks.finite_tensor("weight", self.weight, where=where)
+
     def _uses_tiles(self) -> bool:
-        return self._fidelity == "circuit" or self._config.force_tiling or self._config.mapping.adc_bits is not None
+        return self._fidelity.needs_tiles or self._config.force_tiling or self._config.mapping.adc_bits is not None
 
     def _scales(self, x: torch.Tensor):
         m = self._config.mapping
         return input_scale(x, m.input_scale), weight_scale(self.weight, m.weight_scale)
 
-    def _fast(self, x: torch.Tensor, x_max, w_max, op) -> torch.Tensor:
-        """Untiled product: ``op(inputs, weights)`` is F.linear or F.conv2d with the layer's geometry."""
-        cfg = self._config
-        cell = cfg.cell
-        if self._fidelity == "ideal":
-            g_pos, g_neg = weights_to_conductances(self.weight, w_max, cell.g_on, cell.g_off)
-            i = op(signed_voltages(x, x_max, cell.v_max, cfg.mapping.dac_bits), g_pos - g_neg)
-        else:
-            exp = self.expansion()
-            bits = cfg.mapping.dac_bits
-            # One fused pass each (equal to the explicit mapping, see tests): signed input voltages
-            # -> sign(V)·a_k(|V|), and weights -> b_k(G+) - b_k(G-) = sign(u)·b~_k(|u|), u = w/w_max.
-            a = spline_eval(x, exp.a_table(), odd=True, scale=cell.v_max / x_max, limit=cell.v_max,
-                            step=None if bits is None else cell.v_max / (2 ** bits - 1))
-            b = spline_eval(self.weight, exp.pair_table(), odd=True, scale=1.0 / w_max, limit=1.0)
-            i = op(a.flatten(1, 2), b.flatten(1, 2))
+    def _fast(self, x: torch.Tensor, x_max, w_max) -> torch.Tensor:
+        """Untiled layer output: the fidelity's column currents, scaled back to activations."""
+        cell = self._config.cell
+        i = self._fidelity.columns(self, x, x_max, w_max)
         return i * output_factor(x_max, w_max, cell.v_max, cell.g_on, cell.g_off)
 
     def _tiled(self, rows: torch.Tensor, x_max, w_rows: torch.Tensor, w_max) -> torch.Tensor:
@@ -187,25 +162,67 @@ class _CrossbarMixin:
         cell, mapping = cfg.cell, cfg.mapping
         v_pos, v_neg = inputs_to_voltages(rows, x_max, cell.v_max, mapping.dac_bits)
         g_pos, g_neg = weights_to_conductances(w_rows, w_max, cell.g_on, cell.g_off)
-        if self._fidelity == "circuit":
-            i = circuit_currents(v_pos, v_neg, g_pos, g_neg, cell=cell, mapping=mapping, circuit=cfg.circuit,
-                                 v_gate=self._v_gate)
-        else:
-            if self._fidelity == "ideal":
-                a_pos, a_neg, b = v_pos.unsqueeze(2), v_neg.unsqueeze(2), (g_pos - g_neg).unsqueeze(2)
-            else:
-                exp = self.expansion()
-                a_tab, b_tab = exp.a_table(), exp.b_table()
-                a_pos, a_neg = spline_eval(v_pos, a_tab), spline_eval(v_neg, a_tab)
-                b = spline_eval(g_pos, b_tab) - spline_eval(g_neg, b_tab)
-            i = None
-            for rs in row_tiles(rows.shape[1], mapping.tile_rows):
-                fs = adc_full_scale(rs.stop - rs.start, cell.v_max, cell.g_on, cell.g_off, mapping.adc_range)
-                bt = b[:, rs].flatten(1, 2)
-                part = (quantize_adc(F.linear(a_pos[:, rs].flatten(1, 2), bt), fs, mapping.adc_bits)
-                        - quantize_adc(F.linear(a_neg[:, rs].flatten(1, 2), bt), fs, mapping.adc_bits))
-                i = part if i is None else i + part
+        i = self._fidelity.tiled_columns(self, v_pos, v_neg, g_pos, g_neg)
         return i * output_factor(x_max, w_max, cell.v_max, cell.g_on, cell.g_off)
+
+    # ------------------------------------------------------------- physics mapping
+    def product(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """The layer's product (F.linear or F.conv2d with its geometry) of any inputs and weights."""
+        raise NotImplementedError
+
+    def crossbar_shape(self) -> tuple:
+        """``(rows, outputs)``: crossbar rows one input vector drives, and weight columns (pairs)."""
+        raise NotImplementedError
+
+    def tiles(self) -> tuple:
+        """``(row tiles, column tiles)`` the layer occupies."""
+        rows, outputs = self.crossbar_shape()
+        m = self._config.mapping
+        return math.ceil(rows / m.tile_rows), math.ceil(outputs / m.weights_per_tile)
+
+    def reads(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Crossbar reads per sample, shape (N,), for input ``x`` with output ``y``: input vectors
+        × read phases (2 if the sample has a negative input, else 1)."""
+        n = x.shape[0]
+        phases = 1.0 + (x.detach().reshape(n, -1) < 0).any(1).double()
+        return phases * float(self._vectors_per_sample(x, y))
+
+    @torch.no_grad()
+    def read_power(self, x: torch.Tensor) -> torch.Tensor:
+        """``Σ_reads Σ_cells |V|·I(|V|, G)`` (W, summed over the sample's reads), shape (N,).
+
+        The cell currents come from the layer's cell expansion at its gate voltage
+        (exact cell physics, whatever the fidelity), for both cells of every pair,
+        at the layer's mapping (input and weight scales, DAC); float64.
+        """
+        cfg = self._config
+        cell = cfg.cell
+        x = x.detach().double()
+        x_max = input_scale(x, cfg.mapping.input_scale)
+        v = self._product_layout(signed_voltages(x, x_max, cell.v_max, cfg.mapping.dac_bits).abs())
+        exp = self.expansion()
+        w = self.weight.detach().double()
+        w_max = weight_scale(w, cfg.mapping.weight_scale)
+        g_pos, g_neg = weights_to_conductances(w, w_max, cell.g_on, cell.g_off)
+        b_tab, a_tab = exp.b_table(), exp.a_table()
+        p = v.unsqueeze(2) * spline_eval(v, a_tab)  # |V|·a_k(|V|), (N, C, K, ...)
+        b = spline_eval(g_pos, b_tab) + spline_eval(g_neg, b_tab)  # (out, C, K, ...)
+        s = b.sum(0, keepdim=True).flatten(1, 2)  # every output's cells: (1, C·K, ...)
+        out = self.product(p.flatten(1, 2), s)
+        return out.reshape(x.shape[0], -1).sum(1)
+
+    @torch.no_grad()
+    def input_square_sum(self, x: torch.Tensor) -> torch.Tensor:
+        """``Σ_reads Σ_rows V_i²`` (V², over the sample's reads), shape (N,): what charging the row
+        lines to the input voltages costs per unit of line capacitance."""
+        cfg = self._config
+        x = x.detach().double()
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        x_max = input_scale(x, cfg.mapping.input_scale)
+        v2 = self._product_layout(signed_voltages(x, x_max, cfg.cell.v_max, cfg.mapping.dac_bits)).square()
+        ones = torch.ones_like(self.weight[:1], dtype=torch.float64)
+        return self.product(v2, ones).reshape(x.shape[0], -1).sum(1)
 
 
 class CrossbarLinear(_CrossbarMixin, nn.Linear):
@@ -240,11 +257,30 @@ class CrossbarLinear(_CrossbarMixin, nn.Linear):
         new.train(self.training)
         return new
 
+    def product(self, inputs, weights):
+        return F.linear(inputs, weights)
+
+    def crossbar_shape(self) -> tuple:
+        return self.in_features, self.out_features
+
+    def _vectors_per_sample(self, x, y) -> int:
+        return x[0].numel() // self.in_features if x.ndim > 1 else 1
+
+    def _product_layout(self, v):
+        return v.reshape(-1, self.in_features)
+
+    @torch.no_grad()
+    def read_power(self, x: torch.Tensor) -> torch.Tensor:
+        return super().read_power(x if x.ndim > 1 else x.reshape(1, -1))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.is_tensor(x):
             raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}")
+        if x.numel() == 0:  # an empty batch: what nn.Linear returns (and a gradient path to the parameters)
+            return F.linear(x, self.weight, self.bias)
+        self._check_finite(x)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, self.in_features)
         x_max, w_max = self._scales(x if x.ndim > 1 else x2)
@@ -253,7 +289,7 @@ class CrossbarLinear(_CrossbarMixin, nn.Linear):
         if self._uses_tiles():
             y = self._tiled(x2, x_max, self.weight, w_max)
         else:
-            y = self._fast(x2, x_max, w_max, F.linear)
+            y = self._fast(x2, x_max, w_max)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(lead + (self.out_features,))
@@ -301,6 +337,31 @@ class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
         new.train(self.training)
         return new
 
+    def product(self, inputs, weights):
+        return F.conv2d(inputs, weights, None, self.stride, self.padding, self.dilation, self.groups)
+
+    def crossbar_shape(self) -> tuple:
+        kh, kw = self.kernel_size
+        return self.in_channels // self.groups * kh * kw, self.out_channels
+
+    def _vectors_per_sample(self, x, y) -> int:
+        return y.shape[-1] * y.shape[-2]
+
+    def _product_layout(self, v):
+        return v
+
+    @torch.no_grad()
+    def read_power(self, x: torch.Tensor) -> torch.Tensor:
+        if self.groups != 1:
+            raise ValueError("read power of grouped convolutions (groups > 1) is not supported")
+        return super().read_power(x)
+
+    @torch.no_grad()
+    def input_square_sum(self, x: torch.Tensor) -> torch.Tensor:
+        if self.groups != 1:
+            raise ValueError("row-line energy of grouped convolutions (groups > 1) is not supported")
+        return super().input_square_sum(x)
+
     def _explicit_padding(self, x: torch.Tensor):
         """(input padded for 'same', numeric padding for unfold)."""
         if isinstance(self.padding, str):
@@ -318,11 +379,12 @@ class CrossbarConv2d(_CrossbarMixin, nn.Conv2d):
             raise TypeError(f"input must be a torch tensor, got {type(x).__name__}")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"input must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.shape[0] == 0:  # an empty batch: what nn.Conv2d returns
+            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        self._check_finite(x)
         x_max, w_max = self._scales(x)
         if not self._uses_tiles():
-            def op(inp, wt):
-                return F.conv2d(inp, wt, None, self.stride, self.padding, self.dilation, self.groups)
-            y = self._fast(x, x_max, w_max, op)
+            y = self._fast(x, x_max, w_max)
         else:
             if self.groups != 1:
                 raise ValueError(f"groups={self.groups} is only supported on the untiled path "
@@ -369,7 +431,7 @@ def convert(model: nn.Module, config: CrossbarConfig | None = None, *, v_gate: f
     if v_gate is not None:
         config = replace(config, v_gate=_check_v_gate(v_gate))
     if fidelity is not None:
-        config = replace(config, fidelity=_check_fidelity(fidelity))
+        config = replace(config, fidelity=as_fidelity(fidelity))
 
     def swap(m):
         if isinstance(m, _CROSSBAR_TYPES):
@@ -422,14 +484,20 @@ def crossbar_layers(model: nn.Module) -> list:
     return [(n, m) for n, m in model.named_modules() if isinstance(m, _CROSSBAR_TYPES)]
 
 
-def set_v_gate(model: nn.Module, v_gate) -> None:
-    """Set the gate voltage (V) of every crossbar layer: one number, or a dict ``{layer name: V}``."""
+def set_v_gate(model: nn.Module, v_gate, *, complete: bool = False) -> None:
+    """Set the gate voltage (V) of crossbar layers: one number for all, or a dict ``{layer name: V}``.
+
+    ``complete=True`` requires the dict to name every crossbar layer (heterogeneous gate control).
+    """
     layers = crossbar_layers(model)
     if isinstance(v_gate, dict):
         names = {n for n, _ in layers}
         unknown = set(v_gate) - names
         if unknown:
             raise ValueError(f"v_gate names unknown crossbar layers {sorted(unknown)}; layers are {sorted(names)}")
+        missing = sorted(names - set(v_gate))
+        if complete and missing:
+            raise ValueError(f"v_gate lacks the crossbar layers {missing}")
         for n, m in layers:
             if n in v_gate:
                 m.v_gate = v_gate[n]
@@ -439,8 +507,8 @@ def set_v_gate(model: nn.Module, v_gate) -> None:
         m.v_gate = v
 
 
-def set_fidelity(model: nn.Module, fidelity: str) -> None:
-    """Set the fidelity of every crossbar layer of ``model``."""
-    f = _check_fidelity(fidelity)
+def set_fidelity(model: nn.Module, fidelity) -> None:
+    """Set the fidelity (a :class:`neat.fidelity.Fidelity` or its name) of every crossbar layer of ``model``."""
+    f = as_fidelity(fidelity)
     for _, m in crossbar_layers(model):
         m.fidelity = f

@@ -44,10 +44,11 @@ Tiling
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import torch
+
+from . import checks
 
 __all__ = ["MappingConfig", "weight_scale", "input_scale", "weights_to_conductances", "conductances_to_weights",
            "inputs_to_voltages", "signed_voltages", "currents_to_outputs", "output_factor", "quantize_dac",
@@ -57,21 +58,8 @@ INPUT_SCALE_MODES = ("sample", "batch")
 
 
 def _check_bits(name, bits, minimum):
-    if bits is None:
-        return None
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"{name} must be an int or None, got {type(bits).__name__}")
-    if not minimum <= bits <= 24:
-        raise ValueError(f"{name} must be between {minimum} and 24, got {bits}")
-    return int(bits)
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return float(value)
+    """Converter resolution: None (ideal) or an integer in [minimum, 24]."""
+    return checks.optional(checks.integer, name, bits, low=minimum, high=24)
 
 
 @dataclass(frozen=True)
@@ -106,15 +94,15 @@ class MappingConfig:
             raise ValueError(f"tile_cols must be even and >= 2 (differential column pairs), got {self.tile_cols}")
         _check_bits("dac_bits", self.dac_bits, 1)
         _check_bits("adc_bits", self.adc_bits, 2)
-        _check_positive("adc_range", self.adc_range)
+        checks.positive("adc_range", self.adc_range)
         if isinstance(self.input_scale, str):
             if self.input_scale not in INPUT_SCALE_MODES:
                 raise ValueError(f"input_scale must be one of {INPUT_SCALE_MODES} or a positive number, "
                                  f"got {self.input_scale!r}")
         else:
-            _check_positive("input_scale", self.input_scale)
+            checks.positive("input_scale", self.input_scale)
         if self.weight_scale is not None:
-            _check_positive("weight_scale", self.weight_scale)
+            checks.positive("weight_scale", self.weight_scale)
 
     @property
     def weights_per_tile(self) -> int:
@@ -122,18 +110,11 @@ class MappingConfig:
         return self.tile_cols // 2
 
 
-def _check_tensor(name, x):
-    if not torch.is_tensor(x):
-        raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
-
-
 def weight_scale(w: torch.Tensor, fixed: float | None = None) -> torch.Tensor:
     """``w_max`` (same units as ``w``), detached: ``fixed`` if given, else ``max|w|`` (1 if all zero)."""
-    _check_tensor("w", w)
+    checks.tensor("w", w)
     if fixed is not None:
-        return torch.tensor(_check_positive("fixed", fixed), dtype=w.dtype, device=w.device)
+        return torch.tensor(checks.positive("fixed", fixed), dtype=w.dtype, device=w.device)
     m = w.detach().abs().max()
     return torch.where(m > 0, m, torch.ones_like(m))
 
@@ -144,9 +125,9 @@ def input_scale(x: torch.Tensor, mode: str | float = "sample") -> torch.Tensor:
     ``"sample"``: max|x| over each sample (all dims but the first); ``"batch"``:
     max|x| over the tensor; a number: that fixed scale.  Zero maxima become 1.
     """
-    _check_tensor("x", x)
+    checks.tensor("x", x)
     if not isinstance(mode, str):
-        return torch.tensor(_check_positive("input_scale", mode), dtype=x.dtype, device=x.device)
+        return torch.tensor(checks.positive("input_scale", mode), dtype=x.dtype, device=x.device)
     xd = x.detach()
     if mode == "sample":
         if x.ndim < 2:
@@ -174,7 +155,7 @@ def weights_to_conductances(w: torch.Tensor, w_max, g_on: float, g_off: float):
 
     Differentiable in ``w`` (weights beyond ``±w_max`` clip, gradient 0 there).
     """
-    _check_tensor("w", w)
+    checks.tensor("w", w)
     g_on, g_off = float(g_on), float(g_off)
     if not g_on > g_off >= 0:
         raise ValueError(f"need g_on > g_off >= 0, got g_on={g_on}, g_off={g_off}")
@@ -186,8 +167,8 @@ def weights_to_conductances(w: torch.Tensor, w_max, g_on: float, g_off: float):
 
 def conductances_to_weights(g_pos: torch.Tensor, g_neg: torch.Tensor, w_max, g_on: float, g_off: float):
     """Inverse of :func:`weights_to_conductances`: ``w = w_max·(G⁺ − G⁻)/ΔG``."""
-    _check_tensor("g_pos", g_pos)
-    _check_tensor("g_neg", g_neg)
+    checks.tensor("g_pos", g_pos)
+    checks.tensor("g_neg", g_neg)
     return (g_pos - g_neg) * (torch.as_tensor(w_max, dtype=g_pos.dtype, device=g_pos.device) / (g_on - g_off))
 
 
@@ -226,7 +207,7 @@ def adc_full_scale(rows: int, v_max: float, g_on: float, g_off: float, adc_range
 
 def inputs_to_voltages(x: torch.Tensor, x_max, v_max: float, dac_bits: int | None = None):
     """Phase voltages ``(V⁺, V⁻)`` (V, each in [0, v_max]) for activations ``x`` with scale ``x_max``."""
-    _check_tensor("x", x)
+    checks.tensor("x", x)
     pos, neg = _split(x, torch.as_tensor(x_max, dtype=x.dtype, device=x.device))
     k = v_max / torch.as_tensor(x_max, dtype=x.dtype, device=x.device)
     return quantize_dac(pos * k, v_max, dac_bits), quantize_dac(neg * k, v_max, dac_bits)
@@ -234,7 +215,7 @@ def inputs_to_voltages(x: torch.Tensor, x_max, v_max: float, dac_bits: int | Non
 
 def signed_voltages(x: torch.Tensor, x_max, v_max: float, dac_bits: int | None = None) -> torch.Tensor:
     """``V⁺ − V⁻`` (V): the signed voltage whose sign says the phase (one tensor, cheaper)."""
-    _check_tensor("x", x)
+    checks.tensor("x", x)
     x_max = torch.as_tensor(x_max, dtype=x.dtype, device=x.device)
     xc = torch.clamp(x, -x_max, x_max)
     v = xc * (v_max / x_max)

@@ -1,204 +1,237 @@
-"""Report of a pipeline run: a table in the shape of the paper's Table I, results.json and PNG plots.
+"""Report of a pipeline run: Table I in the paper's shape, results.json and plots.
 
 Files written to the run folder:
 
-``results.json``        every stage's result, the configuration, the data set and the tables below;
+``results.json``        the configuration, the data set, every stage's record and the tables below;
 ``table_I.md``          the tables as markdown (also printed by the CLI);
-``accuracy_vs_vg.png``  crossbar accuracy vs homogeneous V_G per variant (+ software and hetero marks);
-``layer_vg.png``        per-layer gate voltage chosen by gate control, and the weight fraction inside
-                        the linear range at the NEAT target V_G before/after NEAT;
-``energy.png``          energy per inference by part (read, gate, DAC, ADC) per setting;
-``neat_iterations.png`` NEAT's per-iteration crossbar accuracy and linear fraction.
+``gcut.png``            G_cut(V_G) of the run's cell beside the paper's anchor points;
+``accuracy_vs_vg.png``  crossbar accuracy vs homogeneous V_G per variant (one panel per weight-scale mode);
+``layer_vg.png``        per-layer V_G chosen by Algorithm 1 per variant (first mode);
+``energy.png``          energy per inference by component per variant and setting (first mode);
+``neat_iterations.png`` NEAT's per-iteration crossbar accuracy and weights inside the linear range.
+
+The table functions read only the typed records of :mod:`neat.results` (and are
+reused by :mod:`neat.study` for the mean ± std over seeds).
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+from .cell import PAPER_CUTOFFS
 from .checkpoint import atomic_write_bytes, atomic_write_json
 
-__all__ = ["table_rows", "format_tables", "write_report", "plot_all"]
+__all__ = ["table_rows", "format_tables", "write_report", "plot_all", "SUMMARY_COLUMNS", "VARIANT_COLUMNS"]
 
-_NAMES = {"baseline": "no retraining", "neat": "NEAT (clip + retrain)", "cell_ft": "cell-model fine-tune"}
-_SWEEP = {"baseline": "degradation", "neat": "neat_sweep", "cell_ft": "cell_finetune_sweep"}
-_TRAIN = {"baseline": "baseline", "neat": "neat", "cell_ft": "cell_finetune"}
+NAMES = {"baseline": "no retraining", "clip": "clip, no retraining", "clip_bn": "clip + BN recalibration",
+         "neat": "NEAT (clip + retrain)", "cell_ft": "cell-model fine-tune"}
+#: Table I (the paper's shape): key -> column title.  Accuracies in %, savings in %.
+SUMMARY_COLUMNS = {
+    "software": "software", "nonlinear_crossbar": "non-linear crossbar @V_target", "neat": "NEAT @V_target",
+    "clip": "clip only @V_target", "clip_bn": "clip + BN @V_target", "cell_finetune": "cell-model fine-tune @V_target",
+    "hetero_no_retrain": "hetero V_G, no retrain", "hetero_neat": "hetero V_G, NEAT",
+    "hetero_neat_minus_step": "hetero V_G − step, NEAT", "saving_hetero_neat_array": "array energy saving, hetero NEAT",
+    "saving_hetero_neat_total": "total energy saving, hetero NEAT"}
+VARIANT_COLUMNS = {
+    "software_accuracy": "software", "accuracy_reference_v_gate": "@1.0 V", "accuracy_target_v_gate": "@V_target",
+    "accuracy_hetero": "hetero V_G", "accuracy_hetero_minus_step": "hetero − step",
+    "accuracy_hetero_relaxed": "hetero V_G, relaxed coverage", "mean_hetero_v_gate": "mean hetero V_G (V)",
+    "saving_hetero_array": "saving hetero, array", "saving_hetero_total": "saving hetero, total",
+    "saving_target_array": "saving @V_target, array"}
+PERCENT = set(SUMMARY_COLUMNS) | (set(VARIANT_COLUMNS) - {"mean_hetero_v_gate"})
 
 
 def _pct(x, digits=2):
     return "—" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{100 * x:.{digits}f}"
 
 
-def _acc_at(res, variant, v):
-    sweep = res.get(_SWEEP[variant])
-    if not sweep:
-        return None
-    return sweep["by_v_gate"].get(f"{v:.4f}")
-
-
-def table_rows(res: dict) -> dict:
-    """The numbers of Table I: one summary row (the paper's shape) and one row per variant."""
-    target = res["cell_table"]["neat_v_gate"]
-    ref = res["energy"]["reference"] if "energy" in res else None
-    rows = {}
-    for variant in ("baseline", "neat", "cell_ft"):
-        if _TRAIN[variant] not in res:
+def table_rows(results: dict, cfg) -> dict:
+    """``{mode: {"summary": {...}, "variants": {variant: {...}}}}``: the numbers of Table I (fractions)."""
+    target = results["cell_table"].neat_v_gate
+    tables = {}
+    for mode in cfg.weight_scale_modes:
+        ev = results.get(f"evaluate.{mode}")
+        if ev is None:
             continue
-        gc = res.get("gate_control", {}).get("variants", {}).get(variant, {})
-        sv = res.get("energy", {}).get("savings", {}).get(variant, {})
-        sw = res[_TRAIN[variant]]["software_accuracy"]
-        rows[variant] = {
-            "software_accuracy": sw,
-            "accuracy_reference_v_gate": _acc_at(res, variant, 1.0),
-            "accuracy_target_v_gate": _acc_at(res, variant, target),
-            "accuracy_hetero": gc.get("accuracy"),
-            "accuracy_hetero_minus_step": gc.get("accuracy_minus_step"),
-            "mean_hetero_v_gate": gc.get("mean_v_gate_weighted"),
-            "saving_hetero_crossbar": sv.get("heterogeneous", {}).get("crossbar"),
-            "saving_hetero_total": sv.get("heterogeneous", {}).get("total"),
-            "saving_target_crossbar": sv.get(f"homogeneous {target:.2f} V", {}).get("crossbar"),
+        en = results.get(f"energy.{mode}")
+        rows = {}
+        for variant, v in ev.variants.items():
+            sav = en.variants[variant].savings if en is not None and variant in en.variants else {}
+            hetero_label = f"heterogeneous, coverage {cfg.coverages[0]:g}"
+            rows[variant] = {
+                "software_accuracy": v.software_accuracy,
+                "accuracy_reference_v_gate": v.at(cfg.reference_v_gate),
+                "accuracy_target_v_gate": v.at(target),
+                "accuracy_hetero": v.gates[0].accuracy,
+                "accuracy_hetero_minus_step": v.gates[0].accuracy_minus_step,
+                "accuracy_hetero_relaxed": v.gates[1].accuracy if len(v.gates) > 1 else None,
+                "mean_hetero_v_gate": v.gates[0].mean_v_gate_weighted,
+                "saving_hetero_array": sav.get(hetero_label, {}).get("array"),
+                "saving_hetero_total": sav.get(hetero_label, {}).get("total"),
+                "saving_target_array": sav.get(f"homogeneous {target:.2f} V", {}).get("array"),
+            }
+
+        def get(variant, key):
+            return rows.get(variant, {}).get(key)
+        summary = {
+            "software": results["baseline"].software_accuracy,
+            "nonlinear_crossbar": get("baseline", "accuracy_target_v_gate"),
+            "neat": get("neat", "accuracy_target_v_gate"),
+            "clip": get("clip", "accuracy_target_v_gate"),
+            "clip_bn": get("clip_bn", "accuracy_target_v_gate"),
+            "cell_finetune": get("cell_ft", "accuracy_target_v_gate"),
+            "hetero_no_retrain": get("baseline", "accuracy_hetero"),
+            "hetero_neat": get("neat", "accuracy_hetero"),
+            "hetero_neat_minus_step": get("neat", "accuracy_hetero_minus_step"),
+            "saving_hetero_neat_array": get("neat", "saving_hetero_array"),
+            "saving_hetero_neat_total": get("neat", "saving_hetero_total"),
         }
-    summary = {
-        "software": res["baseline"]["software_accuracy"],
-        "nonlinear_crossbar": rows["baseline"]["accuracy_target_v_gate"],
-        "neat": rows.get("neat", {}).get("accuracy_target_v_gate"),
-        "cell_finetune": rows.get("cell_ft", {}).get("accuracy_target_v_gate"),
-        "hetero_no_retrain": rows["baseline"]["accuracy_hetero"],
-        "hetero_neat": rows.get("neat", {}).get("accuracy_hetero"),
-        "hetero_neat_minus_step": rows.get("neat", {}).get("accuracy_hetero_minus_step"),
-        "energy_saving_hetero_neat_crossbar": rows.get("neat", {}).get("saving_hetero_crossbar"),
-        "energy_saving_hetero_neat_total": rows.get("neat", {}).get("saving_hetero_total"),
-        "target_v_gate": target, "reference": ref,
-    }
-    return {"summary": summary, "variants": rows}
+        tables[mode] = {"summary": summary, "variants": rows, "v_target": target}
+    return tables
 
 
-def format_tables(t: dict, title: str = "") -> str:
-    """Markdown text of :func:`table_rows`' output."""
-    s = t["summary"]
-    v = s["target_v_gate"]
-    lines = [f"## Table I (shape of the paper's){': ' + title if title else ''}", "",
-             f"Accuracy in %, crossbar accuracies with the non-linear 1T-1R `cell` model; V_target = {v} V "
-             f"(the NEAT target); energy saving of the crossbar (read + select lines) vs "
-             f"{s['reference'] or '1.00 V'}, same weights; in brackets with DAC/ADC.", "",
-             "| software | non-linear crossbar @V_target | NEAT @V_target | cell-model fine-tune @V_target | "
-             "hetero V_G, no retrain | hetero V_G, NEAT | hetero V_G − 0.05, NEAT | energy saving, hetero NEAT |",
-             "|---|---|---|---|---|---|---|---|",
-             f"| {_pct(s['software'])} | {_pct(s['nonlinear_crossbar'])} | {_pct(s['neat'])} | "
-             f"{_pct(s['cell_finetune'])} | {_pct(s['hetero_no_retrain'])} | {_pct(s['hetero_neat'])} | "
-             f"{_pct(s['hetero_neat_minus_step'])} | {_pct(s['energy_saving_hetero_neat_crossbar'], 1)} % "
-             f"({_pct(s['energy_saving_hetero_neat_total'], 1)} %) |", "",
-             "### Per variant", "",
-             "| variant | software | @1.0 V | @V_target | hetero V_G | hetero − 0.05 | mean hetero V_G (V) | "
-             "saving hetero (crossbar / total) | saving @V_target (crossbar) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in t["variants"].items():
-        mv = r["mean_hetero_v_gate"]
-        lines.append(f"| {_NAMES[name]} | {_pct(r['software_accuracy'])} | {_pct(r['accuracy_reference_v_gate'])} | "
-                     f"{_pct(r['accuracy_target_v_gate'])} | {_pct(r['accuracy_hetero'])} | "
-                     f"{_pct(r['accuracy_hetero_minus_step'])} | {'—' if mv is None else f'{mv:.3f}'} | "
-                     f"{_pct(r['saving_hetero_crossbar'], 1)} % / {_pct(r['saving_hetero_total'], 1)} % | "
-                     f"{_pct(r['saving_target_crossbar'], 1)} % |")
-    return "\n".join(lines) + "\n"
+def _cell(x, key, spread=None):
+    if key == "mean_hetero_v_gate":
+        text = "—" if x is None else f"{x:.3f}"
+        return text if spread is None else f"{text} ± {spread:.3f}"
+    digits = 1 if "saving" in key else 2
+    text = _pct(x, digits)
+    return text if spread is None or text == "—" else f"{text} ± {100 * spread:.{digits}f}"
+
+
+def format_tables(tables: dict, title: str = "", spreads: dict | None = None, note: str = "") -> str:
+    """Markdown of :func:`table_rows` output; ``spreads`` (same shape) adds ``± std`` to every entry."""
+    lines = [f"## Table I (the paper's shape){': ' + title if title else ''}", ""]
+    if note:
+        lines += [note, ""]
+    for mode, t in tables.items():
+        sp = (spreads or {}).get(mode, {})
+        v = t["v_target"]
+        lines += [f"### Weight scale per {'layer' if mode == 'layer' else 'network (global)'}, V_target = {v:.3g} V", "",
+                  "| " + " | ".join(SUMMARY_COLUMNS.values()) + " |", "|" + "---|" * len(SUMMARY_COLUMNS),
+                  "| " + " | ".join(_cell(t["summary"][k], k, sp.get("summary", {}).get(k))
+                                    for k in SUMMARY_COLUMNS) + " |", "",
+                  "| variant | " + " | ".join(VARIANT_COLUMNS.values()) + " |",
+                  "|---|" + "---|" * len(VARIANT_COLUMNS)]
+        for name, r in t["variants"].items():
+            spr = sp.get("variants", {}).get(name, {})
+            lines.append(f"| {NAMES[name]} | " + " | ".join(_cell(r[k], k, spr.get(k)) for k in VARIANT_COLUMNS)
+                         + " |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------- plots
-def plot_all(out: Path, res: dict) -> list:
-    """Write the PNGs; returns their file names."""
+def _plt():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def plot_all(out: Path, results: dict, cfg) -> list:
+    """Write the PNGs; returns their file names."""
+    plt = _plt()
     out = Path(out)
     files = []
-    target = res["cell_table"]["neat_v_gate"]
-    colors = {"baseline": "C0", "neat": "C1", "cell_ft": "C2"}
+    ct = results["cell_table"]
+    target = ct.neat_v_gate
+    colors = {"baseline": "C0", "clip": "C4", "clip_bn": "C5", "neat": "C1", "cell_ft": "C2"}
+    modes = [m for m in cfg.weight_scale_modes if f"evaluate.{m}" in results]
 
-    # accuracy vs V_G
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for variant, stage in _SWEEP.items():
-        if stage not in res:
-            continue
-        pts = sorted(zip(res[stage]["v_gate"], res[stage]["accuracy"]))
-        ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o-", color=colors[variant], label=_NAMES[variant])
-        gc = res.get("gate_control", {}).get("variants", {}).get(variant)
-        if gc:
-            ax.plot([gc["mean_v_gate_weighted"]], [100 * gc["accuracy"]], "*", ms=13, color=colors[variant],
-                    markeredgecolor="k", label=f"{_NAMES[variant]}: hetero V_G (weighted mean)")
-    ax.axhline(100 * res["baseline"]["software_accuracy"], color="k", ls="--", lw=1, label="software")
-    ax.axvline(target, color="grey", ls=":", lw=1)
-    ax.set_xlabel("homogeneous gate voltage V_G (V)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Accuracy on 1T-1R crossbars vs V_G")
+    # G_cut vs the paper's anchors
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    g = [math.nan if x is None else x * 1e6 for x in ct.g_cut]
+    ax.plot(ct.v_grid, g, "o-", label="this run's cell")
+    for vg, gp in PAPER_CUTOFFS.items():
+        ax.plot([vg], [ct.g_on * 1e6 if math.isinf(gp) else gp * 1e6], "k*", ms=12,
+                label="paper" if vg == min(PAPER_CUTOFFS) else None)
+    ax.axhline(ct.g_on * 1e6, color="grey", lw=0.8, ls=":")
+    ax.axvline(target, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("gate voltage V_G (V)")
+    ax.set_ylabel("G_cut (µS)")
+    ax.set_title(f"Linear range ({ct.metric}, {100 * ct.tolerance:g} %)", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "accuracy_vs_vg.png", dpi=120)
+    fig.savefig(out / "gcut.png", dpi=120)
     plt.close(fig)
-    files.append("accuracy_vs_vg.png")
+    files.append("gcut.png")
 
-    # per-layer V_G and linear fractions
-    gcv = res.get("gate_control", {}).get("variants", {})
-    if gcv:
-        names = list(next(iter(gcv.values()))["v_gates"])
-        fig, axes = plt.subplots(2, 1, figsize=(max(6.4, 0.45 * len(names) + 2), 6.4), sharex=True)
-        width = 0.8 / max(len(gcv), 1)
-        for k, (variant, g) in enumerate(gcv.items()):
-            axes[0].bar([i + k * width for i in range(len(names))], [g["v_gates"][n] for n in names], width,
-                        color=colors[variant], label=_NAMES[variant])
-        axes[0].set_ylabel("chosen V_G (V)")
-        lo = min(min(g["v_gates"].values()) for g in gcv.values())
-        axes[0].set_ylim(max(0.0, lo - 0.1), None)
-        axes[0].legend(fontsize=7)
-        axes[0].set_title(f"Heterogeneous gate control (coverage {100 * res['gate_control']['coverage']:g} %)")
-        if "neat" in res:
-            fb = res["neat"]["fraction_inside_before"]
-            fa = res["neat"]["fraction_inside"]
-            axes[1].bar([i for i in range(len(names))], [100 * fb[n] for n in names], 0.4, color="C0",
-                        label="before NEAT")
-            axes[1].bar([i + 0.4 for i in range(len(names))], [100 * fa[n] for n in names], 0.4, color="C1",
-                        label="after NEAT")
-            axes[1].set_ylabel(f"weights in linear range\n@ {target} V (%)")
-            axes[1].legend(fontsize=7)
-        axes[1].set_xticks(range(len(names)))
-        axes[1].set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+    if modes:
+        fig, axes = plt.subplots(1, len(modes), figsize=(6.0 * len(modes), 4.2), squeeze=False)
+        for ax, mode in zip(axes[0], modes):
+            ev = results[f"evaluate.{mode}"]
+            for variant, v in ev.variants.items():
+                pts = sorted((float(k), a) for k, a in v.sweep.items())
+                ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o-", color=colors[variant],
+                        label=NAMES[variant], ms=4)
+                gc = v.gates[0]
+                ax.plot([gc.mean_v_gate_weighted], [100 * gc.accuracy], "*", ms=12, color=colors[variant],
+                        markeredgecolor="k")
+            ax.axhline(100 * results["baseline"].software_accuracy, color="k", ls="--", lw=1, label="software")
+            ax.axvline(target, color="grey", ls=":", lw=1)
+            ax.set_xlabel("homogeneous gate voltage V_G (V)  (stars: heterogeneous V_G, weighted mean)")
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title(f"weight scale per {mode}")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "accuracy_vs_vg.png", dpi=120)
+        plt.close(fig)
+        files.append("accuracy_vs_vg.png")
+
+        ev = results[f"evaluate.{modes[0]}"]
+        names = list(next(iter(ev.variants.values())).gates[0].v_gates)
+        fig, ax = plt.subplots(figsize=(max(6.4, 0.45 * len(names) + 2), 4.0))
+        width = 0.8 / max(len(ev.variants), 1)
+        for k, (variant, v) in enumerate(ev.variants.items()):
+            ax.bar([i + k * width for i in range(len(names))], [v.gates[0].v_gates[n] for n in names], width,
+                   color=colors[variant], label=NAMES[variant])
+        ax.set_ylabel("chosen V_G (V)")
+        ax.set_ylim(max(0.0, cfg.vg_min - 0.05), None)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+        ax.set_title(f"Algorithm 1 (coverage {100 * cfg.coverages[0]:g} %), weight scale per {modes[0]}")
+        ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "layer_vg.png", dpi=120)
         plt.close(fig)
         files.append("layer_vg.png")
 
-    # energy breakdown
-    en = res.get("energy")
-    if en:
-        labels, parts = [], {"read_J": [], "gate_J": [], "dac_J": [], "adc_J": []}
-        for variant, settings in en["variants"].items():
-            for label, d in settings.items():
-                labels.append(f"{variant}: {label.replace('homogeneous ', '')}")
-                for p in parts:
-                    parts[p].append(d["total"][p] * 1e9)
-        fig, ax = plt.subplots(figsize=(max(6.4, 0.4 * len(labels) + 2), 4.4))
+    en = results.get(f"energy.{modes[0]}") if modes else None
+    if en is not None:
+        from .energy import PARTS
+        labels, parts = [], {p: [] for p in PARTS}
+        for variant, ve in en.variants.items():
+            for label, s in ve.settings.items():
+                labels.append(f"{variant}: {label.replace('homogeneous ', '').replace('heterogeneous, ', 'het ')}")
+                for p in PARTS:
+                    parts[p].append(getattr(s.total, p) * 1e9)
+        fig, ax = plt.subplots(figsize=(max(6.4, 0.35 * len(labels) + 2), 4.4))
         bottom = [0.0] * len(labels)
-        for p, c in zip(parts, ("C0", "C1", "C7", "C8")):
-            ax.bar(range(len(labels)), parts[p], bottom=bottom, color=c, label=p.replace("_J", ""))
+        for p, c in zip(PARTS, ("C0", "C1", "C9", "C7", "C8", "C3")):
+            ax.bar(range(len(labels)), parts[p], bottom=bottom, color=c, label=p)
             bottom = [b + v for b, v in zip(bottom, parts[p])]
         ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+        ax.set_xticklabels(labels, rotation=70, ha="right", fontsize=6)
         ax.set_ylabel("energy per inference (nJ)")
-        ax.set_title("Energy per inference by part (estimates)")
+        ax.set_title(f"Energy by component (estimates), toggling {en.constants.get('toggling')}")
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "energy.png", dpi=120)
         plt.close(fig)
         files.append("energy.png")
 
-    hist = res.get("neat", {}).get("history")
-    if hist:
+    neat = results.get(f"neat.{modes[0]}") if modes else None
+    if neat is not None and neat.iterations:
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
-        its = [h["iteration"] for h in hist]
-        if all("crossbar_accuracy" in h for h in hist):
-            ax.plot(its, [100 * h["crossbar_accuracy"] for h in hist], "o-", color="C1",
-                    label=f"crossbar accuracy @ {target} V (test subset)")
-        ax.plot(its, [100 * h["min_fraction_inside"] for h in hist], "s--", color="C3",
-                label="min over layers: weights in linear range")
+        its = [h.iteration for h in neat.iterations]
+        if all(h.crossbar_accuracy is not None for h in neat.iterations):
+            ax.plot(its, [100 * h.crossbar_accuracy for h in neat.iterations], "o-", color="C1",
+                    label=f"crossbar accuracy @ {target} V (test subset, clipped)")
+        ax.plot(its, [100 * h.min_fraction_inside for h in neat.iterations], "s--", color="C3",
+                label="min over layers: weights in linear range after retraining")
         ax.set_xlabel("NEAT iteration")
         ax.set_ylabel("%")
         ax.grid(alpha=0.3)
@@ -210,15 +243,15 @@ def plot_all(out: Path, res: dict) -> list:
     return files
 
 
-def write_report(out, res: dict, config: dict, data_info: dict, *, progress: bool = True) -> dict:
+def write_report(out, results: dict, cfg, data_info: dict, *, progress: bool = True) -> dict:
     """Write results.json, table_I.md and the PNGs into ``out``; returns the tables and file names."""
     out = Path(out)
-    t = table_rows(res)
-    title = f"{config['model']} (width {config['width']}) on {data_info['name']}"
-    text = format_tables(t, title)
+    tables = table_rows(results, cfg)
+    title = f"{cfg.model} (width {cfg.model_width}) on {data_info['name']}, seed {cfg.seed}"
+    text = format_tables(tables, title)
     atomic_write_bytes(out / "table_I.md", text.encode())
-    files = plot_all(out, res)
-    report = {"tables": t, "files": ["results.json", "table_I.md"] + files, "markdown": text}
-    atomic_write_json(out / "results.json", {"config": config, "data": data_info, "tables": t,
-                                             "stages": {k: v for k, v in res.items() if k != "report"}})
-    return report
+    files = plot_all(out, results, cfg)
+    atomic_write_json(out / "results.json", {
+        "config": cfg.to_json(), "data": data_info, "tables": tables,
+        "stages": {k: v.to_json() for k, v in results.items() if k != "report"}})
+    return {"tables": tables, "files": ["results.json", "table_I.md"] + files, "markdown": text}

@@ -7,6 +7,7 @@ from numba import njit
 
 from xbarsolve import (ConvergenceError, Crossbar, ElementModel, Level1NMOS, NewtonOptions,
                        SinhMemristor)
+from xbarsolve.devices import Stamp
 
 RNG = np.random.default_rng(42)
 G = RNG.uniform(3.3e-6, 3.3e-5, size=(5, 4))
@@ -25,7 +26,7 @@ def test_graph_has_every_element_with_its_role():
     assert roles == {"source": rows, "row_wire": rows * (cols - 1), "col_wire": (rows - 1) * cols,
                      "sink": cols, "memristor": rows * cols, "transistor": rows * cols}
     # free nodes: row, column and internal node of every cell
-    assert xb.netlist.n_free == 3 * rows * cols
+    assert xb.n_free == 3 * rows * cols
 
 
 def test_batched_solve_equals_one_by_one_and_1d_input_gives_1d_results():
@@ -87,7 +88,7 @@ def _cubic_evaluate(va, vb, p):
     v = va - vb
     i = p[0] * (v + v ** 3 / p[1] ** 2)
     d = p[0] * (1 + 3 * v * v / p[1] ** 2)
-    return i, -i, d, -d, -d, d
+    return Stamp(i, -i, d, -d, -d, d)
 
 
 class CubicMemristor(ElementModel):
@@ -104,6 +105,21 @@ def test_user_defined_model_plugs_in_without_touching_the_solver():
     dv = res.row_voltages - res.column_voltages
     np.testing.assert_allclose(res.cell_currents, G * (dv + dv ** 3 / 0.09), rtol=1e-10)
     np.testing.assert_allclose(res.source_currents.sum(1), res.column_currents.sum(1), rtol=1e-9)
+
+
+@njit
+def _positional_evaluate(va, vb, p):  # the pre-Stamp protocol: a plain tuple
+    i = p[0] * (va - vb)
+    return i, -i, p[0], -p[0], -p[0], p[0]
+
+
+class PositionalMemristor(CubicMemristor):
+    evaluate = staticmethod(_positional_evaluate)
+
+
+def test_a_model_returning_a_plain_tuple_gets_a_clear_error():
+    with pytest.raises(TypeError, match=r"PositionalMemristor.evaluate must return xbarsolve.devices.Stamp"):
+        Crossbar(G, cell="1r", memristor=PositionalMemristor()).solve(V)
 
 
 def test_non_convergence_raises_typed_error_with_diagnostics():
@@ -158,7 +174,72 @@ def test_bad_inputs_to_solve():
 
 def test_linear_solver_backends_agree():
     results = [Crossbar(G, options=NewtonOptions(linear_solver=b), **PARASITIC).solve(V)
-               for b in ("numba", "superlu", "krylov")]
+               for b in ("lu", "superlu", "krylov")]
     for other in results[1:]:
         np.testing.assert_allclose(other.column_currents, results[0].column_currents, rtol=1e-12)
         assert other.iterations.tolist() == results[0].iterations.tolist()
+
+
+def test_crossbar_keeps_its_own_copies_of_the_caller_arrays():
+    """Issue 17 item 2: a caller changing its float64 arrays in place after construction changes
+    neither the crossbar nor its solutions; the crossbar's own arrays are read-only."""
+    g, vg = G.copy(), np.linspace(0.9, 1.1, 5)
+    r_source, r_sink = np.full(5, 100.0), np.full(4, 50.0)
+    xb = Crossbar(g, v_gate=vg, r_source=r_source, r_sink=r_sink, r_wire=2.5)
+    before = xb.solve(V).column_currents
+    for arr in (g, vg, r_source, r_sink):
+        arr *= 1.7
+    np.testing.assert_array_equal(xb.conductances, G)
+    np.testing.assert_array_equal(xb.v_gate, np.linspace(0.9, 1.1, 5))
+    np.testing.assert_array_equal(xb.solve(V).column_currents, before)
+    for name in ("conductances", "v_gate", "r_source", "r_sink"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(xb, name)[0] = 0.0
+
+
+def test_gate_lines_along_columns():
+    """Issue 12 item 3: one gate voltage per column.  With ideal wires the cells decouple: a
+    column's gate changes that column's cells only; a scalar gate voltage means the same
+    circuit whichever way the lines run; the graph connects each gate to its column's line."""
+    rows, cols = G.shape
+    base = Crossbar(G, gate_lines="columns", v_gate=1.0)
+    assert base.v_gate.shape == (cols,)
+    np.testing.assert_array_equal(base.solve(V).cell_currents, Crossbar(G, v_gate=1.0).solve(V).cell_currents)
+    vg = np.full(cols, 1.0)
+    vg[1] = 0.7
+    a = base.solve(V[0])
+    b = base.solve(V[0], v_gate=vg)
+    changed = ~np.isclose(a.cell_currents, b.cell_currents, rtol=1e-13, atol=0)
+    assert changed[:, 1].any() and not np.delete(changed, 1, axis=1).any()
+    # overriding equals building with the new gates, with parasitics and either transistor side
+    for side in ("row", "column"):
+        xb = Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=1.0, **PARASITIC)
+        np.testing.assert_allclose(
+            xb.solve(V, v_gate=vg).column_currents,
+            Crossbar(G, gate_lines="columns", transistor_side=side, v_gate=vg,
+                     **PARASITIC).solve(V).column_currents,
+            rtol=1e-12)
+    lines = {(d["index"], d["gate_line"]) for _, _, d in base.graph.edges(data=True)
+             if d["role"] == "transistor"}
+    assert lines == {((i, j), j) for i in range(rows) for j in range(cols)}
+
+
+def test_empty_batch_gives_empty_results():
+    """Issue 17 item 5: a (0, rows) batch is valid, as for torch.nn.Linear, with empty results."""
+    for kw in (dict(), PARASITIC, dict(cell="1r", r_sink=3.0)):
+        res = Crossbar(G, **kw).solve(np.zeros((0, 5)))
+        assert res.column_currents.shape == (0, 4) and res.cell_currents.shape == (0, 5, 4)
+        assert res.power["memristor"].shape == (0, 5, 4) and res.total_power.shape == (0,)
+        assert res.iterations.shape == (0,) and res.strategy == []
+
+
+def test_converged_means_kcl_to_reltol_whatever_abstol_and_vntol():
+    """Issue 17 item 4: NewtonOptions(abstol=1.0, vntol=1.0) once returned a first iterate, 8.8 %
+    wrong, labelled converged.  The absolute tolerances are capped by the circuit's own current and
+    voltage scales, so the answer equals the default one to Newton's tolerance (reltol = 1e-9)."""
+    g = np.full((4, 4), 1e-4)
+    v = np.full(4, 0.3)
+    for kw in (dict(r_source=100.0, r_sink=100.0, r_wire=10.0), dict()):  # Newton, decoupled fast path
+        ref = Crossbar(g, **kw).solve(v).column_currents
+        loose = Crossbar(g, options=NewtonOptions(abstol=1.0, vntol=1.0), **kw).solve(v).column_currents
+        np.testing.assert_allclose(loose, ref, rtol=1e-9)

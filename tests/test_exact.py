@@ -117,7 +117,7 @@ def test_zero_ohm_wires_merge_exactly():
     # merged nodes hold exactly the driver / ground voltage: no tiny-resistor drop
     np.testing.assert_array_equal(res.row_voltages, np.broadcast_to(v[:, :, None], res.row_voltages.shape))
     np.testing.assert_array_equal(res.column_voltages, 0.0)
-    assert xb.netlist.n_free == 12  # only the internal cell nodes are unknown
+    assert xb.n_free == 12  # only the internal cell nodes are unknown
     # tiny but non-zero wires converge to the merged answer
     near = Crossbar(g, cell="1t1r", r_source=1e-9, r_wire=1e-9, r_sink=1e-9).solve(v)
     np.testing.assert_allclose(near.column_currents, res.column_currents, rtol=1e-8)

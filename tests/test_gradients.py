@@ -1,4 +1,4 @@
-"""Gradients of crossbar solutions (xbarsolve.autodiff / xbarsolve.adjoint).
+"""Gradients of crossbar solutions (xbarsolve.autodiff; the adjoint of xbarsolve._adjoint).
 
 Units inside the gradcheck wrappers: to make every Jacobian entry O(0.01…10)
 (so that gradcheck's absolute tolerance means something), conductances enter
@@ -26,8 +26,8 @@ import pytest
 import torch
 
 from xbarsolve import Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
-from xbarsolve.adjoint import crossbar_parameters, solve_with_parameters
-from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, adjoint_plan, crossbar_currents
+from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, crossbar_currents
+from xbarsolve.linear_solvers import KrylovPlan
 
 try:  # written concurrently; picked up as soon as it imports
     from xbarsolve.devices.bsim import BsimLikeNMOS
@@ -106,6 +106,34 @@ def test_gradcheck_matrix(cell, memristor, parasitics):
     assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
 
 
+@pytest.mark.parametrize("parasitics", ["ideal", "all"])
+@pytest.mark.parametrize("cell", CELLS[1:])
+def test_gradcheck_gate_lines_along_columns(cell, parasitics):
+    """Gate lines along the columns (one v_gate per column): gradcheck of every output with
+    respect to inputs, conductances, the per-column gates and the parasitics."""
+    _, side, transistor = cell
+    key = f"columns-{side}-{type(transistor).__name__}-{parasitics}"
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    rows, cols = 3, 2
+    compiled = {} if parasitics == "ideal" else dict(r_source=rng.uniform(200, 2000, rows),
+                                                     r_sink=rng.uniform(200, 2000, cols), r_wire=150.0)
+    xb = Crossbar(rng.uniform(5e-6, 2e-5, (rows, cols)), transistor_side=side, transistor=transistor,
+                  gate_lines="columns", v_gate=rng.uniform(0.9, 1.2, cols), **compiled)
+    inputs = {"v_in": torch.tensor(rng.uniform(0.05, 0.3, (2, rows)), requires_grad=True, **F64),
+              "conductances": torch.tensor(rng.uniform(5, 20, (rows, cols)), requires_grad=True, **F64),
+              "v_gate": torch.tensor(rng.uniform(0.9, 1.2, cols), requires_grad=True, **F64)}
+    if parasitics == "all":
+        inputs.update(r_sink=torch.tensor(compiled["r_sink"] / 1e3, requires_grad=True, **F64),
+                      r_wire_row=torch.tensor(0.15, requires_grad=True, **F64))
+    outputs = CURRENT_OUTPUTS + ("row_voltages", "internal_voltages")
+    f = _scaled(xb, list(inputs), {}, outputs)
+    assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
+    layer = CrossbarLayer(xb, trainable=("v_gate",))
+    assert layer.v_gate.shape == (cols,)
+    layer(inputs["v_in"].detach()).sum().backward()
+    assert layer.v_gate.grad.shape == (cols,) and torch.all(layer.v_gate.grad != 0)
+
+
 def test_gradcheck_single_vector_and_scalar_parameters():
     """1-D v_in (no batch axis) and scalar v_gate / r_source / r_sink tensors."""
     rng = np.random.default_rng(7)
@@ -121,10 +149,10 @@ def test_gradcheck_single_vector_and_scalar_parameters():
     assert torch.autograd.gradcheck(f, tuple(inputs.values()), **GRADCHECK)
 
 
-@pytest.mark.parametrize("linear_solver", ["numba", "superlu", "krylov"])
+@pytest.mark.parametrize("linear_solver", ["lu", "superlu", "krylov"])
 @pytest.mark.parametrize("wires", ["ideal", "resistive"])
 def test_gradcheck_solver_backends(linear_solver, wires):
-    """The adjoint is exact whichever solver Newton used: numba LU, SuperLU, GMRES (whose adjoint
+    """The adjoint is exact whichever solver Newton used: sparse LU, SuperLU, GMRES (whose adjoint
     is a transposed GMRES solve), or the decoupled (diagonal) fast path that ideal-wire 1T-1R
     crossbars take."""
     rng = np.random.default_rng(11)
@@ -194,7 +222,8 @@ def test_forward_matches_crossbar_solve():
     vg = rng.uniform(0.8, 1.2, 3)
     names = ("column_currents", "source_currents", "cell_currents", "row_voltages", "column_voltages",
              "internal_voltages")
-    ys = crossbar_currents(xb, torch.tensor(v), torch.tensor(g), torch.tensor(vg), outputs=names)
+    ys = crossbar_currents(xb, torch.tensor(v), conductances=torch.tensor(g), v_gate=torch.tensor(vg),
+                           outputs=names)
     ref = xb.solve(v, conductances=g, v_gate=vg)
     expected = (ref.column_currents, ref.source_currents, ref.cell_currents, ref.row_voltages,
                 ref.column_voltages, ref.internal_voltages)
@@ -203,7 +232,8 @@ def test_forward_matches_crossbar_solve():
 
 
 def test_resistance_override_matches_recompiled_crossbar():
-    """Replacing Resistor conductances without recompiling equals compiling with the new values."""
+    """Replacing resistances per solve (Crossbar.solve and crossbar_currents) without recompiling
+    equals compiling with the new values."""
     rng = np.random.default_rng(2)
     g = rng.uniform(5e-6, 3e-5, (3, 4))
     v = rng.uniform(0.0, 0.4, (2, 3))
@@ -211,14 +241,13 @@ def test_resistance_override_matches_recompiled_crossbar():
     new = dict(r_source=np.array([15.0, 5.0, 0.0]), r_sink=np.array([40.0, 35.0, 30.0, 20.0]),
                r_wire_row=4.0, r_wire_col=1.5)
     ref = Crossbar(g, cell="1t1r", **new).solve(v).column_currents
-    params = crossbar_parameters(old, **new)
-    op = solve_with_parameters(old, v, params)
-    got = adjoint_plan(old).outputs(op, ["column_currents"])["column_currents"]
-    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    np.testing.assert_allclose(old.solve(v, **new).column_currents, ref, rtol=1e-12)
     np.testing.assert_allclose(crossbar_currents(old, torch.tensor(v), **new).numpy(), ref, rtol=1e-12)
     # the compiled crossbar itself is untouched
     np.testing.assert_allclose(crossbar_currents(old, torch.tensor(v)).numpy(), old.solve(v).column_currents,
                                rtol=1e-12)
+    with pytest.raises(ValueError, match="was 0 Ω when the crossbar was compiled"):
+        old.solve(v, r_source=[15.0, 5.0, 1.0])
 
 
 @pytest.mark.parametrize("name, compiled, value, match", [
@@ -238,7 +267,7 @@ def test_zero_ohm_gradient_is_refused_before_solving(monkeypatch):
     """Requesting dL/dR at R = 0 Ω raises NotDifferentiableError naming the entry, before any solve."""
     xb = Crossbar(np.full((2, 3), 1e-5), cell="1r", r_source=[0.0, 10.0], r_sink=5.0)
     calls = []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: calls.append(a))
+    monkeypatch.setattr(xb.linear_solver, "init", lambda *a: calls.append(a))
     v = torch.full((2,), 0.2, **F64)
     with pytest.raises(NotDifferentiableError, match=r"r_source\[0\] is 0 Ω.*merges"):
         crossbar_currents(xb, v, r_source=torch.tensor([0.0, 10.0], requires_grad=True, **F64))
@@ -256,7 +285,7 @@ def test_not_differentiable_requests():
     with pytest.raises(NotDifferentiableError, match="passive 1R"):
         crossbar_currents(xb, v, v_gate=torch.tensor(1.0, requires_grad=True, **F64))
     with pytest.raises(NotDifferentiableError, match="initial guess"):
-        crossbar_currents(xb, v, x0=torch.zeros((2, xb.netlist.n_free), requires_grad=True, **F64))
+        crossbar_currents(xb, v, x0=torch.zeros((2, xb.n_free), requires_grad=True, **F64))
     with pytest.raises(ValueError, match="needs 1T-1R"):
         crossbar_currents(xb, v, outputs="internal_voltages")
     with pytest.raises(ValueError, match="unknown output"):
@@ -272,7 +301,7 @@ def test_non_finite_upstream_gradient():
     xb = _crossbar_1t1r(np.random.default_rng(3))
     g = torch.tensor(xb.conductances, requires_grad=True)
     for bad in (float("nan"), float("inf")):
-        i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), g)
+        i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), conductances=g)
         upstream = torch.ones_like(i)
         upstream[1, 2] = bad
         with pytest.raises(ValueError, match="upstream gradient of 'column_currents'"):
@@ -280,38 +309,38 @@ def test_non_finite_upstream_gradient():
 
 
 def test_backward_reuses_the_newton_factorization(monkeypatch):
-    """With the LU solver, backward does one transpose solve per sample and never factorizes."""
+    """With the LU solver, backward is one batched transpose solve with the factors Newton kept:
+    no factorization."""
     rng = np.random.default_rng(4)
-    xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="numba"))
+    xb = _crossbar_1t1r(rng, options=NewtonOptions(linear_solver="lu"))
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
-    factorized = []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: factorized.append(a))
-    from xbarsolve.linalg import LUFactor
-    transposed = []
-    original = LUFactor.solve_transpose
-    monkeypatch.setattr(LUFactor, "solve_transpose",
-                        lambda self, b: transposed.append(1) or original(self, b))
+    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), conductances=g)
+    factorized, solves = [], []
+    plan = xb.linear_solver
+    monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
+    original = plan.solve
+    monkeypatch.setattr(plan, "solve", lambda state, rhs, transpose=False:
+                        solves.append((state.batch, transpose)) or original(state, rhs, transpose=transpose))
     i.sum().backward()
-    assert factorized == [] and len(transposed) == 3
+    assert factorized == [] and solves == [(3, True)]
 
 
 def test_backward_by_gmres_is_one_batched_transpose_solve(monkeypatch):
     """With the Krylov solver (the default), backward solves Jᵀλ for the whole batch in one
     transposed GMRES call on the kept Jacobians: no factorization, no LU fallback."""
     xb = _crossbar_1t1r(np.random.default_rng(4))
-    assert xb.lu.name == "krylov"
+    plan = xb.linear_solver
+    assert isinstance(plan, KrylovPlan)
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), g)
+    i = crossbar_currents(xb, torch.full((3, 3), 0.2, **F64), conductances=g)
     factorized, calls = [], []
-    monkeypatch.setattr(xb.lu, "factorize", lambda *a: factorized.append(a))
-    original = xb.lu.solve_values
-    monkeypatch.setattr(xb.lu, "solve_values",
-                        lambda values, selected, rhs, transpose=False:
-                        calls.append((len(selected), transpose)) or original(values, selected, rhs, transpose))
+    monkeypatch.setattr(plan, "init", lambda *a: factorized.append(a))
+    original = plan.solve
+    monkeypatch.setattr(plan, "solve", lambda state, rhs, transpose=False:
+                        calls.append((state.batch, transpose)) or original(state, rhs, transpose=transpose))
     i.sum().backward()
     assert factorized == [] and calls == [(3, True)]
-    assert xb.lu.stats["lu_fallbacks"] == 0
+    assert plan.stats["lu_fallbacks"] == 0
 
 
 def test_batch_gradients_sum_shared_parameters():
@@ -326,7 +355,7 @@ def test_batch_gradients_sum_shared_parameters():
         vg = torch.tensor(1.0, requires_grad=True, **F64)
         rs = torch.tensor(xb.r_sink, requires_grad=True)
         vt = torch.tensor(v_batch, requires_grad=True)
-        (crossbar_currents(xb, vt, g, vg, r_sink=rs) * w_batch).sum().backward()
+        (crossbar_currents(xb, vt, conductances=g, v_gate=vg, r_sink=rs) * w_batch).sum().backward()
         return g.grad, vg.grad, rs.grad, vt.grad
 
     whole = grads(v, w)
@@ -351,7 +380,7 @@ def test_float32_inputs_give_float32_outputs_and_gradients():
         vt = torch.tensor(v, dtype=dtype, requires_grad=True)
         gt = torch.tensor(g, dtype=dtype, requires_grad=True)
         rt = torch.tensor(50.0, dtype=dtype, requires_grad=True)
-        i = crossbar_currents(xb, vt, gt, r_source=rt)
+        i = crossbar_currents(xb, vt, conductances=gt, r_source=rt)
         assert i.dtype == dtype
         i.sum().backward()
         assert vt.grad.dtype == gt.grad.dtype == rt.grad.dtype == dtype
@@ -363,10 +392,10 @@ def test_float32_inputs_give_float32_outputs_and_gradients():
 def test_no_free_nodes_and_unused_outputs():
     """An ideal passive crossbar (every node fixed) differentiates through explicit terms only."""
     xb = Crossbar(np.array([[1e-5, 2e-5], [3e-5, 4e-5]]), cell="1r")
-    assert xb.netlist.n_free == 0
+    assert xb.n_free == 0
     v = torch.tensor([[0.1, 0.2]], requires_grad=True, **F64)
     g = torch.tensor(xb.conductances, requires_grad=True)
-    i, src = crossbar_currents(xb, v, g, outputs=("column_currents", "source_currents"))
+    i, src = crossbar_currents(xb, v, conductances=g, outputs=("column_currents", "source_currents"))
     i.sum().backward()  # src unused: its cotangent is zero
     np.testing.assert_allclose(g.grad.numpy(), np.repeat([[0.1], [0.2]], 2, axis=1), rtol=1e-15)
     np.testing.assert_allclose(v.grad.numpy(), [xb.conductances.sum(axis=1)], rtol=1e-15)
@@ -405,5 +434,64 @@ def test_layer_warm_start_gives_the_same_solution():
     with torch.no_grad():
         warm.conductances.mul_(1.1)
     got = warm(v2)
-    cold = crossbar_currents(xb, v2, warm.conductances.detach())
+    cold = crossbar_currents(xb, v2, conductances=warm.conductances.detach())
     torch.testing.assert_close(got, cold, rtol=1e-9, atol=0)
+
+
+# ------------------------------------------------------------------------- issue 17
+def test_boolean_tensors_are_refused_as_boolean_arrays_are():
+    """Issue 17 item 3: bool tensors were read as 1 V / 1 S; numpy booleans are refused."""
+    xb = Crossbar(np.full((2, 2), 1e-5), cell="1r")
+    with pytest.raises(TypeError, match="v_in must be a number or array of numbers, got booleans"):
+        crossbar_currents(xb, torch.tensor([True, False]))
+    with pytest.raises(TypeError, match="conductances must be a number or array of numbers, got booleans"):
+        crossbar_currents(xb, torch.tensor([0.1, 0.2]), conductances=torch.ones((2, 2), dtype=torch.bool))
+    # integer tensors are numbers, as integer arrays are
+    np.testing.assert_allclose(crossbar_currents(xb, torch.tensor([1, 0])).numpy(), [1e-5, 1e-5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_give_float32_outputs(dtype):
+    """Issue 17 item 3: float16 outputs in amperes underflowed (0 A at 1 mV on a 4x4 1R array).
+    Outputs are float32 for half-precision inputs, equal to the float64 solve of the same (rounded)
+    inputs to float32 rounding (1e-6 relative); gradients keep the inputs' dtype."""
+    xb = Crossbar(np.full((4, 4), 1e-5), cell="1r")
+    for volts in (1e-3, 1e-2):
+        v = torch.full((2, 4), volts, dtype=dtype, requires_grad=True)
+        i = crossbar_currents(xb, v)
+        assert i.dtype == torch.float32
+        exact = xb.solve(v.detach().double().numpy()).column_currents
+        np.testing.assert_allclose(i.detach().double().numpy(), exact, rtol=1e-6)
+        assert (i > 0).all()
+        i.sum().backward()
+        assert v.grad.dtype == dtype
+
+
+def test_empty_batch_like_nn_linear():
+    """Issue 17 item 5: an empty batch works where torch.nn.Linear accepts one."""
+    xb = _crossbar_1t1r(np.random.default_rng(10))
+    g = torch.tensor(xb.conductances, requires_grad=True)
+    v = torch.zeros((0, 3), requires_grad=True, **F64)
+    i = crossbar_currents(xb, v, conductances=g)
+    assert i.shape == (0, 4)
+    i.sum().backward()
+    assert v.grad.shape == (0, 3) and torch.all(g.grad == 0)
+    assert CrossbarLayer(xb, warm_start=True)(torch.zeros((0, 3), **F64)).shape == (0, 4)
+
+
+def test_layer_trainable_given_as_one_name():
+    """Issue 17 item 7: trainable="conductances" was read as the characters of the string."""
+    xb = _crossbar_1t1r(np.random.default_rng(11))
+    assert [n for n, _ in CrossbarLayer(xb, trainable="conductances").named_parameters()] == ["conductances"]
+    assert [n for n, _ in CrossbarLayer(xb, trainable="v_gate").named_parameters()] == ["v_gate"]
+
+
+def test_double_backward_is_refused_clearly():
+    """Issue 17 item 7: backward(create_graph=True) silently returned a gradient without grad_fn."""
+    xb = _crossbar_1t1r(np.random.default_rng(12))
+    g = torch.tensor(xb.conductances, requires_grad=True)
+    i = crossbar_currents(xb, torch.full((2, 3), 0.2, **F64), conductances=g)
+    with pytest.raises(NotDifferentiableError, match="double backward"):
+        torch.autograd.grad(i.sum(), g, create_graph=True)
+    (grad,) = torch.autograd.grad(i.sum(), g)  # first order still works
+    assert grad.shape == g.shape

@@ -5,6 +5,9 @@ every node, recomputed independently of the solver (strategies.assert_kcl, the
 same tolerances as the property tests: 1e-8·Σ|I| + 1e-14 A + 64·eps·Σ g(|Va|+|Vb|)).
 When it cannot solve, it must raise ConvergenceError with consistent attributes --
 never return an unconverged answer.
+
+White-box in one place: the residual of the real problem at x = 0 is recomputed with the
+crossbar's own equations (``Crossbar.equations``, internal) to check ConvergenceError's report.
 """
 from __future__ import annotations
 
@@ -173,7 +176,7 @@ def test_convergence_error_residual_norm_is_that_of_the_real_problem():
     v = np.full((1, 8), 0.5)
     with pytest.raises(ConvergenceError) as info:
         xb.solve(v)
-    f0 = np.linalg.norm(xb.equations.residual(np.zeros((1, xb.netlist.n_free)), xb.netlist.fixed_voltages(v)))
+    f0 = np.linalg.norm(xb.equations.residual(np.zeros((1, xb.n_free)), xb.netlist.fixed_voltages(v)))
     np.testing.assert_allclose(info.value.residual_norm, [f0], rtol=0.5)
 
 

@@ -20,6 +20,7 @@ import torch.nn as nn
 from neat import (CircuitConfig, CrossbarConfig, CrossbarConv2d, CrossbarLinear, MappingConfig, convert,
                   crossbar_layers, set_fidelity, set_v_gate, unconvert)
 from neat.cell import CellConfig
+from neat.fidelity import IDEAL
 from neat.mapping import (conductances_to_weights, currents_to_outputs, input_scale, inputs_to_voltages,
                           output_factor, quantize_adc, quantize_dac, weight_cutoff, weight_scale,
                           weights_to_conductances)
@@ -272,7 +273,7 @@ def test_convert_and_unconvert(cache):
     assert names == ["0", "2.0", "4"]
     assert [id(p) for p in model.parameters()] == params  # the same Parameter objects
     assert list(model.state_dict()) == keys
-    assert all(m.v_gate == 1.1 and m.fidelity == "ideal" for _, m in crossbar_layers(model))
+    assert all(m.v_gate == 1.1 and m.fidelity is IDEAL for _, m in crossbar_layers(model))
     torch.testing.assert_close(model(x), ref(x), rtol=1e-5, atol=1e-5)
     set_v_gate(model, {"2.0": 0.85})
     assert model[2][0].v_gate == 0.85 and model[0].v_gate == 1.1

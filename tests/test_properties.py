@@ -391,7 +391,7 @@ def test_unique_solution_from_any_initial_guess(case, seed, spread):
     xb = spec.build()
     ref = xb.solve(v_in)
     rng = np.random.default_rng(seed)
-    x0 = rng.uniform(-spread, spread, size=(v_in.shape[0], xb.netlist.n_free))
+    x0 = rng.uniform(-spread, spread, size=(v_in.shape[0], xb.n_free))
     note(repr(spec))
     note(f"v_in = np.{v_in!r}; x0 seed {seed}, spread {spread}")
     try:
@@ -425,7 +425,7 @@ def test_1t1r_with_ideal_wires_kcl_and_unique(case, seed):
     sol = solve(spec, v_in)
     assert_kcl(spec, v_in, sol)
     xb = spec.build()
-    x0 = np.random.default_rng(seed).uniform(-2, 2, size=(v_in.shape[0], xb.netlist.n_free))
+    x0 = np.random.default_rng(seed).uniform(-2, 2, size=(v_in.shape[0], xb.n_free))
     other = xb.solve(v_in, x0=x0)
     assert_kcl(spec, v_in, other)
     atol = 1e-8 * max(float(np.abs(v_in).max()), 1e-3) + 1e-12

@@ -140,6 +140,41 @@ def test_live_ngspice_small_circuits():
     assert out["voltages"]["r_0_0"][0] == pytest.approx(0.3 - 100.0 * i, rel=1e-12)
 
 
+def _assert_matches_ngspice(xb, v, ref, tol=LEVEL1_TOL):
+    ours = xb.solve(v)
+    for k in ("column_currents", "source_currents"):
+        err = np.abs(getattr(ours, k) - ref[k])
+        assert np.all(err <= np.maximum(tol.current_rtol * np.abs(ref[k]), tol.current_atol)), k
+    for k in ("row_voltages", "column_voltages", "internal_voltages"):
+        err = np.abs(getattr(ours, k) - ref[k])
+        assert np.all(err <= np.maximum(tol.voltage_rtol * np.abs(ref[k]), tol.voltage_atol)), k
+
+
+@needs_ngspice
+@pytest.mark.parametrize("side", ["row", "column"])
+def test_live_ngspice_gate_lines_along_columns(side):
+    """Issue 12 item 3: gate lines along the columns, one gate voltage per column, with every kind of
+    parasitic and negative inputs; level-1 transistors (tolerance of the validation cases)."""
+    card = Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
+    xb = Crossbar(np.array([[1e-5, 3e-5, 5e-6], [2e-5, 8e-6, 3.3e-5]]), transistor_side=side, transistor=card,
+                  gate_lines="columns", v_gate=[0.7, 1.2, 0.95], r_source=[20.0, 0.0],
+                  r_sink=[5.0, 0.0, 50.0], r_wire_row=3.0, r_wire_col=1.5)
+    v = np.array([[0.4, 0.25], [-0.2, 0.45], [0.5, 0.5]])
+    ref = ngspice_solve(xb, v)
+    assert "Vg_2 g_2 0 DC 0.95" in ref["netlist"] and "Vg_3" not in ref["netlist"]
+    _assert_matches_ngspice(xb, v, ref)
+
+
+@needs_ngspice
+@needs_bsim
+def test_live_ngspice_bsim_gate_lines_along_columns():
+    xb = Crossbar(np.array([[3.33e-5, 1e-5], [2e-5, 3.33e-6]]), transistor=BsimLikeNMOS(junction_is=0.0),
+                  gate_lines="columns", v_gate=[0.8, 1.1], r_sink=10.0, r_wire=2.5)
+    v = np.array([[0.1, 0.3], [0.5, 0.2]])
+    ref = ngspice_solve(xb, v)
+    np.testing.assert_allclose(xb.solve(v).column_currents, ref["column_currents"], rtol=1e-6, atol=1e-12)
+
+
 @needs_ngspice
 def test_live_ngspice_reports_failures():
     with pytest.raises(NgspiceError):
@@ -365,6 +400,18 @@ def test_export_parasitics_column_side_and_memristors():
     assert "* Rmem_0_1 r_0_1 c_0_1: G = 0 S, an open circuit" in one_r
     assert not _lines(one_r, "M") and not _lines(one_r, "Vg_") and not _lines(one_r, ".model")
     assert "gmin" not in one_r  # no semiconductor: only the solver tolerances
+
+
+def test_export_gate_lines_along_columns():
+    """One gate source per column; every transistor's gate on its column's line; rows unchanged."""
+    xb = Crossbar(np.full((2, 3), 1e-5), gate_lines="columns", v_gate=[0.8, 0.9, 1.0], r_wire=1.0)
+    net = to_spice_netlist(xb, [0.1, 0.2])
+    assert _lines(net, "Vg_") == ["Vg_0 g_0 0 DC 0.8", "Vg_1 g_1 0 DC 0.9", "Vg_2 g_2 0 DC 1.0"]
+    assert "Mfet_1_2 r_1_2 g_2 m_1_2 0 xbar_nmos" in net and "Mfet_1_0 r_1_0 g_0 m_1_0 0" in net
+    assert "gate lines along the columns" in net.splitlines()[0] and "g_j gate line of column j" in net
+    by_rows = to_spice_netlist(Crossbar(np.full((2, 3), 1e-5), v_gate=[0.8, 0.9], r_wire=1.0), [0.1, 0.2])
+    assert _lines(by_rows, "Vg_") == ["Vg_0 g_0 0 DC 0.8", "Vg_1 g_1 0 DC 0.9"]
+    assert "Mfet_1_2 r_1_2 g_1 m_1_2 0 xbar_nmos" in by_rows and "g_i gate line of row i" in by_rows
 
 
 def test_export_options():

@@ -1,6 +1,9 @@
-"""Batches in parallel (xbarsolve.threads): slices cover the batch, errors propagate, and the
+"""Batches in parallel (xbarsolve._threads): slices cover the batch, errors propagate, and the
 answer does not depend on the number of threads (solutions bit for bit; parameter gradients,
-summed over the batch slice by slice, to rounding of that sum)."""
+summed over the batch slice by slice, to rounding of that sum).
+
+White-box in part: the thread pool (``batched``, ``over_batch``) is internal; the rest goes
+through the public API."""
 import numba
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ import torch
 
 from xbarsolve import Crossbar
 from xbarsolve.autodiff import crossbar_currents
-from xbarsolve.threads import batched, over_batch
+from xbarsolve._threads import batched, over_batch
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 17])
@@ -49,7 +52,7 @@ def test_answers_and_gradients_do_not_depend_on_the_thread_count():
         for threads in (1, before):
             numba.set_num_threads(threads)
             gt = torch.tensor(g, requires_grad=True, dtype=torch.float64)
-            i = crossbar_currents(xb, torch.tensor(v, dtype=torch.float64), gt)
+            i = crossbar_currents(xb, torch.tensor(v, dtype=torch.float64), conductances=gt)
             (i ** 2).sum().backward()
             results.append((xb.solve(v).column_currents, gt.grad.numpy()))
     finally:

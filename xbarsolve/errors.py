@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["ConvergenceError", "NotDifferentiableError"]
+
 
 class ConvergenceError(RuntimeError):
     """Newton's method (and every fallback) failed to converge.
@@ -32,3 +34,8 @@ class ConvergenceError(RuntimeError):
                       f"{self.residual_norm[worst]:.3e} A after {self.iterations[worst]} iterations")
         super().__init__(f"DC solve did not converge for {self.samples.size} sample(s) "
                          f"(last strategy tried: {stage}){detail}")
+
+
+class NotDifferentiableError(ValueError):
+    """A gradient was requested with respect to something the solver cannot differentiate
+    (a 0 Ω resistance, which merges its nodes; the gates of a passive crossbar; an initial guess)."""

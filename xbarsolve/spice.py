@@ -13,7 +13,7 @@ Three public functions and one convenience wrapper:
 * :func:`ngspice_solve` -- export, run and reshape into the arrays of
   :class:`~xbarsolve.CrossbarSolution` (column currents, node voltages, ...).
 
-Node naming (graph node of :mod:`xbarsolve.topology` → SPICE node)
+Node naming (graph node of :mod:`xbarsolve._topology` → SPICE node)
 ------------------------------------------------------------------
 =====================  ============  ===========================================
 graph node             SPICE node    meaning
@@ -23,7 +23,8 @@ graph node             SPICE node    meaning
 ``("row", i, j)``      ``r_i_j``     row wire at cell (i, j)
 ``("col", i, j)``      ``c_i_j``     column wire at cell (i, j)
 ``("mid", i, j)``      ``m_i_j``     transistor–memristor node of a 1T-1R cell
-gate line of row i     ``g_i``       driven by ``Vg_i`` at ``v_gate[i]``
+gate line k            ``g_k``       driven by ``Vg_k`` at ``v_gate[k]``: row k's
+                                     line, or column k's (``gate_lines="columns"``)
 body, ground           ``0``
 =====================  ============  ===========================================
 
@@ -43,7 +44,8 @@ role           SPICE element
 ``sink``       ``Rsnk_j c_{rows-1}_j out_j R``  (``Vsnk_j`` when R = 0)
 ``memristor``  linear: ``Rmem_i_j a b 1/G`` (omitted when G = 0, an open
                circuit); sinh: ``Bmem_i_j a b I=G*V0*sinh(V(a,b)/V0)``
-``transistor`` ``Mfet_i_j drain g_i source 0 NAME W=.. L=..``
+``transistor`` ``Mfet_i_j drain g_k source 0 NAME W=.. L=..`` (k = i, or j when the
+               gate lines run along the columns)
 =============  ==============================================================
 
 Zero-ohm wires are 0 V voltage sources (exact, not tiny resistors).  Input
@@ -114,7 +116,7 @@ def _fmt(x: float) -> str:
 
 # ----------------------------------------------------------------------------- export
 def spice_node_name(node) -> str:
-    """SPICE node name of a graph node of :mod:`xbarsolve.topology` (see module docstring)."""
+    """SPICE node name of a graph node of :mod:`xbarsolve._topology` (see module docstring)."""
     kind = node[0]
     prefix = {"in": "in", "out": "out", "row": "r", "col": "c", "mid": "m"}.get(kind)
     if prefix is None:
@@ -238,25 +240,28 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
     v = _check_v_in(crossbar, v_in)
     rows, cols = crossbar.shape
     graph = crossbar.graph
+    has_fet = crossbar.cell == "1t1r"
+    by_columns = has_fet and crossbar.gate_lines == "columns"
     if title is None:
-        side = f", transistor on the {crossbar.transistor_side} side" if crossbar.cell == "1t1r" else ""
+        side = f", transistor on the {crossbar.transistor_side} side" if has_fet else ""
+        side += ", gate lines along the columns" if by_columns else ""
         title = (f"xbarsolve crossbar {rows}x{cols}, {crossbar.cell} cells{side}, "
                  f"memristor {type(crossbar.memristor).__name__}")
     title = " ".join(str(title).split()) or "xbarsolve crossbar"
+    gate = "g_j gate line of column j" if by_columns else "g_i gate line of row i"
     lines = [title,
              "* exported by xbarsolve.spice.to_spice_netlist",
              "* nodes: in_i row driver, out_j column virtual ground, r_i_j / c_i_j row / column wire",
-             "*        at cell (i,j), m_i_j transistor-memristor node, g_i gate line of row i, 0 body",
+             f"*        at cell (i,j), m_i_j transistor-memristor node, {gate}, 0 body",
              "* currents: driver i delivers -i(vin_i); column j collects +i(vout_j)",
              "* drivers, virtual grounds, gate lines"]
     for i in range(rows):
         lines.append(f"Vin_{i} in_{i} 0 DC {_fmt(v[0, i])}")
     for j in range(cols):
         lines.append(f"Vout_{j} out_{j} 0 DC 0")
-    has_fet = crossbar.cell == "1t1r"
     if has_fet:
-        for i in range(rows):
-            lines.append(f"Vg_{i} g_{i} 0 DC {_fmt(crossbar.v_gate[i])}")
+        for k, vg in enumerate(crossbar.v_gate):  # one source per gate line (row or column)
+            lines.append(f"Vg_{k} g_{k} 0 DC {_fmt(vg)}")
 
     sections = {role: [] for role in _ROLE_PREFIX}
     geometry = _instance_geometry(crossbar.transistor) if has_fet else ""
@@ -281,7 +286,7 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
             g, v0 = float(values["conductance"]), float(model.v0)
             sections[role].append(f"B{name} {na} {nb} I={_fmt(g * v0)}*sinh(V({na},{nb})/{_fmt(v0)})")
         elif isinstance(model, NMOSModel):
-            gate = f"g_{int(data['index'][0])}"
+            gate = f"g_{int(data['gate_line'])}"
             sections[role].append(f"M{name} {na} {gate} {nb} 0 {TRANSISTOR_MODEL_NAME} {geometry}".rstrip())
         else:
             raise TypeError(f"no SPICE element for model {type(model).__name__} "

@@ -1,9 +1,9 @@
 """Device models: each a two-terminal element the solver can stamp."""
-from .base import ElementModel
+from .base import ElementModel, Stamp
 from .bsim import BsimLikeNMOS
 from .level1 import Level1NMOS
 from .mosfet import NMOSModel
 from .passive import LinearMemristor, Resistor, SinhMemristor
 
-__all__ = ["ElementModel", "NMOSModel", "Level1NMOS", "BsimLikeNMOS", "LinearMemristor",
+__all__ = ["ElementModel", "Stamp", "NMOSModel", "Level1NMOS", "BsimLikeNMOS", "LinearMemristor",
            "SinhMemristor", "Resistor"]

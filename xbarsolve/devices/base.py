@@ -5,8 +5,8 @@ node ``a`` to node ``b`` (for a transistor: drain to source, with its gate and
 body held at fixed voltages that are element parameters).  A model supplies
 
 * ``param_names`` -- the layout of one element's parameter vector (float64);
-* ``evaluate(va, vb, p)`` -- a numba ``@njit`` function returning
-  ``(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)``: the currents in amperes
+* ``evaluate(va, vb, p)`` -- a numba ``@njit`` function returning a :data:`Stamp`
+  ``(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)`` (named fields): the currents in amperes
   flowing *from the nodes into the element* at terminals ``a`` and ``b``, and
   their partial derivatives in siemens.  A conservative element has
   ``ib == -ia``; a transistor also leaks current into its body terminal
@@ -21,15 +21,26 @@ body held at fixed voltages that are element parameters).  A model supplies
   used by implicit differentiation.
 
 New models are added by subclassing :class:`ElementModel`; the solver compiles
-one assembly kernel per distinct ``evaluate`` function and never needs to know
-what is inside it.
+its element loops (:mod:`xbarsolve._kernels`) once per distinct set of these
+functions -- and caches them on disk -- and never needs to know what is inside them.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
+
+from ..checks import finite_number, positive_number
+
+
+#: What ``evaluate`` returns: the currents (A) flowing from the nodes into the element at its
+#: terminals a and b, and their derivatives (S) with respect to the terminal voltages.  Build it
+#: inside numba code as ``Stamp(ia, ib, dia_dva, dia_dvb, dib_dva, dib_dvb)``; the solver reads
+#: the fields by name, so the record can grow (e.g. currents into an element's gate and body)
+#: without touching the models that do not fill the new fields.
+Stamp = namedtuple("Stamp", ["ia", "ib", "dia_dva", "dia_dvb", "dib_dva", "dib_dvb"])
 
 
 @njit(cache=True)
@@ -57,6 +68,27 @@ class ElementModel(ABC):
     def element_parameters(self, **values) -> np.ndarray:
         """Pack one element's parameter vector (float64, ``len(param_names)``)."""
 
+    def element_parameter_array(self, **values) -> np.ndarray:
+        """Parameter vectors of n elements at once, (n, len(param_names)): keyword arguments as
+        :meth:`element_parameters` takes them, each an array of n values.
+
+        This default packs each distinct combination of values once with
+        :meth:`element_parameters`; models override it with a vectorised version where
+        crossbars of millions of elements are built.
+        """
+        names = list(values)
+        arrays = [np.asarray(values[k], dtype=float).reshape(-1) for k in names]
+        n = arrays[0].size if arrays else 0
+        out = np.empty((n, len(self.param_names)))
+        packed: dict = {}
+        for e in range(n):
+            key = tuple(float(a[e]) for a in arrays)
+            vec = packed.get(key)
+            if vec is None:
+                vec = packed[key] = self.element_parameters(**dict(zip(names, key)))
+            out[e] = vec
+        return out
+
     def param_index(self, name: str) -> int:
         """Position of parameter ``name`` in the element parameter vector."""
         try:
@@ -66,22 +98,15 @@ class ElementModel(ABC):
                            f"it has {self.param_names}") from None
 
 
-def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as float after checking it is finite and > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        expected = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {expected}, got {value!r}")
-    return value
+def check_positive_array(name: str, values, *, allow_zero: bool = False) -> np.ndarray:
+    """``values`` as a float64 array after checking every entry is finite and > 0 (or >= 0)."""
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(arr) | (arr < 0) | ((arr == 0) & (not allow_zero))
+    if bad.any():
+        positive_number(name, float(arr[bad].flat[0]), allow_zero=allow_zero)  # raises with the message
+    return arr
 
 
-def check_finite(name: str, value) -> float:
-    """Return ``value`` as float after checking it is a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+# The input checks device cards use (kept under these names for the device modules).
+check_positive = positive_number
+check_finite = finite_number

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .base import ElementModel, check_finite, check_positive
+from .base import ElementModel, Stamp, check_finite, check_positive
 
 # k/q with the CODATA-2014 constants ngspice uses (1.38064852e-23 J/K, 1.6021766208e-19 C),
 # so thermal voltages agree with ngspice to the last digit.
@@ -170,9 +170,9 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
         ja, gja = junction_current(vbody - va, p[2], p[3], p[4])
         jb, gjb = junction_current(vbody - vb, p[2], p[3], p[4])
         # junction current flows from the body out of the device into the node
-        return (i - ja, -i - jb,
-                di_dva + gja, di_dvb,
-                -di_dva, -di_dvb + gjb)
+        return Stamp(i - ja, -i - jb,
+                     di_dva + gja, di_dvb,
+                     -di_dva, -di_dvb + gjb)
 
     @njit
     def current(va, vb, p):
@@ -299,6 +299,19 @@ class NMOSModel(ElementModel):
         header = np.array([check_finite("v_gate", v_gate), check_finite("v_body", v_body),
                            self.junction_is, self.thermal_voltage, self.gmin, self.vth_estimate])
         return np.concatenate([header, self.core_parameters()])
+
+    def element_parameter_array(self, *, v_gate, v_body=0.0) -> np.ndarray:
+        """Parameter vectors of n transistors with gates at ``v_gate`` (V, array) and bodies at
+        ``v_body`` (V, scalar or array), (n, len(param_names))."""
+        v_gate = np.asarray(v_gate, dtype=float).reshape(-1)
+        v_body = np.broadcast_to(np.asarray(v_body, dtype=float), v_gate.shape)
+        for name, arr in (("v_gate", v_gate), ("v_body", v_body)):
+            if not np.all(np.isfinite(arr)):
+                check_finite(name, float(arr[~np.isfinite(arr)][0]))  # raises with the message
+        out = np.tile(self.element_parameters(v_gate=0.0, v_body=0.0), (v_gate.size, 1))
+        out[:, 0] = v_gate
+        out[:, 1] = v_body
+        return out
 
     def channel_current(self, vgs, vds, vbs=0.0):
         """Forward-mode channel current I_DS (A) and (gm, gds, gmbs) (S) at the given biases (V).

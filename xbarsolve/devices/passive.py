@@ -15,14 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .base import ElementModel, check_positive
+from .base import ElementModel, Stamp, check_positive, check_positive_array
 
 
 @njit(cache=True)
 def _linear_evaluate(va, vb, p):
     g = p[0]
     i = g * (va - vb)
-    return i, -i, g, -g, -g, g
+    return Stamp(i, -i, g, -g, -g, g)
 
 
 @njit(cache=True)
@@ -45,6 +45,10 @@ class Resistor(ElementModel):
         r = check_positive("resistance", resistance)
         return np.array([1.0 / r])
 
+    def element_parameter_array(self, *, resistance) -> np.ndarray:
+        """Parameter vectors of resistors of ``resistance`` ohms (array, each > 0), (n, 1)."""
+        return (1.0 / check_positive_array("resistance", resistance))[:, None]
+
 
 @dataclass(frozen=True)
 class LinearMemristor(ElementModel):
@@ -58,6 +62,10 @@ class LinearMemristor(ElementModel):
         """Parameter vector for state conductance ``conductance`` (S, >= 0)."""
         return np.array([check_positive("conductance", conductance, allow_zero=True)])
 
+    def element_parameter_array(self, *, conductance) -> np.ndarray:
+        """Parameter vectors of memristors of state ``conductance`` (S, array, each >= 0), (n, 1)."""
+        return np.array(check_positive_array("conductance", conductance, allow_zero=True))[:, None]
+
 
 @njit(cache=True)
 def _sinh_evaluate(va, vb, p):
@@ -66,7 +74,7 @@ def _sinh_evaluate(va, vb, p):
     v = va - vb
     i = g * v0 * math.sinh(v / v0)
     di = g * math.cosh(v / v0)
-    return i, -i, di, -di, -di, di
+    return Stamp(i, -i, di, -di, -di, di)
 
 
 @njit(cache=True)
@@ -112,3 +120,8 @@ class SinhMemristor(ElementModel):
     def element_parameters(self, *, conductance: float) -> np.ndarray:
         """Parameter vector for small-signal conductance ``conductance`` (S)."""
         return np.array([check_positive("conductance", conductance, allow_zero=True), float(self.v0)])
+
+    def element_parameter_array(self, *, conductance) -> np.ndarray:
+        """Parameter vectors for small-signal conductances ``conductance`` (S, array), (n, 2)."""
+        g = check_positive_array("conductance", conductance, allow_zero=True)
+        return np.stack([g, np.full(g.shape, float(self.v0))], axis=1)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .threads import batched
+from ._threads import batched
 
 
-@njit(cache=True)
+@njit
 def _elimination_tree(n, indptr, indices):
     parent = np.full(n, -1, dtype=np.int64)
     ancestor = np.full(n, -1, dtype=np.int64)
@@ -41,7 +41,7 @@ def _elimination_tree(n, indptr, indices):
     return parent
 
 
-@njit(cache=True)
+@njit
 def _row_patterns(n, indptr, indices, parent):
     """Column indices (< k) of row k of L, for every k: (rowptr, rowidx), each row sorted."""
     mark = np.full(n, -1, dtype=np.int64)
@@ -74,30 +74,42 @@ def _row_patterns(n, indptr, indices, parent):
 
 def symbolic_factorization(n: int, indptr: np.ndarray, indices: np.ndarray):
     """Filled pattern (fill_indptr, fill_indices, diag) of L+U for a structurally symmetric matrix."""
-    indptr = np.asarray(indptr, dtype=np.int64)
-    indices = np.asarray(indices, dtype=np.int64)
+    return symbolic(np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64))
+
+
+@njit(cache=True)
+def symbolic(indptr, indices):
+    """:func:`symbolic_factorization` in numba (one compiled entry: one load from numba's cache)."""
+    n = indptr.size - 1
     parent = _elimination_tree(n, indptr, indices)
     rowptr, rowidx = _row_patterns(n, indptr, indices, parent)
     # Column j of the filled matrix: U part = row pattern of row j (k < j, by symmetry),
     # diagonal, L part = {i > j : j in row pattern of i}.
-    lower_counts = np.bincount(rowidx, minlength=n)
-    upper_counts = np.diff(rowptr)
+    lower_counts = np.zeros(n, dtype=np.int64)
+    for p in range(rowidx.size):
+        lower_counts[rowidx[p]] += 1
     fill_indptr = np.zeros(n + 1, dtype=np.int64)
-    fill_indptr[1:] = np.cumsum(upper_counts + 1 + lower_counts)
-    fill_indices = np.empty(fill_indptr[-1], dtype=np.int64)
-    diag = fill_indptr[:-1] + upper_counts
+    diag = np.empty(n, dtype=np.int64)
     for j in range(n):
-        fill_indices[fill_indptr[j]:diag[j]] = rowidx[rowptr[j]:rowptr[j + 1]]
+        upper = rowptr[j + 1] - rowptr[j]
+        diag[j] = fill_indptr[j] + upper
+        fill_indptr[j + 1] = fill_indptr[j] + upper + 1 + lower_counts[j]
+    fill_indices = np.empty(fill_indptr[n], dtype=np.int64)
+    _fill_pattern(n, rowptr, rowidx, fill_indptr, diag, fill_indices)
+    return fill_indptr, fill_indices, diag
+
+
+@njit
+def _fill_pattern(n, rowptr, rowidx, fill_indptr, diag, fill_indices):
+    for j in range(n):  # U part and diagonal of column j
+        q = fill_indptr[j]
+        for p in range(rowptr[j], rowptr[j + 1]):
+            fill_indices[q] = rowidx[p]
+            q += 1
         fill_indices[diag[j]] = j
     # L parts: row i contributes entry i to the L part of every column in its row pattern;
     # walking i ascending keeps each column's L rows sorted.
     pos = diag + 1
-    _fill_lower(n, rowptr, rowidx, fill_indices, pos)
-    return fill_indptr, fill_indices, diag
-
-
-@njit(cache=True)
-def _fill_lower(n, rowptr, rowidx, fill_indices, pos):
     for i in range(n):
         for p in range(rowptr[i], rowptr[i + 1]):
             j = rowidx[p]
@@ -145,7 +157,7 @@ _factor_slices = batched(_factor_rows, (6,))  # slices of ``selected``
 def factor_batch(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok):
     """Factorize ``a_values[s]`` into ``lu[s]`` for each ``s`` in ``selected``; ``ok[s]`` False if singular.
 
-    Parallel over samples (:mod:`xbarsolve.threads`).
+    Parallel over samples (:mod:`xbarsolve._threads`).
     """
     _factor_slices(a_indptr, a_indices, a_values, f_indptr, f_indices, diag, selected, lu, ok)
 

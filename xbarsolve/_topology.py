@@ -1,4 +1,9 @@
-"""Crossbar description → circuit graph (networkx).
+"""Crossbar description → circuit graph (networkx), built on demand (``Crossbar.graph``).
+
+The solver compiles crossbars straight from their arrays (:mod:`xbarsolve._compile`); this
+graph is the same circuit as a :class:`networkx.MultiDiGraph`, for inspection, for editing
+by hand and compiling with :func:`xbarsolve._netlist.compile_netlist` (which gives the
+identical netlist for an unedited crossbar graph), and for the SPICE export.
 
 Nodes (hashable tuples):
 
@@ -13,14 +18,14 @@ Fixed terminals carry the node attribute ``fixed``: ``("input", i)`` or
 drivers and row wires, ``"column"`` for column wires and virtual grounds, and
 for a cell's internal node the side of its transistor.  Only memristors join
 the two sides, which is what the Krylov solver's preconditioner exploits
-(:mod:`xbarsolve.krylov`).
+(:mod:`xbarsolve._krylov`).
 
 Edges of the :class:`networkx.MultiDiGraph` run from terminal *a* to terminal
 *b* of an element (drain to source for a transistor).  Each edge has the
 attributes ``model`` (an :class:`~xbarsolve.devices.ElementModel`, or ``None``
 for an ideal 0 Ω wire that merges its nodes), ``values`` (keyword arguments of
-``model.element_parameters``), ``role`` and ``index`` (attribute dictionaries may be shared between edges: treat them as
-read-only):
+``model.element_parameters``), ``role`` and ``index`` (attribute dictionaries may be shared
+between edges: treat them as read-only):
 
 =============  ==========  ==================================================
 role           index       connects
@@ -30,7 +35,9 @@ role           index       connects
 ``col_wire``   (i, j)      ("col", i−1, j) → ("col", i, j), i = 1…rows−1
 ``sink``       (j,)        ("col", rows−1, j) → ("out", j)
 ``memristor``  (i, j)      the memristor of cell (i, j)
-``transistor`` (i, j)      the NMOS of cell (i, j), drain first
+``transistor`` (i, j)      the NMOS of cell (i, j), drain first; its edge also
+                           carries ``gate_line``: the row i or the column j
+                           whose gate line drives it (``gate_lines``)
 =============  ==========  ==================================================
 
 Row drivers sit at column 0, sense amplifiers below row rows−1; the wire
@@ -40,7 +47,6 @@ row → memristor → mid → NMOS → column.
 """
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 
@@ -52,21 +58,25 @@ def _resistor(a, b, resistance, role, index, resistor_model):
                   "index": index}
 
 
-def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str,
+def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side: str, gate_lines: str,
                          v_gate: np.ndarray, r_source: np.ndarray, r_sink: np.ndarray,
                          r_wire_row: float, r_wire_col: float, memristor, transistor,
-                         resistor_model) -> nx.MultiDiGraph:
+                         resistor_model):
     """Build the circuit graph of a validated crossbar description.
 
-    ``conductances`` (S) has shape (rows, cols); ``v_gate`` (V) shape (rows,);
+    ``conductances`` (S) has shape (rows, cols); ``v_gate`` (V) one value per gate line,
+    (rows,) or (cols,) as ``gate_lines`` ("rows" or "columns") says;
     ``r_source`` (Ω) shape (rows,); ``r_sink`` (Ω) shape (cols,); wire
     resistances are per segment (Ω).  Arguments are assumed validated
     (see :class:`xbarsolve.Crossbar`).  Nodes and edges are added in bulk, in a
     fixed order (drivers, grounds, wire nodes, cell nodes; sources and row
     wires, column wires and sinks, cells).
     """
+    import networkx as nx  # (imported on use: solving a crossbar never needs it)
+
     rows, cols = conductances.shape
-    graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side)
+    graph = nx.MultiDiGraph(rows=rows, cols=cols, cell=cell, transistor_side=transistor_side,
+                            gate_lines=gate_lines)
     nodes = [(("in", i), {"fixed": ("input", i), "side": "row"}) for i in range(rows)]
     nodes += [(("out", j), {"fixed": ("voltage", 0.0), "side": "column"}) for j in range(cols)]
     for i in range(rows):
@@ -88,14 +98,16 @@ def build_crossbar_graph(conductances: np.ndarray, *, cell: str, transistor_side
         edges.append(_resistor(("col", rows - 1, j), ("out", j), r_sink[j], "sink", (j,), resistor_model))
 
     for i in range(rows):
-        gate = {"v_gate": float(v_gate[i]), "v_body": 0.0}
         for j in range(cols):
+            line = i if gate_lines == "rows" else j
+            gate = {"v_gate": float(v_gate[line]), "v_body": 0.0}
             row, col, mid = ("row", i, j), ("col", i, j), ("mid", i, j)
             g = {"conductance": float(conductances[i, j])}
             if cell == "1r":
                 edges.append((row, col, {"model": memristor, "values": g, "role": "memristor", "index": (i, j)}))
                 continue
-            transistor_edge = {"model": transistor, "values": gate, "role": "transistor", "index": (i, j)}
+            transistor_edge = {"model": transistor, "values": gate, "role": "transistor", "index": (i, j),
+                               "gate_line": line}
             memristor_edge = {"model": memristor, "values": g, "role": "memristor", "index": (i, j)}
             if transistor_side == "row":
                 edges += [(row, mid, transistor_edge), (mid, col, memristor_edge)]

@@ -4,7 +4,7 @@ Why.  The LU of a crossbar's Jacobian fills in like that of a 2-D grid: at
 64×64 with parasitics, 285k stored entries and 7.3 M multiply-adds per
 factorization for 12k unknowns, the larger part of a solve.  The crossbar has
 more structure than a grid, though.  Its nodes fall on two *sides*
-(:mod:`xbarsolve.topology`, node attribute ``side``): the row side (row wires
+(:mod:`xbarsolve._topology`, node attribute ``side``): the row side (row wires
 and, with the transistor there, each cell's internal node) and the column
 side.  Within a side, nodes are joined by wires and transistors into trees
 (lines with cells hanging off them); the sides meet only through memristors,
@@ -30,18 +30,23 @@ Robustness.  The preconditioner degrades when memristors are as conductive as
 the wires (e.g. 1 kΩ cells on 100 Ω wire segments: ~35 iterations).  A sample
 whose GMRES does not reach the tolerance within ``max_iterations`` — or whose
 preconditioner has a zero pivot — is solved by the exact sparse LU instead
-(:class:`xbarsolve.linalg.NumbaLU`), so the answer never depends on GMRES
+(:class:`xbarsolve._lu.SparseLU`), so the answer never depends on GMRES
 converging.  The Newton iteration itself checks KCL on the true residual, so
 an inexact Newton step can slow convergence but cannot change the answer.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
-from . import sparse_lu
-from .linalg import FactorBatch, LUFactor, NumbaLU
-from .threads import batched
+from . import _sparse_lu as sparse_lu
+from . import checks
+from ._linear import JacobianPattern, LinearPlan, LinearSolver, LinearState, register_linear_solver
+from ._lu import SparseLU
+from ._ordering import elimination_order, leaves_first, permuted_pattern
+from ._threads import batched
 
 
 class BlockGaussSeidel:
@@ -50,44 +55,38 @@ class BlockGaussSeidel:
     ``n``, ``indptr``, ``indices`` -- the Jacobian's CSC pattern; ``side`` --
     per unknown, 0 (row side) or 1 (column side).  P = the Jacobian without
     the entries that join the sides, permuted into its own fill-reducing order
-    with every row-side unknown before every column-side one.
+    (:func:`xbarsolve._ordering.elimination_order`: leaves first for the forests of a
+    crossbar) with every row-side unknown before every column-side one.
     """
 
     def __init__(self, n: int, indptr: np.ndarray, indices: np.ndarray, side: np.ndarray):
-        from .netlist import fill_reducing_order  # netlist imports nothing from here
 
         indptr = np.asarray(indptr, dtype=np.int64)
         indices = np.asarray(indices, dtype=np.int64)
         side = np.asarray(side, dtype=np.int64)
-        cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        rows = indices
-        slots = np.arange(indices.size, dtype=np.int64)
-        same = side[rows] == side[cols]
-        # Minimum degree on P's pattern, then a stable sort by side: P has no entries between the
-        # sides, so elimination within each side keeps the order (and the no-fill) it had.
-        off = same & (rows != cols)
-        mmd_position = fill_reducing_order(n, np.stack([rows[off], cols[off]], axis=1))
-        order = np.lexsort((mmd_position, side))  # order[k] = unknown at P position k
-        position = np.empty(n, dtype=np.int64)
-        position[order] = np.arange(n, dtype=np.int64)
         self.n = n
         self.n_row_side = int((side == 0).sum())
+        plan = _forest_plan(indptr, indices, side)  # every side a forest (every crossbar): one numba call
+        if plan[0]:
+            (_, self.order, self.p_indptr, self.p_indices, self.p_source, self.fill_indptr, self.fill_indices,
+             self.diag, self.cross_row, self.cross_col, self.cross_slot) = plan
+            return
+        same, cross_rows, cross_cols, cross_slots = _split_sides(indptr, indices, side)
+        # A fill-reducing order of P's pattern, then a stable sort by side: P has no entries between
+        # the sides, so elimination within each side keeps the order (and the low fill) it had.
+        elimination_position = elimination_order(indptr, indices, same)
+        order = np.lexsort((elimination_position, side)).astype(np.int64)  # order[k]: unknown at position k
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n, dtype=np.int64)
         self.order = order
-
         # P in its own order, CSC; p_source[q] = Jacobian slot of P's q-th value.
-        p_rows, p_cols, p_slots = position[rows[same]], position[cols[same]], slots[same]
-        key = np.lexsort((p_rows, p_cols))
-        self.p_indices = p_rows[key]
-        self.p_source = p_slots[key]
-        self.p_indptr = np.zeros(n + 1, dtype=np.int64)
-        self.p_indptr[1:] = np.cumsum(np.bincount(p_cols, minlength=n))
-        self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic_factorization(
-            n, self.p_indptr, self.p_indices)
+        self.p_indptr, self.p_indices, self.p_source = permuted_pattern(indptr, indices, position, order,
+                                                                        same)
+        self.fill_indptr, self.fill_indices, self.diag = sparse_lu.symbolic(self.p_indptr, self.p_indices)
         # J_CR: entries in a column-side row and a row-side column (P positions, Jacobian slot).
-        lower = (side[rows] == 1) & (side[cols] == 0)
-        self.cross_row = position[rows[lower]]
-        self.cross_col = position[cols[lower]]
-        self.cross_slot = slots[lower]
+        self.cross_row = position[cross_rows]
+        self.cross_col = position[cross_cols]
+        self.cross_slot = cross_slots
 
     @property
     def nnz_factors(self) -> int:
@@ -102,6 +101,59 @@ class BlockGaussSeidel:
 
 
 # ----------------------------------------------------------------------------- numba kernels
+@njit(cache=True)
+def _forest_plan(indptr, indices, side):
+    """The preconditioner's structure when both sides are forests, in one numba call: the
+    leaves-first order within each side, row side first; P's permuted pattern, its (fill-free)
+    symbolic factorization and J_CR.  First item False (and empty arrays) if a side has a cycle."""
+    n = indptr.size - 1
+    same, cross_rows, cross_cols, cross_slots = _split_sides(indptr, indices, side)
+    leaves = leaves_first(indptr, indices, same)
+    empty = np.empty(0, dtype=np.int64)
+    if n and leaves[0] < 0:
+        return False, empty, empty, empty, empty, empty, empty, empty, empty, empty, empty
+    order = np.argsort(side * n + leaves).astype(np.int64)  # keys unique: by side, then leaves first
+    position = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        position[order[k]] = k
+    p_indptr, p_indices, p_source = permuted_pattern(indptr, indices, position, order, same)
+    fill_indptr, fill_indices, diag = sparse_lu.symbolic(p_indptr, p_indices)
+    cross_row = np.empty(cross_rows.size, dtype=np.int64)
+    cross_col = np.empty(cross_rows.size, dtype=np.int64)
+    for e in range(cross_rows.size):
+        cross_row[e] = position[cross_rows[e]]
+        cross_col[e] = position[cross_cols[e]]
+    return (True, order, p_indptr, p_indices, p_source, fill_indptr, fill_indices, diag, cross_row, cross_col,
+            cross_slots)
+
+
+@njit
+def _split_sides(indptr, indices, side):
+    """Which CSC entries join unknowns of the same side (P's entries), and the rows, columns and
+    slots of those in a column-side row and a row-side column (J_CR)."""
+    n = indptr.size - 1
+    same = np.empty(indices.size, dtype=np.bool_)
+    lower = 0
+    for c in range(n):
+        for p in range(indptr[c], indptr[c + 1]):
+            r = indices[p]
+            same[p] = side[r] == side[c]
+            if side[r] == 1 and side[c] == 0:
+                lower += 1
+    rows = np.empty(lower, dtype=np.int64)
+    cols = np.empty(lower, dtype=np.int64)
+    slots = np.empty(lower, dtype=np.int64)
+    m = 0
+    for c in range(n):
+        for p in range(indptr[c], indptr[c + 1]):
+            r = indices[p]
+            if side[r] == 1 and side[c] == 0:
+                rows[m] = r
+                cols[m] = c
+                slots[m] = p
+                m += 1
+    return same, rows, cols, slots
+
 
 @njit(cache=True)
 def _factor_preconditioner(plan, jv, p_values, lu_p, work):
@@ -276,108 +328,115 @@ _solve_batch = batched(_solve_rows, (4, 5, 10, 11))
 
 
 # ----------------------------------------------------------------------------- the solver
+@dataclass(frozen=True)
+class KrylovSolver(LinearSolver):
+    """Newton steps by GMRES preconditioned with block Gauss–Seidel over the crossbar's sides.
 
-class KrylovSolver:
-    """Linear solves of Newton steps by preconditioned GMRES, with the exact LU as fallback.
-
-    Same interface as :class:`xbarsolve.linalg.NumbaLU`: :meth:`factorize`
-    returns a :class:`~xbarsolve.linalg.FactorBatch` whose ``solve`` runs
-    GMRES and whose per-sample factors (kept for implicit differentiation)
-    solve ``Jᵀ λ = g`` by GMRES too.  ``rtol`` -- relative residual of a Newton
-    step's solve; ``transpose_rtol`` -- of a gradient's adjoint solve;
-    ``max_iterations`` -- GMRES iterations before the sample falls back to LU;
-    ``restart`` -- Krylov vectors kept (memory: restart + 5 vectors per thread).
-
-    ``stats`` counts solves, GMRES iterations and LU fallbacks (for
-    benchmarks and tests).
+    ``rtol`` -- relative residual to which GMRES solves each Newton step (inexact Newton: the
+    KCL test on the true residual decides convergence); ``transpose_rtol`` -- of a gradient's
+    adjoint solve; ``max_iterations`` -- GMRES iterations before a sample falls back to the
+    exact sparse LU; ``restart`` -- Krylov vectors kept (memory: restart + 5 vectors per thread).
+    Needs the side (row or column) of every unknown, as a :class:`~xbarsolve.Crossbar` gives.
     """
+
+    rtol: float = 1e-10
+    transpose_rtol: float = 1e-13
+    max_iterations: int = 60
+    restart: int = 30
 
     name = "krylov"
 
-    def __init__(self, n: int, indptr: np.ndarray, indices: np.ndarray, side: np.ndarray, *,
-                 rtol: float = 1e-10, transpose_rtol: float = 1e-13, max_iterations: int = 60,
-                 restart: int = 30):
-        self.n = n
-        self.indptr = np.asarray(indptr, dtype=np.int64)
-        self.indices = np.asarray(indices, dtype=np.int64)
-        self.plan = BlockGaussSeidel(n, self.indptr, self.indices, side)
-        self.rtol, self.transpose_rtol = float(rtol), float(transpose_rtol)
-        self.max_iterations = int(max_iterations)
-        self.restart = int(min(restart, max_iterations))
+    def __post_init__(self):
+        prefix = "KrylovSolver."
+        for field in ("rtol", "transpose_rtol"):
+            value = checks.real_number(field, getattr(self, field), positive=True, prefix=prefix)
+            if value >= 1:
+                raise ValueError(f"{prefix}{field} must be < 1 (a relative residual), got {value!r}")
+            object.__setattr__(self, field, value)
+        for field in ("max_iterations", "restart"):
+            value = checks.integer(field, getattr(self, field), minimum=1, prefix=prefix)
+            object.__setattr__(self, field, value)
+
+    def analyse(self, pattern: JacobianPattern) -> "KrylovPlan":
+        if pattern.side is None:
+            raise ValueError("linear_solver='krylov' needs a circuit whose nodes carry a row/column "
+                             "'side' (as a Crossbar's do); use 'lu' or 'superlu' for this one")
+        return KrylovPlan(self, pattern)
+
+
+class KrylovState(LinearState):
+    """The Jacobians GMRES works on: ``values[rows[k]]`` is sample k's (CSC values).
+
+    :meth:`KrylovPlan.init` keeps a reference to the caller's value array (no copy per Newton
+    step); :meth:`take` copies the rows it keeps.
+    """
+
+    def __init__(self, values: np.ndarray, rows: np.ndarray, ok: np.ndarray):
+        self.values, self.rows, self.ok = values, rows, ok
+
+    def take(self, rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        return KrylovState(self.values[self.rows[rows]], np.arange(rows.size, dtype=np.int64),
+                           self.ok[rows].copy())
+
+    def put(self, rows, part):
+        rows = np.asarray(rows, dtype=np.int64)
+        self.values[self.rows[rows]] = part.values[part.rows]
+        self.ok[rows] = part.ok
+
+
+class KrylovPlan(LinearPlan):
+    """The block Gauss–Seidel preconditioner's structure for one pattern, and GMRES statistics.
+
+    ``stats`` counts solves, GMRES iterations and LU fallbacks (for benchmarks and tests).
+    """
+
+    def __init__(self, solver: KrylovSolver, pattern: JacobianPattern):
+        self.solver, self.pattern = solver, pattern
+        self.preconditioner = BlockGaussSeidel(pattern.n, pattern.indptr, pattern.indices, pattern.side)
+        self.restart = int(min(solver.restart, solver.max_iterations))
         self._direct = None
         self.stats = {"solves": 0, "iterations": 0, "lu_fallbacks": 0}
 
     @property
-    def direct(self) -> NumbaLU:
-        """The exact sparse LU used where GMRES does not converge (built on first use)."""
+    def direct(self):
+        """The exact sparse LU plan used where GMRES does not converge (analysed on first use)."""
         if self._direct is None:
-            self._direct = NumbaLU(self.n, self.indptr, self.indices)
+            self._direct = SparseLU().analyse(self.pattern)
         return self._direct
 
     @property
-    def nnz_factors(self) -> int:
-        """Values kept per sample between factorize and solve (Jacobian and preconditioner)."""
-        return int(self.indices.size + self.plan.nnz_factors)
+    def memory_per_sample(self) -> int:
+        """Values kept per sample (the Jacobian) and worked on (the preconditioner's factors)."""
+        return 8 * (self.pattern.nnz + self.preconditioner.nnz_factors)
 
-    def solve_values(self, values: np.ndarray, selected: np.ndarray, rhs: np.ndarray,
-                     transpose: bool = False) -> np.ndarray:
-        """Solutions of J_s x = rhs[k] (or J_sᵀ x = rhs[k]) for s = selected[k], as (len(selected), n).
+    def empty_state(self, batch):
+        return KrylovState(np.zeros((batch, self.pattern.nnz)), np.arange(batch, dtype=np.int64),
+                           np.zeros(batch, dtype=np.bool_))
 
-        GMRES first; samples where it fails get the exact LU (NaN rows if that is singular too).
-        """
-        selected = np.asarray(selected, dtype=np.int64)
+    def init(self, values, rows=None):
+        rows = np.arange(values.shape[0]) if rows is None else rows
+        rows = np.asarray(rows, dtype=np.int64)
+        return KrylovState(values, rows, np.ones(rows.size, dtype=np.bool_))
+
+    def solve(self, state, rhs, *, transpose=False):
+        """GMRES first; samples where it fails get the exact LU (NaN rows if that is singular too)."""
+        solver = self.solver
         out = np.array(rhs, dtype=float, copy=True)
-        ok = np.ones(selected.size, dtype=np.bool_)
-        iterations = np.zeros(selected.size, dtype=np.int64)
-        _solve_batch(self.indptr, self.indices, values, self.plan.arrays(), selected, out,
-                     self.transpose_rtol if transpose else self.rtol, self.restart, self.max_iterations,
-                     transpose, ok, iterations)
-        self.stats["solves"] += selected.size
+        ok = np.ones(state.rows.size, dtype=np.bool_)
+        iterations = np.zeros(state.rows.size, dtype=np.int64)
+        _solve_batch(self.pattern.indptr, self.pattern.indices, state.values, self.preconditioner.arrays(),
+                     state.rows, out, solver.transpose_rtol if transpose else solver.rtol, self.restart,
+                     solver.max_iterations, transpose, ok, iterations)
+        self.stats["solves"] += state.rows.size
         self.stats["iterations"] += int(iterations.sum())
-        failed = np.flatnonzero(~ok)
+        failed = np.flatnonzero(~ok & state.ok)
         if failed.size:
             self.stats["lu_fallbacks"] += failed.size
-            exact = self.direct.factorize(values, selected[failed])
-            out[failed] = exact.solve(np.asarray(rhs, dtype=float)[failed], transpose)
+            exact = self.direct.init(state.values, state.rows[failed])
+            out[failed] = self.direct.solve(exact, np.asarray(rhs, dtype=float)[failed], transpose=transpose)
+        out[~state.ok] = np.nan
         return out
 
-    def factorize(self, values: np.ndarray, selected: np.ndarray) -> FactorBatch:
-        """Keep ``values[selected]`` (CSC, (batch, nnz)) for GMRES solves (no factorization here)."""
-        selected = np.asarray(selected, dtype=np.int64)
 
-        def solve_rows(rhs, transpose):
-            rhs[:] = self.solve_values(values, selected, rhs, transpose)
-
-        def factor_of_row(row):
-            return KrylovFactor(self, values[selected[row]])
-
-        return FactorBatch(selected, np.ones(selected.size, dtype=bool), solve_rows, factor_of_row)
-
-
-class KrylovFactor(LUFactor):
-    """One sample's final Jacobian, kept for solves by GMRES (what implicit differentiation needs)."""
-
-    def __init__(self, solver: KrylovSolver, values: np.ndarray):
-        self.solver = solver
-        self.values = np.array(values, dtype=float)[None, :]  # a copy: not a view of the whole batch
-        super().__init__(lambda b: self._solve(b, False), lambda b: self._solve(b, True))
-
-    def _solve(self, b, transpose):
-        b = np.asarray(b, dtype=float)
-        rows = b[None, :] if b.ndim == 1 else np.ascontiguousarray(b.T)
-        # every right-hand side refers to row 0 of ``values``
-        x = self.solver.solve_values(self.values, np.zeros(rows.shape[0], dtype=np.int64), rows, transpose)
-        return x[0] if b.ndim == 1 else x.T
-
-
-def solve_transpose_all(factors: list, rhs: np.ndarray) -> np.ndarray:
-    """Row k of the result solves factors[k]ᵀ x = rhs[k]; one parallel GMRES call when every
-    factor is a :class:`KrylovFactor` of the same solver, one call per factor otherwise."""
-    rhs = np.asarray(rhs, dtype=float)
-    if not factors:
-        return np.zeros_like(rhs)
-    solver = getattr(factors[0], "solver", None)
-    if solver is not None and all(isinstance(f, KrylovFactor) and f.solver is solver for f in factors):
-        values = np.concatenate([f.values for f in factors])
-        return solver.solve_values(values, np.arange(len(factors), dtype=np.int64), rhs, transpose=True)
-    return np.stack([f.solve_transpose(b) for f, b in zip(factors, rhs)])
+register_linear_solver("krylov", KrylovSolver)

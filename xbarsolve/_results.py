@@ -10,11 +10,11 @@ import numpy as np
 class OperatingPoint:
     """The raw converged state of a batched solve.
 
-    equations -- the :class:`~xbarsolve.assembly.CircuitEquations` solved
+    equations -- the :class:`~xbarsolve._assembly.CircuitEquations` solved
     (with the element parameters used); result -- the
-    :class:`~xbarsolve.newton.NewtonResult` (free node voltages ``x`` (V) and
-    a factor of each sample's final Jacobian: LU, or GMRES on the kept Jacobian); fixed_voltages -- (batch,
-    n_fixed) V; v_in -- (batch, rows) V.
+    :class:`~xbarsolve._newton.NewtonResult` (free node voltages ``x`` (V) and
+    the linear solver's state of each sample's final Jacobian); fixed_voltages --
+    (batch, n_fixed) V; v_in -- (batch, rows) V.
     """
 
     equations: object

@@ -1,0 +1,210 @@
+"""Outputs of a solved crossbar: each defined once, used by ``Crossbar.solve`` and by the adjoint.
+
+Every differentiable output is a *linear read-out* of the solution:
+
+* a :class:`CurrentReadout` sums terminal currents of elements,
+  ``y[s, o] = Σ coef · i_terminal(element)`` (A): a column current is minus the current its
+  virtual ground drives into the elements attached to it, a cell current the current entering
+  the cell's first element from the row wire;
+* a :class:`VoltageReadout` picks node voltages, ``y[s, o] = v(code[o])`` (V).
+
+Read-outs name element terminals by number -- 0 for terminal a, 1 for terminal b -- so an
+element that one day reports currents into its gate or body (a four-terminal transistor)
+adds terminal numbers, and read-outs of gate-line or body currents are entries like any other.
+
+:class:`Readouts` builds them for one crossbar from its :class:`~xbarsolve._layout.CrossbarLayout`,
+evaluates them (:meth:`Readouts.evaluate`), gives the explicit part of their vector-Jacobian
+products for implicit differentiation (:meth:`Readouts.explicit_vjp`) and assembles the
+:class:`~xbarsolve.CrossbarSolution` of ``solve()``, power bookkeeping included
+(:meth:`Readouts.solution`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels
+from ._results import CrossbarSolution
+
+#: The differentiable outputs: name -> (unit, per-sample shape in words, description).
+OUTPUTS = {
+    "column_currents": ("A", "(cols,)", "current into each column's virtual ground, positive from rows "
+                                        "to columns"),
+    "source_currents": ("A", "(rows,)", "current delivered by each row driver"),
+    "cell_currents": ("A", "(rows, cols)", "current flowing from the row wire into each cell"),
+    "row_voltages": ("V", "(rows, cols)", "row-wire node voltage at each cell"),
+    "column_voltages": ("V", "(rows, cols)", "column-wire node voltage at each cell"),
+    "internal_voltages": ("V", "(rows, cols)", "node between transistor and memristor (1T-1R only)"),
+}
+
+#: Element roles whose power is reported, and the shape of their power arrays per sample.
+_POWER_SHAPES = {"source": lambda r, c: (r,), "row_wire": lambda r, c: (r, c - 1),
+                 "col_wire": lambda r, c: (r - 1, c), "sink": lambda r, c: (c,),
+                 "memristor": lambda r, c: (r, c), "transistor": lambda r, c: (r, c)}
+#: Where a wire segment's index (i, j) lands in its power array (segment j−1 → j at [..., j−1]).
+_POWER_OFFSETS = {"row_wire": (0, -1), "col_wire": (-1, 0)}
+
+
+@dataclass(frozen=True)
+class CurrentReadout:
+    """``y[s, out] = Σ coef · (current into element ``elem`` at terminal ``terminal``)`` (A).
+
+    ``entries[g] = (elem, terminal, out, coef)``: arrays for element group ``g`` (terminal 0
+    = a, 1 = b); ``shape``: the per-sample shape of y.
+    """
+
+    shape: tuple
+    entries: dict
+
+
+@dataclass(frozen=True)
+class VoltageReadout:
+    """``y[s, o]`` = voltage (V) at terminal code ``codes[o]``; ``shape``: the per-sample shape."""
+
+    shape: tuple
+    codes: np.ndarray
+
+
+def fixed_terminal_readout(netlist, codes: np.ndarray, coef: float) -> CurrentReadout:
+    """``coef`` × the current each fixed terminal of ``codes`` drives into the elements attached to it."""
+    position = np.full(len(netlist.fixed_sources), -1, dtype=np.int64)
+    position[-codes - 1] = np.arange(codes.size)
+    entries = {}
+    for gid, group in enumerate(netlist.groups):
+        parts = []
+        for terminal, term in enumerate((group.term_a, group.term_b)):
+            elem = np.flatnonzero(term < 0)
+            out = position[-term[elem] - 1]
+            keep = out >= 0
+            parts.append((elem[keep], np.full(keep.sum(), terminal, dtype=np.int64), out[keep]))
+        elem, terminal, out = (np.concatenate(p) for p in zip(*parts))
+        if elem.size:
+            entries[gid] = (elem, terminal, out, np.full(elem.size, coef))
+    return CurrentReadout((codes.size,), entries)
+
+
+def element_terminal_readout(elements, terminal: int, shape: tuple, coef: float = 1.0) -> CurrentReadout:
+    """``coef`` × the current into terminal ``terminal`` of each element of ``elements`` (a
+    :class:`~xbarsolve._layout.RoleElements`), placed at the element's index in ``shape``."""
+    out = np.ravel_multi_index(elements.index, shape).astype(np.int64)
+    n = elements.positions.size
+    entries = (elements.positions.copy(), np.full(n, terminal, dtype=np.int64), out, np.full(n, coef))
+    return CurrentReadout(shape, {elements.group: entries})
+
+
+class Readouts:
+    """The outputs of one compiled crossbar (index arrays, built once)."""
+
+    def __init__(self, crossbar):
+        self.crossbar = crossbar
+        net, layout = crossbar.netlist, crossbar.layout
+        rows, cols = crossbar.shape
+        # the cell's first element seen from the row wire: the transistor when it sits on the row side
+        first = "transistor" if crossbar.cell == "1t1r" and crossbar.transistor_side == "row" else "memristor"
+        self.readouts = {
+            "column_currents": fixed_terminal_readout(net, layout.output_codes, -1.0),
+            "source_currents": fixed_terminal_readout(net, layout.input_codes, 1.0),
+            "cell_currents": element_terminal_readout(layout.roles[first], 0, (rows, cols)),
+            "row_voltages": VoltageReadout((rows, cols), layout.row_codes.ravel()),
+            "column_voltages": VoltageReadout((rows, cols), layout.column_codes.ravel()),
+        }
+        if layout.internal_codes is not None:
+            self.readouts["internal_voltages"] = VoltageReadout((rows, cols), layout.internal_codes.ravel())
+
+    # ------------------------------------------------------------------ checks
+    def check_names(self, names) -> tuple:
+        """Validate output names (before any work); return them as a tuple."""
+        names = tuple(names)
+        for name in names:
+            if name not in OUTPUTS:
+                raise ValueError(f"unknown output {name!r}; expected some of {tuple(OUTPUTS)}")
+            if name not in self.readouts:
+                raise ValueError(f"output {name!r} needs 1T-1R cells; this crossbar has passive "
+                                 f"{self.crossbar.cell!r} cells")
+        if not names:
+            raise ValueError("no outputs requested")
+        if len(set(names)) != len(names):
+            raise ValueError(f"outputs must not repeat a name, got {names}")
+        return names
+
+    # ----------------------------------------------------------------- forward
+    def evaluate(self, names, op, currents=None) -> dict:
+        """Outputs ``names`` (A or V), each (batch, *per-sample shape), at the operating point ``op``.
+
+        ``currents``: the element currents of ``op`` (``CircuitEquations.element_currents``),
+        computed here if not given.
+        """
+        x, fixed_v = op.result.x, op.fixed_voltages
+        batch = x.shape[0]
+        net = self.crossbar.netlist
+        out = {}
+        for name in names:
+            ro = self.readouts[name]
+            if isinstance(ro, VoltageReadout):
+                y = net.node_voltages_of_codes(x, fixed_v, ro.codes)
+            else:
+                if currents is None:
+                    currents = op.equations.element_currents(x, fixed_v)
+                y = np.zeros((batch, int(np.prod(ro.shape))))
+                for gid, (elem, terminal, o, coef) in ro.entries.items():
+                    i = np.where(terminal == 0, currents[gid][0][:, elem], currents[gid][1][:, elem])
+                    np.add.at(y, (slice(None), o), coef * i)
+            out[name] = y.reshape((batch,) + ro.shape)
+        return out
+
+    def solution(self, op) -> CrossbarSolution:
+        """The named results of ``Crossbar.solve`` at a converged operating point, power included."""
+        x, fixed_v, v_in = op.result.x, op.fixed_voltages, op.v_in
+        xb, net = self.crossbar, self.crossbar.netlist
+        rows, cols = xb.shape
+        batch = x.shape[0]
+        currents = op.equations.element_currents(x, fixed_v)
+        names = [n for n in OUTPUTS if n in self.readouts]
+        y = self.evaluate(names, op, currents)
+        if "internal_voltages" not in y:
+            y["internal_voltages"] = np.full((batch, rows, cols), np.nan)
+        power = {}
+        for role, shape_of in _POWER_SHAPES.items():
+            if role == "transistor" and xb.cell == "1r":
+                continue
+            arr = np.zeros((batch,) + shape_of(rows, cols))
+            elements = xb.layout.roles.get(role)
+            if elements is not None:  # (absent: every segment an ideal wire, which dissipates nothing)
+                group = net.groups[elements.group]
+                ia, ib = currents[elements.group]
+                pos = elements.positions
+                va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
+                vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
+                index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
+                arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
+            power[role] = arr
+        total = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1) for p in power.values())
+        return CrossbarSolution(
+            column_currents=y["column_currents"], source_currents=y["source_currents"],
+            row_voltages=y["row_voltages"], column_voltages=y["column_voltages"],
+            internal_voltages=y["internal_voltages"], cell_currents=y["cell_currents"], power=power,
+            total_power=total, delivered_power=(v_in * y["source_currents"]).sum(axis=1),
+            iterations=op.result.iterations.copy(), strategy=list(op.result.strategy))
+
+    # ---------------------------------------------------------------- backward
+    def explicit_vjp(self, op, cotangents: dict, families, ks, grad_x, grad_fixed, grad_params) -> None:
+        """Add ȳ · ∂y/∂(x, v_fixed, θ) of every output in ``cotangents`` (name -> ȳ, (batch, ...)) to
+        the accumulators: ``grad_x`` (batch, n_free), ``grad_fixed`` (batch, n_fixed) and, per
+        element group, ``grad_params[g]`` (n_elements, len(ks[g])) for parameter indices ``ks[g]``."""
+        x, fixed_v = op.result.x, op.fixed_voltages
+        net = self.crossbar.netlist
+        batch = x.shape[0]
+        for name, ybar in cotangents.items():
+            ro = self.readouts[name]
+            ybar = np.ascontiguousarray(ybar, dtype=float).reshape(batch, -1)
+            if isinstance(ro, VoltageReadout):
+                free = ro.codes >= 0
+                np.add.at(grad_x, (slice(None), ro.codes[free]), ybar[:, free])
+                np.add.at(grad_fixed, (slice(None), -ro.codes[~free] - 1), ybar[:, ~free])
+                continue
+            for gid, (elem, terminal, o, coef) in ro.entries.items():
+                g = net.groups[gid]
+                _kernels.read_vjp(families[gid], x, fixed_v, g.term_a, g.term_b, op.equations.params[gid],
+                                  elem, terminal, o, coef, ybar, ks[gid], grad_x, grad_fixed,
+                                  grad_params[gid])
