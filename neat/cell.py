@@ -119,19 +119,46 @@ def default_cache_dir() -> Path:
 
 
 def _model_fingerprint(model) -> dict:
-    """Class, card values and a hash of the source files that define ``model``'s equations."""
+    """Class, card values and a hash of the source files that define ``model``'s equations.
+
+    The source hash covers the modules of the model's classes and, for a model defined in a
+    package (BSIM4: :mod:`xbarsolve.devices.bsim4`), every module of that package.
+    """
     h = hashlib.sha256()
+    files = set()
     for cls in type(model).__mro__:
         mod = sys.modules.get(cls.__module__)
         if mod is None or not cls.__module__.startswith("xbarsolve"):
             continue
         try:
-            h.update(Path(inspect.getsourcefile(mod)).read_bytes())
-        except (TypeError, OSError):  # pragma: no cover - frozen installs
+            source = Path(inspect.getsourcefile(mod))
+        except TypeError:  # pragma: no cover - frozen installs
             h.update(cls.__qualname__.encode())
-    card = dataclasses.asdict(model) if dataclasses.is_dataclass(model) else {}
-    return {"class": f"{type(model).__module__}.{type(model).__qualname__}",
-            "card": {k: (float(v) if isinstance(v, (int, float)) else repr(v)) for k, v in card.items()},
+            continue
+        files.add(source)
+        if (source.parent / "__init__.py").is_file() and source.parent.name != "devices":
+            files.update(source.parent.glob("*.py"))
+    for path in sorted(files):
+        try:
+            h.update(path.read_bytes())
+        except OSError:  # pragma: no cover - frozen installs
+            h.update(str(path).encode())
+    card = {}
+    if dataclasses.is_dataclass(model):
+        for f in dataclasses.fields(model):
+            value = getattr(model, f.name)
+            parameters = getattr(value, "parameters", None)  # a BSIM4 card or instance: its given values
+            if parameters is not None and hasattr(parameters, "items"):
+                for k, v in sorted(parameters.items()):
+                    card[f"{f.name}.{k}"] = float(v) if isinstance(v, (int, float)) else repr(v)
+                for k in ("level", "version"):
+                    if hasattr(value, k):
+                        card[f"{f.name}.{k}"] = repr(getattr(value, k))
+            elif isinstance(value, (int, float)):
+                card[f.name] = float(value)
+            elif isinstance(value, (str, tuple)) or value is None:
+                card[f.name] = repr(value)
+    return {"class": f"{type(model).__module__}.{type(model).__qualname__}", "card": card,
             "source": h.hexdigest()[:16]}
 
 
@@ -275,9 +302,10 @@ def cell_currents(config: CellConfig, v_in, g, v_gate) -> np.ndarray:
     Returns
     -------
     array (n_vg, n_v, n_g), A
-        ``I[k, i, j]`` = current through a cell with conductance ``g[j]`` at
-        input ``v_in[i]`` and gate voltage ``v_gate[k]``, flowing from the row
-        into the column.
+        ``I[k, i, j]`` = current out of a cell with conductance ``g[j]`` at
+        input ``v_in[i]`` and gate voltage ``v_gate[k]`` into the column (what
+        the column's read-out sees: the current from the row plus what the
+        transistor's gate and body contribute, e.g. BSIM4 gate tunnelling).
     """
     if not isinstance(config, CellConfig):
         raise TypeError(f"config must be a CellConfig, got {type(config).__name__}")
@@ -288,7 +316,7 @@ def cell_currents(config: CellConfig, v_in, g, v_gate) -> np.ndarray:
     gmat = np.broadcast_to(gg, (v.size, gg.size))
     out = np.empty((vg.size, v.size, gg.size))
     for k, gate in enumerate(vg):
-        out[k] = xb.solve(v, conductances=gmat, v_gate=float(gate)).cell_currents
+        out[k] = xb.solve(v, conductances=gmat, v_gate=float(gate)).cell_output_currents
     return out
 
 

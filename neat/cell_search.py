@@ -1,6 +1,6 @@
 """Which 1T-1R cell reproduces the paper's linear range?  A search over card, side, width, V_max, metric.
 
-    python -m neat.cell_search --card hp=/work/notes/cards/ptm45_hp.pm --card lp=/work/notes/cards/ptm45_lp.pm \\
+    python -m neat.cell_search --card hp=validation/cards/ptm45_hp.pm --card lp=validation/cards/ptm45_lp.pm \\
         --out docs/figures
 
 The paper reports, at a 2.5 % non-linearity tolerance, the cut-off conductance
@@ -17,10 +17,9 @@ parallel on one shared input node and one ``.dc`` sweep of that node gives all
 their I–V curves at once (:func:`ngspice_cell_currents`; a few seconds each).
 The metrics and cut-offs then come from :func:`neat.cell.metric_from_currents`,
 the same code the pipeline uses.  For the best candidates the same curve is
-computed by **xbarsolve** with the transistor model neat would use
-(:func:`neat.cards.load_transistor`: the exact card once
-``xbarsolve.spice.parse_model_card`` reads it, BsimLikeNMOS with the card's
-core parameters until then), which shows how far that model is from the card.
+computed by **xbarsolve** with the transistor model neat uses
+(:func:`neat.cards.load_transistor`: the card as written, in
+:class:`xbarsolve.devices.Bsim4NMOS`), which shows that both agree.
 
 Fit score: the root mean square, over the three anchors, of the distance
 between our ``G_cut`` and the paper's, as a fraction of the conductance span
@@ -44,7 +43,7 @@ import numpy as np
 from xbarsolve.spice import run_ngspice
 
 from .cell import METRICS, PAPER_CUTOFFS, TRANSISTOR_SIDES, CellConfig, cutoff_table, metric_from_currents
-from .cards import card_parameters, load_transistor
+from .cards import card_model_name, load_transistor
 
 __all__ = ["Candidate", "ngspice_cell_currents", "cutoffs_from_metric", "fit_score", "search", "main",
            "G_OFF", "G_ON", "V_GATES"]
@@ -100,7 +99,7 @@ def ngspice_cell_currents(card_path, side: str, width: float, v_gates, g, v_top:
     ``i_eps`` (n_vg, n_eps, n_g) at ``v_eps`` = 0 … 1e-4·v_top (for the small-signal slope).
     """
     card_path = Path(card_path)
-    model, _ = card_parameters(card_path.read_text())
+    model = card_model_name(card_path)
     out = {}
     for key, sweep in (("main", f".dc Vin 0 {v_top!r} {_SWEEP_STEP!r}"),
                        ("eps", f".dc Vin 0 {_EPS * v_top!r} {_EPS * v_top / 10!r}")):
@@ -176,7 +175,7 @@ def search(cards: dict, *, sides=TRANSISTOR_SIDES, widths=WIDTHS, v_maxes=V_MAXE
 
 def xbarsolve_cutoffs(card_path, c: Candidate, v_gates=V_GATES) -> tuple:
     """G_cut(V_G) of candidate ``c`` from xbarsolve with neat's transistor model for the card, and its
-    provenance ("exact" or "core")."""
+    provenance ("exact")."""
     model, provenance = load_transistor(card_path, c.width)
     cfg = CellConfig(transistor=model, transistor_side=c.side, v_max=c.v_max, metric=c.metric)
     return cutoff_table(cfg, v_gates).g_cut, provenance
@@ -201,7 +200,8 @@ def write_report(out: Path, rows: list, cards: dict, top: int, v_gates=V_GATES, 
             t0 = time.perf_counter()
             g_x, prov = xbarsolve_cutoffs(cards[c.card], c, v_gates)
         score_x, _ = fit_score(v_gates, g_x)
-        compare.append({"candidate": c, "g_cut": g_x, "provenance": prov, "score": score_x})
+        compare.append({"candidate": c, "g_cut": g_x, "provenance": prov, "score": score_x,
+                        "model": type(load_transistor(cards[c.card], c.width)[0]).__name__})
         log(f"xbarsolve ({prov}) {c.label()}: score {score_x:.3f} ({time.perf_counter() - t0:.0f} s)"
             + (f"; {len(caught)} warning(s)" if caught else ""))
     plt = _plt()
@@ -211,7 +211,7 @@ def write_report(out: Path, rows: list, cards: dict, top: int, v_gates=V_GATES, 
                 color=f"C{k}", label=f"{r['candidate'].label()} (score {r['score']:.3f})")
     for k, x in enumerate(compare):
         ax.plot(v_gates, [math.nan if not math.isfinite(y) else y * 1e6 for y in x["g_cut"]], "--", lw=1,
-                color=f"C{k}", label=f"  xbarsolve, BsimLikeNMOS ({x['provenance']}): score {x['score']:.3f}")
+                color=f"C{k}", label=f"  xbarsolve, {x['model']}: score {x['score']:.3f}")
     default = next((r for r in rows if r["candidate"] == DEFAULT_CELL), None)
     if default is not None:
         ax.plot(v_gates, [math.nan if not math.isfinite(x) else x * 1e6 for x in default["g_cut"]], "s:", ms=3,

@@ -20,12 +20,13 @@ Tolerances
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from xbarsolve import Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
+from xbarsolve import Bsim4NMOS, Crossbar, LinearMemristor, NewtonOptions, SinhMemristor
 from xbarsolve.autodiff import CrossbarLayer, NotDifferentiableError, crossbar_currents
 from xbarsolve.linear_solvers import KrylovPlan
 
@@ -37,7 +38,7 @@ except Exception:  # pragma: no cover - depends on the checkout
 
 F64 = dict(dtype=torch.float64)
 GRADCHECK = dict(eps=1e-6, atol=1e-6, rtol=1e-5)
-CURRENT_OUTPUTS = ("column_currents", "source_currents", "cell_currents")
+CURRENT_OUTPUTS = ("column_currents", "source_currents", "cell_currents", "cell_output_currents")
 
 CELLS = [pytest.param(("1r", None, None), id="1r"),
          pytest.param(("1t1r", "row", Crossbar.DEFAULT_TRANSISTOR), id="1t1r-row-level1"),
@@ -45,6 +46,12 @@ CELLS = [pytest.param(("1r", None, None), id="1r"),
 for _side in ("row", "column"):
     _model = _BSIM.values[0]
     CELLS.append(pytest.param(("1t1r", _side, _model), id=f"1t1r-{_side[:3]}-bsim", marks=_BSIM.marks))
+# the published PTM 45 nm LP card as written (gate tunnelling, GIDL, junctions, ... all on), at 85 C,
+# with diffusion resistances (NRS, NRD: internal source/drain nodes solved inside the element)
+_CARDS = Path(__file__).resolve().parent.parent / "validation" / "cards"
+PTM_LP = Bsim4NMOS.from_card(_CARDS / "ptm45_lp.pm", w=1e-6, l=45e-9, nrs=1.0, nrd=1.0, temperature=358.15)
+for _side in ("row", "column"):
+    CELLS.append(pytest.param(("1t1r", _side, PTM_LP), id=f"1t1r-{_side[:3]}-ptm45lp"))
 MEMRISTORS = [pytest.param(LinearMemristor(), id="linear"), pytest.param(SinhMemristor(v0=0.25), id="sinh")]
 PARASITICS = ["ideal", "all", "mixed"]
 

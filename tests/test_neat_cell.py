@@ -41,7 +41,7 @@ def test_batched_cells_equal_single_cell_solves():
         for j, gj in enumerate(g):
             single = Crossbar(np.array([[gj]]), cell="1t1r", transistor_side=CFG.transistor_side, v_gate=vg,
                               transistor=CFG.transistor)
-            i = single.solve(v[:, None]).cell_currents[:, 0, 0]
+            i = single.solve(v[:, None]).cell_output_currents[:, 0, 0]
             np.testing.assert_allclose(batched[k, :, j], i, rtol=1e-8, atol=1e-15)
 
 

@@ -28,8 +28,8 @@ from validation.cases import CASES, LEVEL1_TOL, get_case  # noqa: E402
 from validation.compare import compare_case, live_reference, load_reference  # noqa: E402
 from validation.generate_reference import REFERENCE_DIR, REFERENCE_OPTIONS  # noqa: E402
 from xbarsolve import Crossbar, Level1NMOS, LinearMemristor, NewtonOptions, SinhMemristor  # noqa: E402
-from xbarsolve.devices import ElementModel  # noqa: E402
-from xbarsolve.spice import (NgspiceError, _read_raw, ngspice_solve, parse_model_card,  # noqa: E402
+from xbarsolve.devices import Bsim4NMOS, ElementModel  # noqa: E402
+from xbarsolve.spice import (NgspiceError, _card_parameters, _read_raw, ngspice_solve, parse_model_card,  # noqa: E402
                              parse_spice_number, run_ngspice, spice_node_name, to_spice_netlist)
 
 HAVE_NGSPICE = shutil.which("ngspice") is not None
@@ -307,7 +307,6 @@ def _xb(transistor=None, **kw):
 
 
 @pytest.mark.parametrize("transistor", [
-    None,  # Crossbar.DEFAULT_TRANSISTOR
     Level1NMOS(vto=0.45, kp=1.2e-4, gamma=0.45, phi=0.8, lambda_=0.1, w=0.5e-6, l=0.25e-6, ld=0.02e-6),
     Level1NMOS(vto=-0.1, kp=3.3e-5, w=1.7e-6, l=0.35e-6, junction_is=0.0, gmin=1e-15, temperature=350.0),
     Level1NMOS(vto=0.7, junction_is=1.234567890123e-13, gmin=0.0, temperature=250.15),
@@ -318,22 +317,40 @@ def test_export_parse_round_trip(transistor):
 
 
 @needs_bsim
-def test_export_parse_round_trip_bsim():
+def test_bsim_cards_parse_into_the_exact_bsim4_model():
+    """A BSIM4 card (here BsimLikeNMOS's own) is read as written into Bsim4NMOS, with the
+    instance line's W and L, .options gmin and .options temp."""
     model = BsimLikeNMOS(junction_is=0.0, vth0=0.5, w=300e-9, u0=0.03, rdsw=100.0, gmin=1e-13)
     net = to_spice_netlist(_xb(model), [0.1, 0.2])
     assert "level=54" in net
-    assert parse_model_card(net) == model
-    # upper case, and the card alone (W, L default; junction IS = 0 as the card sets JSS = 0)
-    assert parse_model_card(BsimLikeNMOS().bsim4_model_card("nb").upper()) == BsimLikeNMOS(junction_is=0.0)
+    parsed = parse_model_card(net)
+    assert isinstance(parsed, Bsim4NMOS)
+    assert (parsed.w, parsed.l, parsed.gmin, parsed.temperature) == (model.w, model.l, 1e-13, 300.15)
+    written = {k: v for k, v in _card_parameters(model.bsim4_model_card("nb")).items()
+               if k not in ("level", "version")}
+    assert {k: parsed.card.get(k) for k in written} == pytest.approx(written, rel=0, abs=0)
+    # the card alone, upper case: ngspice's BSIM4 default geometry (W = L = 5 um)
+    alone = parse_model_card(BsimLikeNMOS().bsim4_model_card("nb").upper())
+    assert (alone.w, alone.l) == (5e-6, 5e-6)
+    assert parse_model_card(net, w=1e-6, l=90e-9).instance.parameters == {"w": 1e-6, "l": 90e-9}
+
+
+def test_bsim4_card_instance_and_temperature_from_the_netlist():
+    net = (".model nch nmos level=54 version=4.5 vth0=0.45 tnom=25\n"
+           "M1 d g s 0 nch W=2u L=90n NF=2 NRS=1.5 AS=1p\n.options temp=85 gmin=1e-14\n")
+    m = parse_model_card(net)
+    assert m.instance.parameters == {"w": 2e-6, "l": 90e-9, "nf": 2.0, "nrs": 1.5, "as": 1e-12}
+    assert (m.temperature, m.gmin) == (358.15, 1e-14)
+    assert m.card.get("tnom") == 25.0
 
 
 @needs_bsim
 def test_parse_bsim_card_errors():
     card = BsimLikeNMOS().bsim4_model_card("nb")
-    with pytest.raises(ValueError, match="K3=1"):
-        parse_model_card(re.sub(r"\bk3=0\b", "k3=1", card))
     with pytest.raises(ValueError, match="FOO"):
         parse_model_card(card.rstrip() + "\n+ foo=2\n")
+    with pytest.raises(ValueError, match="RGATEMOD = 2"):
+        parse_model_card(re.sub(r"\brgatemod=\S+", "rgatemod=2", card))
 
 
 @needs_bsim
@@ -368,13 +385,14 @@ def test_export_structure_ideal_wires_are_zero_volt_sources():
     assert _lines(net, "Vg_") == ["Vg_0 g_0 0 DC 0.8", "Vg_1 g_1 0 DC 1.2"]
     # every wire is a 0 V source: 2 drivers, 2x2 row segments, 1x3 column segments, 3 sinks
     zero = [ln for ln in net.splitlines() if ln.startswith("V") and ln.endswith(" DC 0")
-            and not ln.startswith("Vout_")]
+            and not ln.startswith(("Vout_", "Vbody"))]
     assert len(zero) == 2 + 4 + 3 + 3
+    assert _lines(net, "Vbody") == ["Vbody body 0 DC 0"]
     assert "Vsrc_1 in_1 r_1_0 DC 0" in net and "Vrw_0_2 r_0_1 r_0_2 DC 0" in net
     assert "Vcw_1_2 c_0_2 c_1_2 DC 0" in net and "Vsnk_2 c_1_2 out_2 DC 0" in net
     assert not [ln for ln in net.splitlines() if ln.startswith("R") and not ln.startswith("Rmem")]
-    # cells: row-side NMOS drain at the row wire, gate on its row's line, body at 0
-    assert "Mfet_1_2 r_1_2 g_1 m_1_2 0 xbar_nmos W=1e-06 L=1e-06" in net
+    # cells: row-side NMOS drain at the row wire, gate on its row's line, body on the body node
+    assert "Mfet_1_2 r_1_2 g_1 m_1_2 body xbar_nmos W=1e-06 L=1e-06" in net
     assert "Rmem_1_2 m_1_2 c_1_2 100000.0" in net or "Rmem_1_2 m_1_2 c_1_2 99999.99999999999" in net
     assert _lines(net, ".model") == [".model xbar_nmos nmos level=1 vto=0.4 kp=0.0002 gamma=0.3 "
                                      "phi=0.7 lambda=0.05 ld=0.0 is=1e-14"]
@@ -392,7 +410,7 @@ def test_export_parasitics_column_side_and_memristors():
     assert "Vsnk_0 c_1_0 out_0 DC 0" in net and "Rsnk_1 c_1_1 out_1 7.5" in net
     assert "Rrw_1_1 r_1_0 r_1_1 2.5" in net and "Rcw_1_0 c_0_0 c_1_0 1.0" in net
     # column side: memristor row -> mid, transistor mid (drain) -> column (source)
-    assert "Mfet_0_1 m_0_1 g_0 c_0_1 0 xbar_nmos" in net
+    assert "Mfet_0_1 m_0_1 g_0 c_0_1 body xbar_nmos" in net
     assert f"Bmem_1_0 r_1_0 m_1_0 I={2e-5 * 0.2!r}*sinh(V(r_1_0,m_1_0)/0.2)" in net
     assert "Bmem_0_1 r_0_1 m_0_1 I=0.0*sinh(V(r_0_1,m_0_1)/0.2)" in net
     one_r = to_spice_netlist(Crossbar(np.array([[1e-5, 0.0]]), cell="1r"), [0.2])
@@ -407,11 +425,11 @@ def test_export_gate_lines_along_columns():
     xb = Crossbar(np.full((2, 3), 1e-5), gate_lines="columns", v_gate=[0.8, 0.9, 1.0], r_wire=1.0)
     net = to_spice_netlist(xb, [0.1, 0.2])
     assert _lines(net, "Vg_") == ["Vg_0 g_0 0 DC 0.8", "Vg_1 g_1 0 DC 0.9", "Vg_2 g_2 0 DC 1.0"]
-    assert "Mfet_1_2 r_1_2 g_2 m_1_2 0 xbar_nmos" in net and "Mfet_1_0 r_1_0 g_0 m_1_0 0" in net
+    assert "Mfet_1_2 r_1_2 g_2 m_1_2 body xbar_nmos" in net and "Mfet_1_0 r_1_0 g_0 m_1_0 body" in net
     assert "gate lines along the columns" in net.splitlines()[0] and "g_j gate line of column j" in net
     by_rows = to_spice_netlist(Crossbar(np.full((2, 3), 1e-5), v_gate=[0.8, 0.9], r_wire=1.0), [0.1, 0.2])
     assert _lines(by_rows, "Vg_") == ["Vg_0 g_0 0 DC 0.8", "Vg_1 g_1 0 DC 0.9"]
-    assert "Mfet_1_2 r_1_2 g_1 m_1_2 0 xbar_nmos" in by_rows and "g_i gate line of row i" in by_rows
+    assert "Mfet_1_2 r_1_2 g_1 m_1_2 body xbar_nmos" in by_rows and "g_i gate line of row i" in by_rows
 
 
 def test_export_options():

@@ -12,6 +12,8 @@ Each case becomes ``validation/reference/<case>.npz`` (compressed) with
 * ``column_currents`` (B, cols), ``source_currents`` (B, rows) A;
 * ``row_voltages``, ``column_voltages``, ``internal_voltages`` (B, rows, cols) V
   (internal: NaN for 1R cells);
+* ``gate_line_currents`` (B, lines) A, delivered by each gate driver, and
+  ``body_current`` (B,) A, taken by all transistor bodies ((B, 0) and NaN for 1R cells);
 * ``netlist_sha256`` -- hash of the exact netlist run (a changed case or
   exporter makes the dump stale, which compare.py and the tests detect);
 * ``ngspice_version``, ``analysis_time`` (s, ngspice's own), ``wall_time`` (s).
@@ -45,7 +47,7 @@ REFERENCE_DIR = os.path.join(ROOT, "validation", "reference")
 #: ngspice options of the reference runs (gmin and temp/tnom come from the transistor card).
 REFERENCE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12}
 ARRAYS = ("v_in", "column_currents", "source_currents", "row_voltages", "column_voltages",
-          "internal_voltages")
+          "internal_voltages", "gate_line_currents", "body_current")
 
 
 def case_title(case) -> str:
@@ -85,6 +87,8 @@ def generate(case, out_dir: str = REFERENCE_DIR, version: str | None = None) -> 
     sha = hashlib.sha256(netlist.encode()).hexdigest()
     version = version or ngspice_version()
     path = os.path.join(out_dir, f"{case.name}.npz")
+    if xb.cell == "1r":  # no gate lines, no bodies
+        ref = {**ref, "gate_line_currents": np.zeros((v.shape[0], 0)), "body_current": np.full(v.shape[0], np.nan)}
     arrays = {k: np.asarray(ref[k], dtype=np.float64) for k in ARRAYS}
     np.savez_compressed(path, **arrays, netlist_sha256=np.array(sha), ngspice_version=np.array(version),
                         analysis_time=np.array(np.nan if ref["analysis_time"] is None

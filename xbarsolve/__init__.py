@@ -18,11 +18,11 @@ notice (``docs/architecture.md`` describes them).
 from ._crossbar import Crossbar
 from ._newton import NewtonOptions
 from ._results import CrossbarSolution, OperatingPoint
-from .devices import (BsimLikeNMOS, ElementModel, Level1NMOS, LinearMemristor, NMOSModel, Resistor,
-                      SinhMemristor, Stamp)
+from .devices import (Bsim4NMOS, BsimLikeNMOS, ElementModel, Level1NMOS, LinearMemristor, NMOSModel,
+                      Resistor, SinhMemristor, Stamp)
 from .errors import ConvergenceError, NotDifferentiableError
 
 __all__ = ["Crossbar", "CrossbarSolution", "OperatingPoint", "NewtonOptions", "ConvergenceError",
            "NotDifferentiableError", "ElementModel", "Stamp", "NMOSModel", "Level1NMOS", "BsimLikeNMOS",
-           "LinearMemristor", "SinhMemristor", "Resistor"]
+           "Bsim4NMOS", "LinearMemristor", "SinhMemristor", "Resistor"]
 __version__ = "0.1.0"

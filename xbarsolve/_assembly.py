@@ -115,6 +115,21 @@ class CircuitEquations:
         return out
 
 
+    def gate_body_currents(self, x, fixed_v, gid: int):
+        """Currents (A) into the gate and body terminals of every element of group ``gid``:
+        ``(i_gate, i_body)``, each (batch, n_elements)."""
+        group, params, kind = self.netlist.groups[gid], self.params[gid], self.families[gid]
+        ig = np.empty((x.shape[0], group.term_a.size))
+        ibody = np.empty_like(ig)
+
+        def fill(rows):
+            _kernels.gate_body(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, ig[rows],
+                               ibody[rows])
+
+        _per_sample_on_error(fill, x.shape[0], (ig, ibody), 0.0)
+        return ig, ibody
+
+
 #: What a device model's numba code raises where its equations are undefined (numba raises
 #: ZeroDivisionError for a float division by zero, as Python does).
 ARITHMETIC_ERRORS = (ZeroDivisionError, OverflowError, FloatingPointError)

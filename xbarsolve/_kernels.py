@@ -11,6 +11,7 @@ kernel              does, per sample and element
 ``stamp``           KCL residual, Jacobian values, current and rounding scales (assembly)
 ``residual``        KCL residual only (line searches, diagnostics)
 ``currents``        terminal currents (results)
+``gate_body``       currents into a transistor's gate and body terminals (results, power)
 ``limit``           the fraction of a Newton step the element accepts (device limiting)
 ``read``            a linear read-out of terminal currents (:mod:`xbarsolve._readout`)
 ``read_vjp``        its transpose, w.r.t. node voltages and parameters (gradients)
@@ -63,14 +64,15 @@ def _unbox_kind(typ, obj, c):
 class KernelFamily:
     """The element functions of one model kernel (models sharing them share the family).
 
-    ``evaluate``, ``current`` (or None), ``step_limit``, ``parameter_partials`` (or None):
-    numba dispatchers (see :class:`xbarsolve.devices.ElementModel`); ``key``: their names and
+    ``evaluate``, ``current`` (or None), ``step_limit``, ``parameter_partials`` (or None),
+    ``terminal_currents`` (or None): numba dispatchers (see :class:`xbarsolve.devices.ElementModel`); ``key``: their names and
     a hash of the source files they come from.
     """
 
-    def __init__(self, key: str, evaluate, current, step_limit, partials):
+    def __init__(self, key: str, evaluate, current, step_limit, partials, terminal_currents=None):
         self.key, self.evaluate, self.current = key, evaluate, current
         self.step_limit, self.partials = step_limit, partials
+        self.terminal_currents = terminal_currents
         self.numba_type = ElementKind(key)
         self.limits_steps = step_limit is not no_step_limit
 
@@ -129,7 +131,8 @@ def kernel_family(model, sample_params=None) -> KernelFamily:
     ``sample_params``: one element's parameter vector, with which a model from outside
     xbarsolve is tried once (its ``evaluate`` must return a :class:`~xbarsolve.devices.Stamp`).
     """
-    functions = (model.evaluate, model.current, model.step_limit, model.parameter_partials)
+    functions = (model.evaluate, model.current, model.step_limit, model.parameter_partials,
+                 getattr(model, "terminal_currents", None))
     family = _BY_FUNCTIONS.get(functions)
     if family is not None:
         return family
@@ -149,8 +152,8 @@ def _check_model_functions(model, sample_params) -> None:
     if not isinstance(model.evaluate, Dispatcher):
         raise TypeError(f"{name}.evaluate must be a numba @njit function, "
                         f"got {type(model.evaluate).__name__}")
-    for attr in ("current", "step_limit", "parameter_partials"):
-        f = getattr(model, attr)
+    for attr in ("current", "step_limit", "parameter_partials", "terminal_currents"):
+        f = getattr(model, attr, None)
         if f is not None and not isinstance(f, Dispatcher):
             raise TypeError(f"{name}.{attr} must be a numba @njit function or None, got {type(f).__name__}")
     if sample_params is None or getattr(model.evaluate.py_func, "__module__", "").startswith("xbarsolve."):
@@ -172,6 +175,12 @@ def element_evaluate(kind, va, vb, p):
 
 def element_current(kind, va, vb, p):
     """The model's ``current(va, vb, p)`` -> (ia, ib), or evaluate's currents (numba only)."""
+
+
+def element_gate_body(kind, va, vb, p):
+    """Currents (A) into the element's gate and body: the model's ``terminal_currents``, else
+    (0, −(ia + ib)) -- a gate draws no current and whatever leaves a and b goes to the body
+    (0 for a two-terminal element) (numba only)."""
 
 
 def element_step_limit(kind, va, vb, dva, dvb, p):
@@ -205,6 +214,32 @@ def _element_current(kind, va, vb, p):
         def own(kind, va, vb, p):
             out = f(va, vb, p)
             return out[0], out[1]
+        return own
+
+
+@overload(element_gate_body)
+def _element_gate_body(kind, va, vb, p):
+    if isinstance(kind, ElementKind):
+        family = _family(kind)
+        f = family.terminal_currents
+        if f is None:
+            g = family.current
+            h = family.evaluate
+
+            if g is None:
+                def from_stamp(kind, va, vb, p):
+                    s = h(va, vb, p)
+                    return 0.0, -(s.ia + s.ib)
+                return from_stamp
+
+            def from_current(kind, va, vb, p):
+                out = g(va, vb, p)
+                return 0.0, -(out[0] + out[1])
+            return from_current
+
+        def own(kind, va, vb, p):
+            out = f(va, vb, p)
+            return out[2], out[3]
         return own
 
 
@@ -288,6 +323,16 @@ def _currents_rows(kind, x, fixed_v, term_a, term_b, params, ia_out, ib_out):
 
 
 @njit(cache=True, nogil=True)
+def _gate_body_rows(kind, x, fixed_v, term_a, term_b, params, ig_out, ibody_out):
+    for s in range(x.shape[0]):
+        for e in range(term_a.shape[0]):
+            ig, ibody = element_gate_body(kind, volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]),
+                                          params[e])
+            ig_out[s, e] = ig
+            ibody_out[s, e] = ibody
+
+
+@njit(cache=True, nogil=True)
 def _limit_rows(kind, x, dx, fixed_v, term_a, term_b, params, active, alpha):
     for s in range(x.shape[0]):
         if not active[s]:
@@ -310,6 +355,7 @@ def _limit_rows(kind, x, dx, fixed_v, term_a, term_b, params, active, alpha):
 stamp = batched(_stamp_rows, (1, 2, 7, 8, 9, 10, 11))
 residual = batched(_residual_rows, (1, 2, 6, 7))
 currents = batched(_currents_rows, (1, 2, 6, 7))
+gate_body = batched(_gate_body_rows, (1, 2, 6, 7))
 limit = batched(_limit_rows, (1, 2, 3, 7, 8))
 
 

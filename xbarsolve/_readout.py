@@ -33,6 +33,8 @@ OUTPUTS = {
                                         "to columns"),
     "source_currents": ("A", "(rows,)", "current delivered by each row driver"),
     "cell_currents": ("A", "(rows, cols)", "current flowing from the row wire into each cell"),
+    "cell_output_currents": ("A", "(rows, cols)", "current flowing out of each cell into the column wire "
+                                                  "(the cell current less what its gate and body take)"),
     "row_voltages": ("V", "(rows, cols)", "row-wire node voltage at each cell"),
     "column_voltages": ("V", "(rows, cols)", "column-wire node voltage at each cell"),
     "internal_voltages": ("V", "(rows, cols)", "node between transistor and memristor (1T-1R only)"),
@@ -102,10 +104,12 @@ class Readouts:
         rows, cols = crossbar.shape
         # the cell's first element seen from the row wire: the transistor when it sits on the row side
         first = "transistor" if crossbar.cell == "1t1r" and crossbar.transistor_side == "row" else "memristor"
+        last = "memristor" if first == "transistor" or crossbar.cell == "1r" else "transistor"
         self.readouts = {
             "column_currents": fixed_terminal_readout(net, layout.output_codes, -1.0),
             "source_currents": fixed_terminal_readout(net, layout.input_codes, 1.0),
             "cell_currents": element_terminal_readout(layout.roles[first], 0, (rows, cols)),
+            "cell_output_currents": element_terminal_readout(layout.roles[last], 1, (rows, cols), -1.0),
             "row_voltages": VoltageReadout((rows, cols), layout.row_codes.ravel()),
             "column_voltages": VoltageReadout((rows, cols), layout.column_codes.ravel()),
         }
@@ -164,6 +168,7 @@ class Readouts:
         y = self.evaluate(names, op, currents)
         if "internal_voltages" not in y:
             y["internal_voltages"] = np.full((batch, rows, cols), np.nan)
+        gate = self._gate_and_body(op, x, fixed_v)
         power = {}
         for role, shape_of in _POWER_SHAPES.items():
             if role == "transistor" and xb.cell == "1r":
@@ -178,14 +183,46 @@ class Readouts:
                 vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
                 index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
                 arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
+                if role == "transistor":  # and what its gate and body terminals take
+                    arr += gate["v_gate"] * gate["gate_currents"] + gate["v_body"] * gate["body_currents"]
             power[role] = arr
         total = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1) for p in power.values())
+        delivered = (v_in * y["source_currents"]).sum(axis=1)
+        if xb.cell == "1t1r":  # the gate drivers and the body contact deliver power too
+            delivered = delivered + (gate["v_gate"] * gate["gate_currents"]
+                                     + gate["v_body"] * gate["body_currents"]).sum(axis=(1, 2))
         return CrossbarSolution(
             column_currents=y["column_currents"], source_currents=y["source_currents"],
             row_voltages=y["row_voltages"], column_voltages=y["column_voltages"],
-            internal_voltages=y["internal_voltages"], cell_currents=y["cell_currents"], power=power,
-            total_power=total, delivered_power=(v_in * y["source_currents"]).sum(axis=1),
+            internal_voltages=y["internal_voltages"], cell_currents=y["cell_currents"],
+            cell_output_currents=y["cell_output_currents"], gate_currents=gate["gate_currents"],
+            body_currents=gate["body_currents"], gate_line_currents=gate["gate_line_currents"], power=power,
+            total_power=total, delivered_power=delivered,
             iterations=op.result.iterations.copy(), strategy=list(op.result.strategy))
+
+    def _gate_and_body(self, op, x, fixed_v) -> dict:
+        """Currents (A) into each transistor's gate and body (batch, rows, cols), the current each
+        gate driver delivers (batch, n_lines), and the gate and body voltages (V, (rows, cols))."""
+        xb = self.crossbar
+        rows, cols = xb.shape
+        batch = x.shape[0]
+        if xb.cell != "1t1r":
+            nan = np.full((batch, rows, cols), np.nan)
+            return {"gate_currents": nan, "body_currents": nan.copy(), "gate_line_currents": np.zeros((batch, 0))}
+        elements = xb.layout.roles["transistor"]
+        pos = elements.positions
+        ig, ibody = op.equations.gate_body_currents(x, fixed_v, elements.group)
+        params = op.equations.params[elements.group]
+        out = {}
+        for name, values, column in (("gate_currents", ig, 0), ("body_currents", ibody, 1)):
+            arr = np.empty((batch, rows, cols))
+            arr[(slice(None),) + elements.index] = values[:, pos]
+            v = np.empty((rows, cols))
+            v[elements.index] = params[pos, column]
+            out[name] = arr
+            out["v_gate" if column == 0 else "v_body"] = v
+        out["gate_line_currents"] = out["gate_currents"].sum(axis=2 if xb.gate_lines == "rows" else 1)
+        return out
 
     # ---------------------------------------------------------------- backward
     def explicit_vjp(self, op, cotangents: dict, families, ks, grad_x, grad_fixed, grad_params) -> None:

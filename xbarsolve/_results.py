@@ -42,6 +42,18 @@ class CrossbarSolution:
         Node between transistor and memristor (NaN for passive 1R cells).
     cell_currents : (B, rows, cols) A
         Current flowing from the row wire into each cell.
+    cell_output_currents : (B, rows, cols) A
+        Current flowing out of each cell into the column wire: the cell current less what
+        the transistor's gate and body take (equal to ``cell_currents`` for 1R cells and for
+        transistors without gate or body current).
+    gate_currents, body_currents : (B, rows, cols) A
+        Current flowing into each transistor's gate and body terminal (NaN for 1R cells):
+        BSIM4 gate tunnelling, junction, GIDL and impact-ionisation currents (0 and the junction
+        leakage for the level-1 and BSIM-like models).  Kirchhoff's current law per cell:
+        ``cell_currents + gate_currents + body_currents == cell_output_currents``.
+    gate_line_currents : (B, lines) A
+        Current delivered by each gate driver (one per row, or per column with
+        ``gate_lines="columns"``; (B, 0) for 1R cells): the sum of its transistors' gate currents.
     power : dict of arrays, W
         Power dissipated in every element, by role: ``source`` (B, rows),
         ``row_wire`` (B, rows, cols−1; segment j−1→j at [..., j−1]),
@@ -51,7 +63,8 @@ class CrossbarSolution:
     total_power : (B,) W
         Sum of all element powers.
     delivered_power : (B,) W
-        Power delivered by the row drivers, Σ V_in·I_source.
+        Power delivered by the row drivers, Σ V_in·I_source, plus that of the gate drivers and
+        the body contact, Σ V_G·I_G + V_B·I_B (1T-1R): equal to ``total_power``.
     iterations : (B,) int
         Newton iterations used (all strategies together).
     strategy : list of str
@@ -65,6 +78,10 @@ class CrossbarSolution:
     column_voltages: np.ndarray
     internal_voltages: np.ndarray
     cell_currents: np.ndarray
+    cell_output_currents: np.ndarray
+    gate_currents: np.ndarray
+    body_currents: np.ndarray
+    gate_line_currents: np.ndarray
     power: dict
     total_power: np.ndarray
     delivered_power: np.ndarray
@@ -77,6 +94,8 @@ class CrossbarSolution:
             column_currents=self.column_currents[0], source_currents=self.source_currents[0],
             row_voltages=self.row_voltages[0], column_voltages=self.column_voltages[0],
             internal_voltages=self.internal_voltages[0], cell_currents=self.cell_currents[0],
+            cell_output_currents=self.cell_output_currents[0], gate_currents=self.gate_currents[0],
+            body_currents=self.body_currents[0], gate_line_currents=self.gate_line_currents[0],
             power={k: v[0] for k, v in self.power.items()}, total_power=self.total_power[0],
             delivered_power=self.delivered_power[0], iterations=self.iterations[0],
             strategy=self.strategy[0])

@@ -25,7 +25,9 @@ graph node             SPICE node    meaning
 ``("mid", i, j)``      ``m_i_j``     transistor–memristor node of a 1T-1R cell
 gate line k            ``g_k``       driven by ``Vg_k`` at ``v_gate[k]``: row k's
                                      line, or column k's (``gate_lines="columns"``)
-body, ground           ``0``
+transistor bodies      ``body``      held at 0 V by ``Vbody`` (which measures the
+                                     current the bodies take)
+ground                 ``0``
 =====================  ============  ===========================================
 
 SPICE is case-insensitive: ngspice reports every name in lower case, which is
@@ -44,14 +46,15 @@ role           SPICE element
 ``sink``       ``Rsnk_j c_{rows-1}_j out_j R``  (``Vsnk_j`` when R = 0)
 ``memristor``  linear: ``Rmem_i_j a b 1/G`` (omitted when G = 0, an open
                circuit); sinh: ``Bmem_i_j a b I=G*V0*sinh(V(a,b)/V0)``
-``transistor`` ``Mfet_i_j drain g_k source 0 NAME W=.. L=..`` (k = i, or j when the
+``transistor`` ``Mfet_i_j drain g_k source body NAME W=.. L=..`` (k = i, or j when the
                gate lines run along the columns)
 =============  ==============================================================
 
 Zero-ohm wires are 0 V voltage sources (exact, not tiny resistors).  Input
 currents: ``i(vin_i)`` is the current *into* the source's + terminal, so the
 current a driver delivers is ``-i(vin_i)``; the column current (positive from
-rows to the virtual ground) is ``+i(vout_j)``.
+rows to the virtual ground) is ``+i(vout_j)``; gate driver k delivers ``-i(vg_k)``
+and the transistors' bodies take ``-i(vbody)`` in all.
 
 Transistor cards: :class:`~xbarsolve.devices.Level1NMOS` becomes ``.model NAME
 nmos level=1`` with exactly VTO KP GAMMA PHI LAMBDA LD IS (W and L on each
@@ -252,8 +255,9 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
     lines = [title,
              "* exported by xbarsolve.spice.to_spice_netlist",
              "* nodes: in_i row driver, out_j column virtual ground, r_i_j / c_i_j row / column wire",
-             f"*        at cell (i,j), m_i_j transistor-memristor node, {gate}, 0 body",
+             f"*        at cell (i,j), m_i_j transistor-memristor node, {gate}, body bodies",
              "* currents: driver i delivers -i(vin_i); column j collects +i(vout_j)",
+             "*           gate driver k delivers -i(vg_k); the bodies take -i(vbody)",
              "* drivers, virtual grounds, gate lines"]
     for i in range(rows):
         lines.append(f"Vin_{i} in_{i} 0 DC {_fmt(v[0, i])}")
@@ -262,6 +266,7 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
     if has_fet:
         for k, vg in enumerate(crossbar.v_gate):  # one source per gate line (row or column)
             lines.append(f"Vg_{k} g_{k} 0 DC {_fmt(vg)}")
+        lines.append("Vbody body 0 DC 0")
 
     sections = {role: [] for role in _ROLE_PREFIX}
     geometry = _instance_geometry(crossbar.transistor) if has_fet else ""
@@ -287,7 +292,7 @@ def to_spice_netlist(crossbar, v_in, *, title: str | None = None, options: Mappi
             sections[role].append(f"B{name} {na} {nb} I={_fmt(g * v0)}*sinh(V({na},{nb})/{_fmt(v0)})")
         elif isinstance(model, NMOSModel):
             gate = f"g_{int(data['gate_line'])}"
-            sections[role].append(f"M{name} {na} {gate} {nb} 0 {TRANSISTOR_MODEL_NAME} {geometry}".rstrip())
+            sections[role].append(f"M{name} {na} {gate} {nb} body {TRANSISTOR_MODEL_NAME} {geometry}".rstrip())
         else:
             raise TypeError(f"no SPICE element for model {type(model).__name__} "
                                       f"(role {role}, index {data['index']})")
@@ -339,14 +344,6 @@ def _assignments(text: str) -> tuple:
     return [(k.lower(), v) for k, v in _ASSIGN.findall(text)], rest
 
 
-def _bsim_class():
-    try:
-        from .devices.bsim import BsimLikeNMOS  # noqa: WPS433 -- optional, written concurrently
-    except ImportError:
-        return None
-    return BsimLikeNMOS
-
-
 def _card_parameters(card: str) -> dict:
     """{name (lower case): value} of one ``.model`` card's ``name=value`` pairs (numbers parsed)."""
     body = " ".join(_logical_lines(card))
@@ -362,43 +359,25 @@ def _card_parameters(card: str) -> dict:
     return params
 
 
-def _bsim_from_params(cls, params: dict, extras: dict, model_name: str):
-    """A BsimLikeNMOS from BSIM4 card parameters (names lower case, values parsed).
+def _bsim4_from_netlist(text: str, model_name: str, extras: dict) -> NMOSModel:
+    """A :class:`~xbarsolve.devices.Bsim4NMOS` from the BSIM4 card ``model_name`` of ``text``.
 
-    Card parameters that are fields of ``cls`` set those fields; every other
-    parameter must have exactly the value that the model's own card
-    (``bsim4_model_card``) fixes it to -- the effects BsimLikeNMOS does not
-    model, switched off -- or a ValueError names it.
+    The instance parameters are those of the first ``M`` line using the card (all of them:
+    W, L, NF, NRS, AS, ...), with ``extras``' ``w`` and ``l`` winning; ``extras`` also carries
+    ``gmin`` (S) and ``temperature`` (K) from the netlist's options.
     """
-    field_names = [f.name for f in dataclasses.fields(cls) if f.init]
-    inherited = {f.name for f in dataclasses.fields(NMOSModel)}
-    card_fields = {f.lower(): f for f in field_names if f not in inherited and f not in ("w", "l")}
-    kwargs = {card_fields[k]: v for k, v in params.items() if k in card_fields}
-    kwargs.update({k: v for k, v in extras.items() if k in field_names})
-    # The card switches BSIM4's junction diodes off (JSS = JSWS = JSWGS = 0, checked
-    # below): ngspice then keeps only gmin across each junction, i.e. junction IS = 0.
-    kwargs["junction_is"] = 0.0
-    model = cls(**kwargs)
-    fixed = _card_parameters(model.bsim4_model_card(model_name))
-    fixed.pop("level", None)
-    fixed.pop("tnom", None)
-    unsupported, mismatched = [], []
-    for key, value in params.items():
-        if key in card_fields:
-            continue
-        if key not in fixed:
-            unsupported.append(key.upper())
-        elif value != fixed[key]:
-            mismatched.append(f"{key.upper()}={value:g} (modelled only at {key.upper()}={fixed[key]:g})")
-    if unsupported:
-        raise ValueError(f"unsupported BSIM4 parameter(s) in .model card {model_name}: "
-                         f"{', '.join(unsupported)} (BsimLikeNMOS reads: "
-                         f"{' '.join(sorted(k.upper() for k in card_fields))}, plus the switches "
-                         "its own card writes)")
-    if mismatched:
-        raise ValueError(f"BSIM4 parameter(s) in .model card {model_name} set effects that "
-                         f"BsimLikeNMOS does not model: {', '.join(mismatched)}")
-    return model
+    from .devices.bsim4 import Bsim4NMOS
+    from .devices.bsim4.card import InstanceParameters, read_instances, read_model_card
+
+    card = read_model_card(text, model_name)
+    lines = read_instances(text, model=model_name)
+    given = dict(lines[0].parameters) if lines else {}
+    for key in ("w", "l"):
+        if key in extras:
+            given[key] = extras[key]
+    instance = InstanceParameters.from_keywords(**given)
+    options = {k: extras[k] for k in ("gmin", "temperature") if k in extras}
+    return Bsim4NMOS.from_card(card, instance=instance, **options)
 
 
 def parse_model_card(text: str, *, name: str | None = None, w: float | None = None,
@@ -412,16 +391,21 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
 
     Level 1 (the default level) accepts VTO (alias VT0, V), KP (A/V²), GAMMA
     (√V), PHI (V), LAMBDA (1/V), LD (m) and IS (A, the junction saturation
-    current).  BSIM4 cards (``level=54`` or ``14``) are read into
-    :class:`xbarsolve.devices.bsim.BsimLikeNMOS` when that module exists.
-    Any other parameter raises ValueError naming it, unless listed in
-    ``ignore`` (e.g. capacitances, which do not affect a DC solve).
+    current); any other parameter raises ValueError naming it, unless listed in
+    ``ignore`` (e.g. capacitances, which do not affect a DC solve).  BSIM4 cards
+    (``level=54`` or ``14``) are read as written into
+    :class:`~xbarsolve.devices.Bsim4NMOS` (:mod:`xbarsolve.devices.bsim4.card`: every
+    parameter of the BSIM4.8 manual is recognised, an unknown one is an error naming
+    it; ``ignore`` does not apply), with every instance parameter of the ``M`` line
+    (NF, NRS, AS, ...) and temperature scaling from the card's TNOM to ``.options temp=``.
 
     The rest of the netlist completes the model: W and L (m) come from the
     first ``M`` instance line using the card (or the ``w``/``l`` arguments,
-    which win; ngspice's default is 100 µm), ``gmin`` (S) from ``.options
+    which win; ngspice's default is 100 µm for level 1, 5 µm for BSIM4), ``gmin`` (S) from ``.options
     gmin=``, the temperature from ``.options temp=`` or ``.temp`` (°C; the
-    model stores kelvin).  ``name`` selects one card when there are several.
+    model stores kelvin).  ``name`` selects one card when there are several
+    (without it, a text with one NMOS card among others -- a library's NMOS and
+    PMOS cards -- gives its NMOS card).
     TypeError for a ``text`` that is not a str (decode bytes first).
     """
     if not isinstance(text, str):
@@ -435,6 +419,9 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
         cards = [c for c in cards if c.split()[1].lower() == name.lower()]
     if not cards:
         raise ValueError("no .model card found" + (f" named {name!r}" if name else ""))
+    if len(cards) > 1 and name is None:  # a library with NMOS and PMOS cards: its one NMOS card
+        nmos = [c for c in cards if len(c.split()) > 2 and c.split()[2].lower() == "nmos"]
+        cards = nmos if len(nmos) == 1 else cards
     if len(cards) > 1:
         raise ValueError(f"{len(cards)} .model cards found; choose one with name=")
     card = cards[0]
@@ -475,20 +462,21 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
             if len(ln.split()) < 2:
                 raise ValueError(".temp needs a temperature in °C (e.g. .temp 27)")
             extras["temp_c"] = parse_spice_number(ln.split()[1])
-    if "tnom" in params:
-        extras["tnom_c"] = params.pop("tnom")
     if w is not None:
         extras["w"] = float(w)
     if l is not None:
         extras["l"] = float(l)
     temp_c = extras.pop("temp_c", None)
-    tnom_c = extras.pop("tnom_c", None)
+    if temp_c is not None:
+        extras["temperature"] = _celsius_to_kelvin(temp_c)
+    if level in (14, 54):
+        extras.pop("tnom_c", None)  # a BSIM4 card scales from its own TNOM to the temperature
+        return _bsim4_from_netlist(text, model_name, extras)
+    tnom_c = params.pop("tnom", extras.pop("tnom_c", None))
     run_c = 27.0 if temp_c is None else temp_c  # ngspice's default temperature is 27 °C
     if tnom_c is not None and abs(tnom_c - run_c) > 1e-9:
         raise ValueError(f"TNOM = {tnom_c:g} °C differs from the simulation temperature {run_c:g} °C: "
-                         "xbarsolve's models have no temperature scaling (set TEMP = TNOM)")
-    if temp_c is not None:
-        extras["temperature"] = _celsius_to_kelvin(temp_c)
+                         "the level-1 model has no temperature scaling (set TEMP = TNOM)")
 
     if level == 1:
         unsupported = [k for k in params if k not in _LEVEL1_FIELDS]
@@ -501,12 +489,6 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
         kwargs = {_LEVEL1_FIELDS[k]: v for k, v in params.items()}
         kwargs.update(extras)
         return Level1NMOS(**kwargs)
-    if level in (14, 54):
-        cls = _bsim_class()
-        if cls is None:
-            raise ValueError(f"BSIM4 card {model_name} (level={level:g}) needs "
-                             "xbarsolve.devices.bsim.BsimLikeNMOS, which is not available")
-        return _bsim_from_params(cls, params, extras, model_name)
     raise ValueError(f"unsupported MOSFET level {level:g} in .model card {model_name} "
                      "(supported: 1, and 54/14 for BSIM4)")
 
@@ -697,7 +679,8 @@ def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str 
     the batch axis always present): ``column_currents`` (B, cols) A,
     ``source_currents`` (B, rows) A, ``row_voltages``, ``column_voltages``,
     ``internal_voltages`` (B, rows, cols) V (NaN for 1R cells), ``v_in``
-    (B, rows) V, plus ``analysis_time``/``wall_time`` (s), ngspice's
+    (B, rows) V; for 1T-1R cells ``gate_line_currents`` (B, lines) A, delivered by each gate
+    driver, and ``body_current`` (B,) A, taken by all transistor bodies together; plus ``analysis_time``/``wall_time`` (s), ngspice's
     ``warnings`` and the ``netlist`` run.  ``options`` and ``title`` as :func:`to_spice_netlist`.
     """
     v = _check_v_in(crossbar, v_in)
@@ -710,7 +693,12 @@ def ngspice_solve(crossbar, v_in, *, options: Mapping | None = None, title: str 
         return np.stack([volt[f"{prefix}_{i}_{j}"] for i in range(rows) for j in range(cols)],
                         axis=1).reshape(v.shape[0], rows, cols)
 
+    extra = {}
+    if crossbar.cell == "1t1r":
+        extra["gate_line_currents"] = -np.stack([cur[f"vg_{k}"] for k in range(len(crossbar.v_gate))], axis=1)
+        extra["body_current"] = -np.asarray(cur["vbody"])
     return {
+        **extra,
         "v_in": v,
         "column_currents": np.stack([cur[f"vout_{j}"] for j in range(cols)], axis=1),
         "source_currents": -np.stack([cur[f"vin_{i}"] for i in range(rows)], axis=1),

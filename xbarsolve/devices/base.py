@@ -19,6 +19,10 @@ body held at fixed voltages that are element parameters).  A model supplies
 * ``parameter_partials(va, vb, p, k)`` -- ``(dia/dp_k, dib/dp_k)``, the
   derivatives of the terminal currents with respect to parameter ``k``,
   used by implicit differentiation.
+* optionally ``terminal_currents(va, vb, p)`` -- ``(ia, ib, i_gate, i_body)`` (A), every
+  current into a four-terminal element (a transistor whose gate and body carry current,
+  such as BSIM4's); without it the gate draws nothing and the body takes ``-(ia + ib)``.
+  Results (gate-line currents) and the power bookkeeping use it.
 
 New models are added by subclassing :class:`ElementModel`; the solver compiles
 its element loops (:mod:`xbarsolve._kernels`) once per distinct set of these
@@ -63,6 +67,7 @@ class ElementModel(ABC):
     current = None
     step_limit = staticmethod(no_step_limit)
     parameter_partials = None
+    terminal_currents = None
 
     @abstractmethod
     def element_parameters(self, **values) -> np.ndarray:

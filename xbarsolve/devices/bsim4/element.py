@@ -36,6 +36,7 @@ from numba import njit
 
 from collections import namedtuple
 
+from ..base import Stamp
 from ..mosfet import fetlim, limvds, step_fraction
 from .intrinsic import node_jacobian
 from .junction import N_DIODE, junction_current
@@ -290,10 +291,10 @@ def _tuple_set(t, i, value):
 
 @njit(cache=True)
 def evaluate(va, vb, p):
-    """Solver kernel: (ia, ib, ∂ia/∂va, ∂ia/∂vb, ∂ib/∂va, ∂ib/∂vb) (A, S); NaN when the internal
-    nodes do not converge (the solver then treats the step as failed)."""
+    """Solver kernel: Stamp(ia, ib, ∂ia/∂va, ∂ia/∂vb, ∂ib/∂va, ∂ib/∂vb) (A, S); NaN when the
+    internal nodes do not converge (the solver then treats the step as failed)."""
     r = element_state(va, vb, p, False)
-    return r[1], r[2], r[5], r[6], r[7], r[8]
+    return Stamp(r[1], r[2], r[5], r[6], r[7], r[8])
 
 
 @njit(cache=True)
