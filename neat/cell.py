@@ -81,6 +81,7 @@ from xbarsolve import Crossbar
 from xbarsolve.devices import ElementModel, LinearMemristor, NMOSModel
 
 from . import checks
+from .cards import with_width
 
 __all__ = ["CellConfig", "CutoffTable", "default_transistor", "cell_currents", "nonlinearity", "metric_from_currents",
            "cutoff_table", "default_cache_dir", "DEFAULT_V_GATES", "METRICS", "TRANSISTOR_SIDES",
@@ -174,7 +175,7 @@ class CellConfig:
         Largest read (input) voltage, default 0.5 V.
     transistor : NMOSModel
         Selector transistor card (default :func:`default_transistor`: BSIM-like
-        45 nm, W = 3.5 µm).  Change the width with ``dataclasses.replace(card, w=...)``.
+        45 nm, W = 3.5 µm).  Change the width with :func:`neat.cards.with_width`.
     transistor_side : {"row", "column"}
         Where the transistor sits (see :class:`xbarsolve.Crossbar`).  Default ``"row"``.
     memristor : ElementModel or None
@@ -549,7 +550,7 @@ def calibrate_width(config: CellConfig | None = None, v_gate: float = 1.0, *, ma
     limit = (1 - margin) * config.tolerance
 
     def linear(w):
-        c = dataclasses.replace(config, transistor=dataclasses.replace(config.transistor, w=w))
+        c = dataclasses.replace(config, transistor=with_width(config.transistor, w))
         return float(nonlinearity(c, g, v_gate).max()) <= limit
 
     if not linear(w_hi):

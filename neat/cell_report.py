@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cards import with_width
 from .cell import DEFAULT_V_GATES, PAPER_CUTOFFS, CellConfig, calibrate_width, cell_currents, cutoff_table
 from .expansion import get_expansion
 
@@ -169,7 +170,7 @@ def design_study(widths=None, metrics=("ideal", "small_signal", "endpoint"), v_g
         for w in side_widths:
             for metric in metrics:
                 cfg = dataclasses.replace(base, transistor_side=side, metric=metric,
-                                          transistor=dataclasses.replace(base.transistor, w=w))
+                                          transistor=with_width(base.transistor, w))
                 t = cutoff_table(cfg, v_gates, n_g=n_g, n_refine=9)
                 cells = " | ".join(_fmt_g(g, cfg.g_on).replace(" (all linear)", " all") for g in t.g_cut)
                 lines.append(f"| {side} | {w * 1e6:g} | {metric} | {cells} |")

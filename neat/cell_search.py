@@ -71,8 +71,8 @@ class Candidate:
         return f"{self.card} {self.side} W={self.width * 1e6:g}µm Vmax={self.v_max:g} {self.metric}"
 
 
-#: neat's default cell (neat.cell.CellConfig()), for comparison.
-DEFAULT_CELL = Candidate("hp", "row", 3.5e-6, 0.5, "ideal")
+#: neat's default cell (neat.config.PipelineConfig()), for comparison.
+DEFAULT_CELL = Candidate("lp", "row", 3.5e-6, 0.2, "ideal")
 
 
 def _netlist(card_path: Path, model: str, side: str, width: float, v_gates, g, sweep: str) -> str:

@@ -41,9 +41,13 @@ class PipelineConfig:
     ``data_dir``, ``train_subset``/``test_subset`` (images kept, None = all; deterministic),
     ``augment``; ``model`` ("vgg11", "resnet18", "small_cnn") at channel multiplier ``model_width``.
     **Baseline.** ``epochs``, ``batch_size``, ``lr`` (Adam, cosine to 0), ``weight_decay``, ``seed`` (>= 0).
-    **Cell.** ``card`` (a SPICE NMOS model card file, None = the built-in BsimLikeNMOS 45 nm HP card;
-    see :mod:`neat.cards`), ``transistor_side`` ("row"/"column"), ``transistor_width`` (m), ``v_max``
-    (V, largest read voltage), ``metric``/``tolerance`` of the linear range.
+    **Cell.** ``card``: a SPICE NMOS model card file or a published card's name ("ptm45_lp",
+    "ptm45_hp"; :mod:`neat.cards`), or "builtin" for the BsimLikeNMOS 45 nm HP core;
+    ``transistor_side`` ("row"/"column"), ``transistor_width`` (m), ``v_max`` (V, largest read
+    voltage), ``metric``/``tolerance`` of the linear range.  The default cell -- the PTM 45 nm LP
+    card, row side, W = 3.5 µm, V_max = 0.2 V, the ideal metric -- is the one whose G_cut(V_G)
+    best reproduces the paper's anchors among both PTM cards, both sides, W 0.1…20 µm, V_max
+    0.2…0.5 V and the three metrics (docs/figures/neat_cell_search.md).
     **Mapping.** ``weight_scale_modes``: the mappings evaluated, each a full set of variants:
     "layer" (each layer's max|w| → G_ON, the usual crossbar mapping) and/or "global" (one network-wide
     w_max); the choice decides the per-layer V_G.
@@ -85,10 +89,10 @@ class PipelineConfig:
     lr: float = 2e-3
     weight_decay: float = 5e-4
     seed: int = 0
-    card: str | None = None
+    card: str = "ptm45_lp"
     transistor_side: str = "row"
     transistor_width: float = DEFAULT_WIDTH
-    v_max: float = 0.5
+    v_max: float = 0.2
     metric: str = "ideal"
     tolerance: float = 0.025
     weight_scale_modes: tuple = ("layer", "global")
@@ -126,9 +130,11 @@ class PipelineConfig:
 
     def __post_init__(self):
         checks.choice("dataset", self.dataset, DATASETS)
-        for name in ("data_dir", "card"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name} must be a path string or None, got {type(getattr(self, name)).__name__}")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise TypeError(f"data_dir must be a path string or None, got {type(self.data_dir).__name__}")
+        if not isinstance(self.card, str):
+            raise TypeError(f"card must be a card file path, a published card's name or 'builtin', "
+                            f"got {type(self.card).__name__}")
         for name in ("train_subset", "test_subset", "neat_iter_samples", "cellft_samples", "recal_samples"):
             checks.optional(checks.integer, name, getattr(self, name), low=1)
         for name in ("augment", "neat_final_clip", "cell_finetune", "controls", "controls_full_sweep",
@@ -188,9 +194,10 @@ class PipelineConfig:
         return tuple(round(self.vg_min + i * self.vg_step, 6) for i in range(n + 1))
 
     def transistor(self) -> tuple:
-        """``(model, provenance)``: the selector transistor (card file at ``transistor_width``, or the
-        built-in BsimLikeNMOS 45 nm HP card, provenance ``"builtin"``)."""
-        if self.card is None:
+        """``(model, provenance)``: the selector transistor (card at ``transistor_width``, provenance
+        ``"exact"``, or the built-in BsimLikeNMOS 45 nm HP core, provenance ``"builtin"``)."""
+        from .cards import BUILTIN
+        if self.card == BUILTIN:
             return dataclasses.replace(default_transistor(), w=self.transistor_width), "builtin"
         from .cards import load_transistor
         return load_transistor(self.card, self.transistor_width)
@@ -203,7 +210,7 @@ class PipelineConfig:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        if self.card is not None:  # the card's contents decide the numbers, not its path
+        if self.card != "builtin":  # the card's contents decide the numbers, not its path
             from .cards import card_sha256
             try:
                 d["card_sha256"] = card_sha256(self.card)

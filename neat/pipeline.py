@@ -43,6 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .cell import cutoff_table
+from .cards import with_width
 from .checkpoint import CheckpointError, RunStore
 from .circuit import CircuitConfig
 from .config import FULL, QUICK, WEIGHT_SCALE_MODES, ConfigError, PipelineConfig
@@ -511,7 +512,7 @@ def _sensitivity(ctx: RunContext, mode: str, measure, x) -> list:
     rows = []
     for label, w, constants in cases:
         cell = ctx.cell if w == width else dataclasses.replace(
-            ctx.cell, transistor=dataclasses.replace(ctx.cell.transistor, w=w))
+            ctx.cell, transistor=with_width(ctx.cell.transistor, w))
         key = f"sensitivity/{label}"
         e_ref = measure(f"{key}/reference", state, cfg.reference_v_gate, constants=constants, cell=cell).total
         e_het = measure(f"{key}/hetero", state, hetero, constants=constants, cell=cell).total

@@ -144,6 +144,18 @@ def existing_file(text: str) -> str:
     return text
 
 
+def card_argument(text: str) -> str:
+    """A published card's name, "builtin", or an existing card file."""
+    from .cards import BUILTIN, PUBLISHED_CARDS
+    if text in PUBLISHED_CARDS or text == BUILTIN:
+        return text
+    try:
+        return existing_file(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"no such file: {text!r} (or name a published card: "
+                                         f"{', '.join(PUBLISHED_CARDS)}, or {BUILTIN})") from None
+
+
 def number_list(item):
     """A comma-separated list of values parsed by ``item``."""
     def parse(text: str) -> tuple:
@@ -222,12 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch threads of every training step; part of the configuration because torch's backward "
                         "reductions depend on it (default 1)")
     g = p.add_argument_group("the 1T-1R cell (docs/neat_cell_analysis.md)")
-    g.add_argument("--card", type=existing_file, help="SPICE NMOS model card file of the selector (default: the built-in "
-                                  "BsimLikeNMOS 45 nm HP card); e.g. a PTM 45 nm HP or LP card")
+    g.add_argument("--card", type=card_argument,
+                   help="the selector's SPICE NMOS model card: a file, or ptm45_lp (default) / ptm45_hp (the "
+                        "published PTM 45 nm cards), or builtin (the BsimLikeNMOS 45 nm HP core)")
     g.add_argument("--transistor-side", choices=TRANSISTOR_SIDES, help="where the selector sits (default row)")
     g.add_argument("--width", dest="transistor_width", type=length,
                    help="selector channel width in metres, e.g. 3.5e-6 or 3.5u (default 3.5 µm)")
-    g.add_argument("--v-max", type=positive_float, help="largest read voltage (V, default 0.5)")
+    g.add_argument("--v-max", type=positive_float, help="largest read voltage (V, default 0.2)")
     g.add_argument("--metric", choices=METRICS, help="cell non-linearity metric")
     g.add_argument("--tolerance", type=open_fraction, help="non-linearity tolerance (fraction, default 0.025)")
     g = p.add_argument_group("NEAT and crossbars")

@@ -116,6 +116,13 @@ class Bsim4NMOS(NMOSModel):
         object.__setattr__(self, "size", size_dependent(self.card, self.instance))
         check_device(self.card, self.size, self.temperature)
 
+    def with_instance(self, **changes) -> "Bsim4NMOS":
+        """The same card and temperature with instance parameters changed (``w=2e-6, nf=2``; SI
+        units); the others keep their values."""
+        parameters = {**self.instance.parameters, **{k.lower(): v for k, v in changes.items()}}
+        return Bsim4NMOS(card=self.card, instance=InstanceParameters.from_keywords(**parameters),
+                         temperature=self.temperature, gmin=self.gmin)
+
     def _selector(self, name: str) -> float:
         """A selector's value for this instance: the instance's where it may override the card's."""
         if name in ("rgatemod", "rbodymod", "geomod", "rgeomod"):
