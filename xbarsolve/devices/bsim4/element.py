@@ -10,10 +10,10 @@ parameters ``v_gate``, ``v_body``).  Inside, a BSIM4 device is a small circuit::
     junctions: db → d', sb → s';  body network: b' – b (RBPB), b' – db (RBPD), b' – sb (RBPS),
                db – b (RBDB), sb – b (RBSB)                   (RBODYMOD; else db = sb = b' = b)
 
-Node indices of the local circuit: 0 a, 1 b (the element's terminals, free), 2 g, 3 body
-(fixed), 4 d', 5 s', 6 g', 7 b', 8 db, 9 sb (internal).  An internal node that the card
-does not create is an alias of its external node (``alias``): its currents and Jacobian
-entries fold onto that node.
+Local numbering (:func:`_local_nodes`): the internal nodes the card creates first, then the
+terminals a, b (free), gate and body (fixed); an internal node that the card does not
+create is its external node (the same index): its currents and Jacobian entries fold
+onto that node.
 
 Internal nodes are solved inside the element, exactly: Newton on the internal KCL
 equations r_U(v_U; v_a, v_b) = 0, started from the external voltages.  When the last
@@ -24,8 +24,11 @@ exponential junction (|I''|/|I| = 1/Vt²).  With the published cards this is one
 evaluation: their gate and body currents are nA through Ω-sized resistances, so the
 internal nodes sit within ~10 nV of the external ones.  The element's derivatives are
 those of the condensed circuit (Schur complement): G = J_EE − J_EU·J_UU⁻¹·J_UE, exact by
-implicit differentiation.  Gate and body currents (into the fixed nodes) are reported
-the same way, for the readouts and the power bookkeeping.
+implicit differentiation.  One partial Gaussian elimination of the internal nodes from the
+local Jacobian and current vector gives both (:func:`_eliminate_internal`); the gate's and
+body's rows and columns take part only where their currents or derivatives are asked for.
+Gate and body currents (into the fixed nodes) are reported the same way, for the readouts
+and the power bookkeeping.
 """
 from __future__ import annotations
 
@@ -63,36 +66,55 @@ DRAIN_SERIES = SOURCE_SERIES + N_SERIES
 Q_OFFSET = DRAIN_SERIES + N_SERIES
 N_PARAMS = Q_OFFSET + N_CONSTANTS
 N_NODES = 10
-HOME = (0, 1, 2, 3, 0, 1, 2, 3, 3, 3)  # the external node each local node belongs to
-WORKSPACE = 208
+WORKSPACE = 3 * N_NODES + 20 + N_NODES * N_NODES  # v, i_node, Δ, the device stamp, the local Jacobian
 
 
 @njit(cache=True)
-def _aliases(p):
-    """Which local node each of the 10 node indices stands for (itself, or its external node)."""
-    fixed_rds = p[H.rdsmod] == 0.0
-    d = 0 if fixed_rds and p[H.g_drain] == 0.0 else 4
-    s = 1 if fixed_rds and p[H.g_source] == 0.0 else 5
-    g = 2 if p[H.g_gate] == 0.0 else 6
+def _local_nodes(p):
+    """Local indices of the sub-circuit's nodes: ``(n_u, a, b, g, body, d', s', g', b', db, sb)``.
+
+    The n_u internal nodes the card creates come first (0 … n_u − 1, in the order d', s', g',
+    b', db, sb), then the terminals a, b, gate and body (n_u … n_u + 3); an internal node the
+    card does not create takes the index of the external node it is (its home).
+    """
+    rdsmod = p[H.rdsmod] != 0.0
+    has_d = rdsmod or p[H.g_drain] != 0.0
+    has_s = rdsmod or p[H.g_source] != 0.0
+    has_g = p[H.g_gate] != 0.0
     net = p[H.has_body_network] != 0.0
-    return (0, 1, 2, 3, d, s, g, 7 if net else 3, 8 if net else 3, 9 if net else 3)
+    n_u = int(has_d) + int(has_s) + int(has_g) + (3 if net else 0)
+    a, b, g, body = n_u, n_u + 1, n_u + 2, n_u + 3
+    k = 0
+    d = a
+    if has_d:
+        d = k
+        k += 1
+    s = b
+    if has_s:
+        s = k
+        k += 1
+    gp = g
+    if has_g:
+        gp = k
+        k += 1
+    bp, db, sb = body, body, body
+    if net:
+        bp, db, sb = k, k + 1, k + 2
+    return n_u, a, b, g, body, d, s, gp, bp, db, sb
 
 
-@njit(cache=True)
-def _stamp_resistor(i_node, jac, alias, v, a, b, g):
-    if g == 0.0:
+@njit(cache=True, inline="always")
+def _stamp_conductance(i_node, jac, v, x, y, g):
+    """A resistor of conductance ``g`` (S; 0: none) between local nodes x and y."""
+    if g == 0.0 or x == y:
         return
-    ia = alias[a]
-    ib = alias[b]
-    if ia == ib:
-        return
-    cur = g * (v[ia] - v[ib])
-    i_node[ia] += cur
-    i_node[ib] -= cur
-    jac[ia, ia] += g
-    jac[ia, ib] -= g
-    jac[ib, ia] -= g
-    jac[ib, ib] += g
+    cur = g * (v[x] - v[y])
+    i_node[x] += cur
+    i_node[y] -= cur
+    jac[x, x] += g
+    jac[x, y] -= g
+    jac[y, x] -= g
+    jac[y, y] += g
 
 
 @njit(cache=True)
@@ -115,21 +137,23 @@ def _stamp_series(i_node, jac, v, outer, inner, gate, body, p, offset):
 
 
 @njit(cache=True)
-def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
-    """Currents (A) from every local node into the sub-circuit's elements, and their Jacobian (S)."""
-    i_node[:N_NODES] = 0.0
-    jac[:, :] = 0.0
-    q = p[Q_OFFSET:]
-    nd, ng, ns, nb = alias[4], alias[6], alias[5], alias[7]
-    node_jacobian(v[nd], v[ng], v[ns], v[nb], q, dev_i, dev_j)
-    nodes = (nd, ng, ns, nb)
+def _assemble(v, p, nodes, n, i_node, jac, dev_i, dev_j):
+    """Currents (A) from every local node into the sub-circuit's elements, and their Jacobian (S),
+    in the local numbering of :func:`_local_nodes` (``n`` nodes)."""
+    _, a, b, g, body, d, s, gp, bp, db, sb = nodes
+    for r in range(n):
+        i_node[r] = 0.0
+        for c in range(n):
+            jac[r, c] = 0.0
+    node_jacobian(v[d], v[gp], v[s], v[bp], p[Q_OFFSET:], dev_i, dev_j)
+    device = (d, gp, s, bp)
     for r in range(4):
-        i_node[nodes[r]] += dev_i[r]
+        i_node[device[r]] += dev_i[r]
         for c in range(4):
-            jac[nodes[r], nodes[c]] += dev_j[r, c]
+            jac[device[r], device[c]] += dev_j[r, c]
     # junctions: current from the junction's body end (db / sb) into the diffusion (d' / s')
     gmin = p[H.gmin]
-    for body_end, diffusion, offset in ((alias[8], nd, DRAIN_DIODE), (alias[9], ns, SOURCE_DIODE)):
+    for body_end, diffusion, offset in ((db, d, DRAIN_DIODE), (sb, s, SOURCE_DIODE)):
         ij, gj = junction_current(v[body_end] - v[diffusion], p[offset:offset + N_DIODE], gmin)
         i_node[body_end] += ij
         i_node[diffusion] -= ij
@@ -138,55 +162,62 @@ def _assemble(v, p, alias, i_node, jac, dev_i, dev_j):
         jac[diffusion, body_end] -= gj
         jac[diffusion, diffusion] += gj
     if p[H.rdsmod] == 0.0:
-        _stamp_resistor(i_node, jac, alias, v, 0, 4, p[H.g_drain])
-        _stamp_resistor(i_node, jac, alias, v, 1, 5, p[H.g_source])
+        _stamp_conductance(i_node, jac, v, a, d, p[H.g_drain])
+        _stamp_conductance(i_node, jac, v, b, s, p[H.g_source])
     else:
-        _stamp_series(i_node, jac, v, 0, nd, ng, nb, p, DRAIN_SERIES)
-        _stamp_series(i_node, jac, v, 1, ns, ng, nb, p, SOURCE_SERIES)
-    _stamp_resistor(i_node, jac, alias, v, 2, 6, p[H.g_gate])
+        _stamp_series(i_node, jac, v, a, d, gp, bp, p, DRAIN_SERIES)
+        _stamp_series(i_node, jac, v, b, s, gp, bp, p, SOURCE_SERIES)
+    _stamp_conductance(i_node, jac, v, g, gp, p[H.g_gate])
     if p[H.has_body_network] != 0.0:
-        _stamp_resistor(i_node, jac, alias, v, 3, 7, p[H.g_b_bp])
-        _stamp_resistor(i_node, jac, alias, v, 7, 9, p[H.g_bp_sb])
-        _stamp_resistor(i_node, jac, alias, v, 7, 8, p[H.g_bp_db])
-        _stamp_resistor(i_node, jac, alias, v, 3, 9, p[H.g_b_sb])
-        _stamp_resistor(i_node, jac, alias, v, 3, 8, p[H.g_b_db])
+        _stamp_conductance(i_node, jac, v, body, bp, p[H.g_b_bp])
+        _stamp_conductance(i_node, jac, v, bp, sb, p[H.g_bp_sb])
+        _stamp_conductance(i_node, jac, v, bp, db, p[H.g_bp_db])
+        _stamp_conductance(i_node, jac, v, body, sb, p[H.g_b_sb])
+        _stamp_conductance(i_node, jac, v, body, db, p[H.g_b_db])
 
 
 @njit(cache=True)
-def _lu_in_place(a, perm, n):
-    """LU factorization with partial pivoting of a[:n, :n] in place; row order in ``perm``."""
-    for k in range(n):
-        perm[k] = float(k)
-    for k in range(n):
+def _eliminate_internal(jac, i_node, n_u, n):
+    """Gaussian elimination of the internal nodes 0 … n_u − 1 (partial pivoting among them) from
+    the first ``n`` rows and columns of ``jac`` and from ``i_node``, in place.
+
+    Afterwards rows and columns n_u … n − 1 of ``jac`` hold the Schur complement
+    J_EE − J_EU·J_UU⁻¹·J_UE and ``i_node[n_u:n]`` holds i_E − J_EU·J_UU⁻¹·i_U = i_E + J_EU·Δ:
+    the condensed circuit's conductances and its terminal currents extrapolated linearly to
+    the internal solution.  The first n_u rows keep J_UU's upper-triangular factor and the
+    forward-eliminated i_U, from which :func:`_internal_update` gets Δ.
+    """
+    for k in range(n_u):
         piv = k
-        for r in range(k + 1, n):
-            if abs(a[r, k]) > abs(a[piv, k]):
+        for r in range(k + 1, n_u):
+            if abs(jac[r, k]) > abs(jac[piv, k]):
                 piv = r
         if piv != k:
-            for c in range(n):
-                a[k, c], a[piv, c] = a[piv, c], a[k, c]
-            perm[k], perm[piv] = perm[piv], perm[k]
-        inv = 1.0 / a[k, k]
+            for c in range(k, n):
+                jac[k, c], jac[piv, c] = jac[piv, c], jac[k, c]
+            i_node[k], i_node[piv] = i_node[piv], i_node[k]
+        inv = 1.0 / jac[k, k]
         for r in range(k + 1, n):
-            a[r, k] *= inv
-            f = a[r, k]
+            f = jac[r, k] * inv
             if f != 0.0:
                 for c in range(k + 1, n):
-                    a[r, c] -= f * a[k, c]
+                    jac[r, c] -= f * jac[k, c]
+                i_node[r] -= f * i_node[k]
 
 
 @njit(cache=True)
-def _lu_solve(a, perm, b, x, n):
-    """x = A⁻¹·b with the factors of :func:`_lu_in_place`."""
-    for k in range(n):
-        x[k] = b[int(perm[k])]
-    for k in range(n):
-        for c in range(k):
-            x[k] -= a[k, c] * x[c]
-    for k in range(n - 1, -1, -1):
-        for c in range(k + 1, n):
-            x[k] -= a[k, c] * x[c]
-        x[k] /= a[k, k]
+def _internal_update(jac, i_node, delta, n_u):
+    """Δ = −J_UU⁻¹·i_U by back substitution on the factor left by :func:`_eliminate_internal`;
+    returns max |Δ| (V)."""
+    largest = 0.0
+    for k in range(n_u - 1, -1, -1):
+        x = -i_node[k]
+        for c in range(k + 1, n_u):
+            x -= jac[k, c] * delta[c]
+        x /= jac[k, k]
+        delta[k] = x
+        largest = max(largest, abs(x))
+    return largest
 
 
 @njit(cache=True)
@@ -199,47 +230,39 @@ def element_state(va, vb, p, full):
     the rest is then NaN); the currents (A) into the element at a, b, gate and body; the
     condensed circuit's ∂(ia, ib)/∂(va, vb) (S); and ∂(ia, ib)/∂(v_gate, v_body) (S).
     """
-    alias = _aliases(p)
+    nodes = _local_nodes(p)
+    n_u, a, b, g, body = nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
+    n = n_u + 4
+    # the rows and columns the result needs: the gate's and body's only for ``full``
+    n_used = n if full else n_u + 2
     # one workspace for every local array (a single allocation per call)
     work = np.empty(WORKSPACE)
-    v = work[0:10]
-    jac = work[10:110].reshape((N_NODES, N_NODES))
-    dev_i = work[110:114]
-    dev_j = work[114:130].reshape((4, 4))
-    juu = work[130:166].reshape((6, 6))
-    rhs = work[166:172]
-    delta = work[172:178]
-    col = work[178:184]
-    g = work[184:192].reshape((2, 4))
-    i_node = work[192:202]
-    perm = work[202:208]  # row order of the local LU (stored as floats)
-    v[0] = va
-    v[1] = vb
-    v[2] = p[H.v_gate]
-    v[3] = p[H.v_body]
-    for k in range(4, N_NODES):  # internal nodes start at their external node's voltage
-        v[k] = v[HOME[k]]
-    unknowns = (0, 0, 0, 0, 0, 0)
-    n_u = 0
-    for k in range(4, N_NODES):
-        if alias[k] == k:
-            unknowns = _tuple_set(unknowns, n_u, k)
-            n_u += 1
+    v = work[0:N_NODES]
+    i_node = work[N_NODES:2 * N_NODES]
+    delta = work[2 * N_NODES:3 * N_NODES]
+    dev_i = work[3 * N_NODES:3 * N_NODES + 4]
+    dev_j = work[3 * N_NODES + 4:3 * N_NODES + 20].reshape((4, 4))
+    jac = work[3 * N_NODES + 20:WORKSPACE].reshape((N_NODES, N_NODES))
+    v[a] = va
+    v[b] = vb
+    v[g] = p[H.v_gate]
+    v[body] = p[H.v_body]
+    # internal nodes start at their external node's voltage
+    d, s, gp, bp, db, sb = nodes[5], nodes[6], nodes[7], nodes[8], nodes[9], nodes[10]
+    v[d] = va
+    v[s] = vb
+    v[gp] = v[g]
+    v[bp] = v[body]
+    v[db] = v[body]
+    v[sb] = v[body]
     evaluations = 0
     while True:
-        _assemble(v, p, alias, i_node, jac, dev_i, dev_j)
+        _assemble(v, p, nodes, n, i_node, jac, dev_i, dev_j)
         evaluations += 1
         if n_u == 0:
             break
-        for r in range(n_u):
-            rhs[r] = -i_node[unknowns[r]]
-            for c in range(n_u):
-                juu[r, c] = jac[unknowns[r], unknowns[c]]
-        _lu_in_place(juu, perm, n_u)
-        _lu_solve(juu, perm, rhs, delta, n_u)
-        largest = 0.0
-        for r in range(n_u):
-            largest = max(largest, abs(delta[r]))
+        _eliminate_internal(jac, i_node, n_u, n_used)
+        largest = _internal_update(jac, i_node, delta, n_u)
         if not largest < 1e300:  # NaN or overflow
             return _FAILED
         if largest <= LINEAR_TOLERANCE:
@@ -249,44 +272,19 @@ def element_state(va, vb, p, full):
         # damped Newton on the junction exponentials: at most 0.1 V per local step
         scale = min(1.0, 0.1 / largest)
         for r in range(n_u):
-            v[unknowns[r]] += scale * delta[r]
-
-    # condensed terminal quantities: x = i_X + J_XU·Δ and G = J_XY − J_XU·J_UU⁻¹·J_UY,
-    # X, Y in (a, b, gate, body); J_UU's factors are those of the last local step
-    ia, ib, ig, ibody = i_node[0], i_node[1], i_node[2], i_node[3]
-    for r in range(n_u):
-        u = unknowns[r]
-        ia += jac[0, u] * delta[r]
-        ib += jac[1, u] * delta[r]
-        if full:
-            ig += jac[2, u] * delta[r]
-            ibody += jac[3, u] * delta[r]
-    for x in range(2):
-        for y in range(4):
-            g[x, y] = jac[x, y] if (full or y < 2) else 0.0
-    if n_u > 0:
-        for y in range(4 if full else 2):
-            for r in range(n_u):
-                rhs[r] = jac[unknowns[r], y]
-            _lu_solve(juu, perm, rhs, col, n_u)
-            for x in range(2):
-                s = 0.0
-                for r in range(n_u):
-                    s += jac[x, unknowns[r]] * col[r]
-                g[x, y] -= s
+            v[r] += scale * delta[r]
+    # the condensed terminal quantities (see _eliminate_internal)
     m = p[H.multiplier]
-    return (evaluations, m * ia, m * ib, m * ig, m * ibody, m * g[0, 0], m * g[0, 1], m * g[1, 0],
-            m * g[1, 1], m * g[0, 2], m * g[1, 2], m * g[0, 3], m * g[1, 3])
+    if full:
+        return (evaluations, m * i_node[a], m * i_node[b], m * i_node[g], m * i_node[body],
+                m * jac[a, a], m * jac[a, b], m * jac[b, a], m * jac[b, b],
+                m * jac[a, g], m * jac[b, g], m * jac[a, body], m * jac[b, body])
+    return (evaluations, m * i_node[a], m * i_node[b], 0.0, 0.0,
+            m * jac[a, a], m * jac[a, b], m * jac[b, a], m * jac[b, b], 0.0, 0.0, 0.0, 0.0)
 
 
 _NAN = math.nan
 _FAILED = (-1, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN)
-
-
-@njit(cache=True, inline="always")
-def _tuple_set(t, i, value):
-    return (value if i == 0 else t[0], value if i == 1 else t[1], value if i == 2 else t[2],
-            value if i == 3 else t[3], value if i == 4 else t[4], value if i == 5 else t[5])
 
 
 @njit(cache=True)
