@@ -5,7 +5,9 @@
 
 Cases (1T-1R cells, transistor on the row side, V_G = 1 V, G uniform in [1/300k, 1/30k] S,
 inputs uniform in 0..0.5 V, the transistor is ``Crossbar.DEFAULT_TRANSISTOR`` unless
-``--transistor`` says otherwise):
+``--transistor`` says otherwise: ``level1``, ``bsim`` (``BsimLikeNMOS()``), ``ptm45hp`` / ``ptm45lp``
+(``Bsim4NMOS`` from the published PTM 45 nm HP / LP card of ``validation/cards/``, W = 1 um,
+L = 45 nm, every DC effect the card switches on)):
 
 * ``parasitic``: r_source = r_sink = 100 Ohm, r_wire = 2.5 Ohm, one input vector, n x n for
   n in 64, 128, 256 (full) -- xbarsolve against ngspice's own analysis time ("Total analysis
@@ -59,6 +61,8 @@ PARASITICS = {"r_source": 100.0, "r_sink": 100.0, "r_wire": 2.5}  # Ohm
 NO_PARASITICS = {"r_source": 0.0, "r_sink": 0.0, "r_wire": 0.0}
 AGREEMENT_RTOL = 1e-6  # xbarsolve vs ngspice, column currents
 FAST_PATH_RTOL = 1e-12  # decoupled fast path vs general solver
+PUBLISHED_CARDS = {"ptm45hp": "ptm45_hp.pm", "ptm45lp": "ptm45_lp.pm"}  # --transistor: validation/cards/
+PUBLISHED_CARD_W, PUBLISHED_CARD_L = 1e-6, 45e-9  # m
 
 
 # ============================================================================ child processes
@@ -74,6 +78,10 @@ def _transistor(name: str):
         return Level1NMOS(vto=0.4, kp=2e-4, gamma=0.3, phi=0.7, lambda_=0.05, w=1e-6, l=1e-6)
     if name == "bsim":
         return BsimLikeNMOS()
+    if name in PUBLISHED_CARDS:  # Bsim4NMOS from the published card, every DC effect it switches on
+        from xbarsolve.devices import Bsim4NMOS
+        return Bsim4NMOS.from_card(ROOT / "validation" / "cards" / PUBLISHED_CARDS[name],
+                                   w=PUBLISHED_CARD_W, l=PUBLISHED_CARD_L)
     raise ValueError(f"unknown transistor {name!r}")
 
 
@@ -323,8 +331,9 @@ def fmt_s(t) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="64x64 only, few repeats")
-    parser.add_argument("--transistor", choices=("default", "level1", "bsim"), default="default",
-                        help="transistor model (default: Crossbar.DEFAULT_TRANSISTOR)")
+    parser.add_argument("--transistor", choices=("default", "level1", "bsim", *PUBLISHED_CARDS), default="default",
+                        help="transistor model (default: Crossbar.DEFAULT_TRANSISTOR; ptm45hp, ptm45lp: "
+                             "Bsim4NMOS from the published PTM 45 nm card, W = 1 um, L = 45 nm)")
     parser.add_argument("--ngspice-timeout", type=float, default=240.0,
                         help="cap (s) of every ngspice run at 128x128 and above")
     parser.add_argument("--no-ngspice", action="store_true", help="xbarsolve only")
