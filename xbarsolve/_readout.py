@@ -145,8 +145,8 @@ class Readouts:
     def evaluate(self, names, op, currents=None) -> dict:
         """Outputs ``names`` (A or V), each (batch, *per-sample shape), at the operating point ``op``.
 
-        ``currents``: the element currents of ``op`` (``CircuitEquations.element_currents``),
-        computed here if not given.
+        ``currents``: unused (kept for callers that have them); each current read-out
+        evaluates the elements it names.
         """
         x, fixed_v = op.result.x, op.fixed_voltages
         batch = x.shape[0]
@@ -156,17 +156,12 @@ class Readouts:
             ro = self.readouts[name]
             if isinstance(ro, VoltageReadout):
                 y = net.node_voltages_of_codes(x, fixed_v, ro.codes)
-            elif currents is None:  # only the elements this read-out names are evaluated
+            else:  # only the elements this read-out names are evaluated (a numba pass, not np.add.at)
                 y = np.zeros((batch, int(np.prod(ro.shape))))
                 for gid, (elem, terminal, o, coef) in ro.entries.items():
                     g = net.groups[gid]
                     _kernels.read(op.equations.families[gid], x, fixed_v, g.term_a, g.term_b,
                                   op.equations.params[gid], elem, terminal, o, coef, y)
-            else:
-                y = np.zeros((batch, int(np.prod(ro.shape))))
-                for gid, (elem, terminal, o, coef) in ro.entries.items():
-                    i = np.where(terminal == 0, currents[gid][0][:, elem], currents[gid][1][:, elem])
-                    np.add.at(y, (slice(None), o), coef * i)
             out[name] = y.reshape((batch,) + ro.shape)
         return out
 
