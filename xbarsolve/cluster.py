@@ -71,6 +71,6 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, qui
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     kwargs = dict(silence_logs=logging.ERROR) if quiet else {}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       **kwargs) as cluster, Client(cluster) as client:
         yield client
