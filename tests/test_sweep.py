@@ -210,3 +210,10 @@ def test_a_killed_sweep_resumes_where_it_stopped(extra, tmp_path):
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["skipped"] >= written and summary["skipped"] + summary["ran"] == 40
     _rows_equal(read_sweep(out).to_pylist(), _serial_rows(SweepSpec.from_dict(spec_dict)))
+
+
+def test_the_example_spec_loads_and_its_card_is_found():
+    spec = load_spec(ROOT / "examples" / "sweep_wires.toml")
+    assert len(spec) == 3 * 3 * 4 * 2
+    card = Path(spec.base_dir) / spec.fixed["card"]
+    assert card.is_file()
