@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, RunStore, atomic_write_json, config_hash
+from .checkpoint import CheckpointError, ResumeMismatchError, RunStore, atomic_write_json, config_hash
 from .circuit import CircuitConfig
 from .config import PipelineConfig
 from .pipeline import RunContext, _recorded, stage_plan
@@ -142,7 +142,7 @@ def main(argv=None) -> int:
                                 r_source=cfg.circuit_r_source if args.r_source is None else args.r_source,
                                 r_sink=cfg.circuit_r_sink if args.r_sink is None else args.r_sink)
         net = circuit_network(ctx, stage, v_gate, circuit)
-    except (CheckpointError, ValueError, KeyError, FileNotFoundError) as e:
+    except (CheckpointError, ResumeMismatchError, ValueError, KeyError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     x, y = ctx.data.x_test[:args.samples], ctx.data.y_test[:args.samples]

@@ -142,3 +142,9 @@ def test_evaluate_command_on_a_cluster_equals_the_single_process_command(tmp_pat
         assert proc.returncode == 0, proc.stderr[-3000:]
     single, dask = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("single", "dask"))
     assert dask["logits"] == single["logits"] and dask["accuracy"] == single["accuracy"]
+
+
+def test_evaluate_command_reports_a_missing_run_by_name(tmp_path, capsys):
+    from neat.evaluate import main
+    assert main(["--run", str(tmp_path / "nowhere"), "--single-process"]) == 2
+    assert "nowhere" in capsys.readouterr().err

@@ -217,3 +217,11 @@ def test_the_example_spec_loads_and_its_card_is_found():
     assert len(spec) == 3 * 3 * 4 * 2
     card = Path(spec.base_dir) / spec.fixed["card"]
     assert card.is_file()
+
+
+def test_sweep_command_reports_a_malformed_spec(tmp_path, capsys):
+    from xbarsolve.sweep.__main__ import main
+    path = tmp_path / "bad.toml"
+    path.write_text("[grid]\nrowz = [4]\n")
+    assert main([str(path)]) == 2
+    assert "unknown parameter 'rowz'" in capsys.readouterr().err
