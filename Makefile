@@ -9,7 +9,7 @@ PIP = $(PYTHON) -m pip
 install:
 	# torch 2.13.0 first: pip takes the CPU build from local disk (a bare "torch" pulls CUDA).
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,distributed]"
 
 install-system:
 	# ngspice: live SPICE comparison tests; Fashion-MNIST: the training pipeline's default data.

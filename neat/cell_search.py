@@ -262,7 +262,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m neat.cell_search", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--card", action="append", required=True, metavar="LABEL=PATH",
-                   help="a transistor card file (repeatable), e.g. hp=/work/notes/cards/ptm45_hp.pm")
+                   help="a transistor card file (repeatable), e.g. hp=validation/cards/ptm45_hp.pm")
     p.add_argument("--out", default="docs/figures")
     p.add_argument("--top", type=int, default=15, help="rows of the ranked table")
     p.add_argument("--widths", default=",".join(f"{w * 1e6:g}" for w in WIDTHS), help="widths in µm")

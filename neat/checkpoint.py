@@ -140,18 +140,31 @@ class RunStore:
     already holds a ``state.json`` (pass ``resume=True`` to continue it, or
     ``overwrite=True`` to start over); a resumed run refuses a folder whose
     recorded config hash differs.
+
+    Several processes (data-parallel ranks, :mod:`neat.ddp`) share one folder:
+    one ``writer`` (rank 0) writes every file; the others (``writer=False``,
+    created after the writer) only read, and keep the state in memory.
+    ``sync()`` (a barrier) is called after every write the others may read
+    and after reading mid-stage progress, so no rank reads a file before it
+    is written or after it is replaced.
     """
 
     def __init__(self, out, config: dict, *, resume: bool = False, overwrite: bool = False,
-                 stages: tuple | None = None):
+                 stages: tuple | None = None, writer: bool = True, sync=None):
         self.out = Path(out)
         self.ckpt = self.out / "ckpt"
         self.state_path = self.out / "state.json"
         self.config = to_jsonable(config)
         self.hash = config_hash(self.config)
         self.stages = stages
+        self.writer, self._sync = writer, sync
         if resume and overwrite:
             raise ValueError("resume and overwrite exclude each other")
+        if not writer:  # another process (rank 0) has created or checked the folder already
+            self.state = self._read_state()
+            if self.state["config_hash"] != self.hash:
+                raise ResumeMismatchError(f"{self.out} holds another run than the one requested")
+            return
         if self.state_path.is_file() and not overwrite:
             if not resume:
                 raise FileExistsError(f"{self.out} already holds a run (state.json); pass --resume to continue it, "
@@ -205,7 +218,12 @@ class RunStore:
         return state
 
     def _write_state(self) -> None:
-        atomic_write_json(self.state_path, self.state)
+        if self.writer:
+            atomic_write_json(self.state_path, self.state)
+
+    def sync(self) -> None:
+        if self._sync is not None:
+            self._sync()
 
     def is_done(self, stage: str) -> bool:
         return self.state["stages"].get(stage, {}).get("status") == "done"
@@ -224,7 +242,7 @@ class RunStore:
 
     def finish(self, stage: str, result: dict, payload: dict | None = None, wall_s: float | None = None) -> None:
         """Record a stage as done: its torch payload first, then the JSON state; drop its partial file."""
-        if payload is not None:
+        if payload is not None and self.writer:
             atomic_torch_save(payload, self.stage_path(stage))
         entry = {"status": "done", "result": to_jsonable(result)}
         if wall_s is not None:
@@ -232,16 +250,18 @@ class RunStore:
         self.state["stages"][stage] = entry
         self._write_state()
         p = self.partial_path(stage)
-        if p.exists():
+        if self.writer and p.exists():
             p.unlink()
+        self.sync()
 
     def forget(self, stage: str) -> None:
         """Mark ``stage`` as not done and delete its checkpoints (``--redo``): it is recomputed."""
         self.state["stages"].pop(stage, None)
         self._write_state()
         for p in (self.stage_path(stage), self.partial_path(stage)):
-            if p.exists():
+            if self.writer and p.exists():
                 p.unlink()
+        self.sync()
 
     def _load(self, path: Path, stage: str, partial: bool) -> dict:
         what = f"the mid-stage checkpoint of stage {stage!r}" if partial else f"the checkpoint of finished stage {stage!r}"
@@ -263,11 +283,13 @@ class RunStore:
         return self._load(self.stage_path(stage), stage, partial=False)
 
     def save_partial(self, stage: str, payload: dict) -> None:
-        atomic_torch_save(payload, self.partial_path(stage))
+        if self.writer:
+            atomic_torch_save(payload, self.partial_path(stage))
 
     def load_partial(self, stage: str) -> dict | None:
         """A stage's mid-stage progress, or None if it has none."""
         p = self.partial_path(stage)
-        if not p.exists():
-            return None
-        return self._load(p, stage, partial=True)
+        try:
+            return self._load(p, stage, partial=True) if p.exists() else None
+        finally:
+            self.sync()  # every rank has read it before the writer replaces it

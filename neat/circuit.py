@@ -47,6 +47,12 @@ class CircuitConfig:
 
 
 _TILES: dict = {}
+#: Solve each distinct input vector of a tile once (issue 16): the vectors of a forward pass repeat
+#: (the all-zero phase-2 vectors of non-negative activations, zero padding, dead ReLUs), and every
+#: sample's solve is independent of the others, so the currents are identical.  Used only where
+#: no gradient is wanted with respect to the inputs (a duplicate would not receive its own).
+#: False: every vector solved, as before issue 16 (for benchmarks).
+SHARE_IDENTICAL_INPUTS = True
 
 
 def tile_crossbar(cell: CellConfig, mapping: MappingConfig, circuit: CircuitConfig) -> Crossbar:
@@ -63,6 +69,16 @@ def tile_crossbar(cell: CellConfig, mapping: MappingConfig, circuit: CircuitConf
                       memristor=cell.memristor_model)
         _TILES[key] = xb
     return xb
+
+
+def _tile_currents(crossbar_currents, xb, v_tile, g_tile, v_gate):
+    """Column currents (A), (M, tc), of one tile for input vectors ``v_tile`` (M, tr), each distinct
+    vector solved once where the inputs need no gradient (:data:`SHARE_IDENTICAL_INPUTS`)."""
+    if SHARE_IDENTICAL_INPUTS and not (torch.is_grad_enabled() and v_tile.requires_grad):
+        unique, inverse = torch.unique(v_tile, dim=0, return_inverse=True)
+        if unique.shape[0] < v_tile.shape[0]:
+            return crossbar_currents(xb, unique, conductances=g_tile, v_gate=v_gate)[inverse]
+    return crossbar_currents(xb, v_tile, conductances=g_tile, v_gate=v_gate)
 
 
 def circuit_currents(v_pos: torch.Tensor, v_neg: torch.Tensor, g_pos: torch.Tensor, g_neg: torch.Tensor, *,
@@ -95,7 +111,7 @@ def circuit_currents(v_pos: torch.Tensor, v_neg: torch.Tensor, g_pos: torch.Tens
             pair = torch.stack([g_pos[cs, rs].T, g_neg[cs, rs].T], dim=-1).reshape(nr, 2 * nc).to(torch.float64)
             g_tile = F.pad(pair, (0, tc - 2 * nc, 0, tr - nr), value=cell.g_off)
             v_tile = F.pad(v_all[:, rs], (0, tr - nr))
-            i = crossbar_currents(xb, v_tile, conductances=g_tile, v_gate=float(v_gate))  # (2M, tc)
+            i = _tile_currents(crossbar_currents, xb, v_tile, g_tile, float(v_gate))  # (2M, tc)
             diff = i[:, 0:2 * nc:2] - i[:, 1:2 * nc:2]
             fs = adc_full_scale(nr, cell.v_max, cell.g_on, cell.g_off, mapping.adc_range)
             part = quantize_adc(diff[:m], fs, mapping.adc_bits) - quantize_adc(diff[m:], fs, mapping.adc_bits)

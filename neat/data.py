@@ -261,10 +261,11 @@ class BatchIterator:
     gives the same batches in any process.  ``limit`` keeps the first
     ``limit`` samples of the (shuffled) order.
 
-    ``rank``/``world_size`` (the hook for data-parallel training, e.g. torch
-    DDP): every process draws the same global order and keeps every
-    ``world_size``-th sample starting at ``rank``, so together the ranks see
-    each sample of the epoch once.  The defaults (0, 1) keep everything.
+    ``rank``/``world_size`` (data-parallel training, :mod:`neat.ddp`): every
+    process draws the same global order and keeps its ``DistributedSampler``
+    shard of it (every ``world_size``-th sample starting at ``rank``, padded by
+    wrapping around so that every rank has as many batches), so together the
+    ranks see each sample of the epoch.  The defaults (0, 1) keep everything.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = False,
@@ -280,7 +281,8 @@ class BatchIterator:
         n = x.shape[0]
         order = torch.randperm(n, generator=self.gen) if shuffle else torch.arange(n)
         order = order[:limit] if limit is not None else order
-        self.order = order[rank::world_size]
+        from .ddp import shard_positions
+        self.order = order[shard_positions(len(order), rank, world_size)]
 
     def __len__(self) -> int:
         return (len(self.order) + self.batch_size - 1) // self.batch_size

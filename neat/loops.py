@@ -3,7 +3,9 @@
 The pipeline's stages (:mod:`neat.pipeline`) call these; the command line is
 :mod:`neat.train`.  Accuracies are fractions in [0, 1]; learning rates are per
 optimizer step.  ``batches`` are any iterable of ``(x, y)`` with a ``len``
-(:class:`neat.data.BatchIterator`; a distributed sampler would slot in there).
+(:class:`neat.data.BatchIterator`).  Under data-parallel training (:mod:`neat.ddp`)
+the model is stepped through ``DistributedDataParallel``, each rank's batches are
+its shard, and the returned statistics and accuracies are summed over the ranks.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import ddp
 from .threads import torch_threads
 
 __all__ = ["cosine_lr", "train_epoch", "evaluate"]
@@ -41,6 +44,7 @@ def train_epoch(model: nn.Module, batches, optimizer, *, device="cpu", lr_fn=Non
 
 def _train_epoch(model, batches, optimizer, device, lr_fn, step0, after_step, desc, progress) -> dict:
     model.train()
+    net = ddp.wrap(model)  # model itself in one process
     total, correct, loss_sum, steps = 0, 0, 0.0, 0
     bar = tqdm(batches, desc=desc, leave=False, disable=not progress, total=len(batches))
     for xb, yb in bar:
@@ -48,7 +52,7 @@ def _train_epoch(model, batches, optimizer, device, lr_fn, step0, after_step, de
         if lr_fn is not None:
             for g in optimizer.param_groups:
                 g["lr"] = lr_fn(step0 + steps)
-        out = model(xb)
+        out = net(xb)
         loss = F.cross_entropy(out, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -60,20 +64,31 @@ def _train_epoch(model, batches, optimizer, device, lr_fn, step0, after_step, de
         total += xb.shape[0]
         correct += int((out.argmax(1) == yb).sum())
         bar.set_postfix(loss=f"{loss_sum / total:.3f}", acc=f"{correct / total:.3f}")
+    dp = ddp.current()
+    if dp is not None:
+        loss_sum, correct, total = dp.sum([loss_sum, correct, total])
+        correct, total = int(correct), int(total)
     return {"loss": loss_sum / max(total, 1), "accuracy": correct / max(total, 1), "steps": steps}
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 500, device="cpu",
              desc: str = "eval", progress: bool = True) -> float:
-    """Top-1 accuracy (fraction) of ``model`` in eval mode on ``(x, y)``."""
+    """Top-1 accuracy (fraction) of ``model`` in eval mode on ``(x, y)`` (each rank evaluates its
+    shard of the images under data-parallel training; the counts are summed)."""
     model.eval()
+    n = x.shape[0]
+    dp = ddp.current()
+    if dp is not None and dp.world_size > 1:
+        x, y = x[dp.rank::dp.world_size], y[dp.rank::dp.world_size]
     correct = 0
     starts = range(0, x.shape[0], batch_size)
     for s in tqdm(starts, desc=desc, leave=False, disable=not progress):
         xb = x[s:s + batch_size].to(device)
         correct += int((model(xb).argmax(1).cpu() == y[s:s + batch_size]).sum())
-    return correct / max(x.shape[0], 1)
+    if dp is not None:
+        correct = int(dp.sum([correct])[0])
+    return correct / max(n, 1)
 
 
 @torch.no_grad()

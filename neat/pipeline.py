@@ -42,6 +42,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import ddp
 from .cell import cutoff_table
 from .cards import with_width
 from .checkpoint import CheckpointError, RunStore
@@ -188,10 +189,14 @@ class RunContext:
         return evaluate(self.model_from(state_dict), self.data.x_test, self.data.y_test,
                         batch_size=self.cfg.eval_batch, device=self.device, desc="eval sw", progress=self.progress)
 
-    def train_batches(self, key: str, limit=None) -> BatchIterator:
+    def train_batches(self, key: str, limit=None, *, shard: bool = True) -> BatchIterator:
+        """The batches of epoch ``key``; under data-parallel training this rank's shard of each global batch
+        of ``batch_size`` (``shard=False``: every rank all of them, e.g. for BatchNorm statistics)."""
         d, cfg = self.data, self.cfg
-        return BatchIterator(d.x_train, d.y_train, cfg.batch_size, shuffle=True, augment=cfg.augment, seed=cfg.seed,
-                             key=key, limit=limit)
+        dp = ddp.current() if shard else None
+        rank, world = (0, 1) if dp is None else (dp.rank, dp.world_size)
+        return BatchIterator(d.x_train, d.y_train, cfg.batch_size // world, shuffle=True, augment=cfg.augment,
+                             seed=cfg.seed, key=key, limit=limit, rank=rank, world_size=world)
 
     # checkpoints --------------------------------------------------------------------
     def tick(self, stage: str, step) -> None:
@@ -284,7 +289,7 @@ def stage_baseline(ctx: RunContext, stage: str):
     model = ctx.new_model().to(ctx.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start, history = ctx.resume_training(stage, model, opt, "epoch")
-    steps_per_epoch = math.ceil(d.x_train.shape[0] / cfg.batch_size)
+    steps_per_epoch = len(ctx.train_batches("baseline/0"))
     total = steps_per_epoch * cfg.epochs
     for epoch in tqdm(range(start, cfg.epochs), desc="baseline epochs", disable=not ctx.progress,
                       initial=start, total=cfg.epochs):
@@ -374,7 +379,7 @@ def stage_clip_bn(ctx: RunContext, stage: str):
     model = ctx.model_from(ctx.store.load("baseline")["model"])
     before = _fractions(model, w_cut, ctx.scales(mode))
     clip_weights(model, w_cut)
-    recalibrate_batchnorm(model, ctx.train_batches(f"recal/{mode}", cfg.recal_samples), device=ctx.device,
+    recalibrate_batchnorm(model, ctx.train_batches(f"recal/{mode}", cfg.recal_samples, shard=False), device=ctx.device,
                           threads=cfg.train_threads, progress=ctx.progress)
     state = _cpu_state(model)
     return TrainedVariant(variant="clip_bn", mode=mode, v_gate=ctx.v_target, w_cut=w_cut, fraction_inside_before=before,
@@ -568,6 +573,35 @@ def _recorded(store: RunStore, stage: str):
                               f"rerun with --resume --redo {stage} to recompute it (and the stages after it)") from e
 
 
+def _open_store(dp, out, config, plan, resume, overwrite, redo) -> RunStore:
+    """The run's store; under data-parallel training rank 0 opens (and checks) it first and writes it,
+    the other ranks then read it (an error on rank 0 stops every rank)."""
+    def open_writer(sync):
+        store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite, stages=tuple(plan), sync=sync)
+        if redo is not None:
+            for stage in plan[plan.index(redo):]:
+                store.forget(stage)
+        return store
+    if dp is None:
+        return open_writer(None)
+    store, error = None, None
+    if dp.is_main:
+        try:
+            store = open_writer(None)
+        except Exception as e:  # noqa: BLE001 -- re-raised below, after telling the other ranks
+            error = e
+    message = dp.broadcast(None if error is None else f"{type(error).__name__}: {error}")
+    if error is not None:
+        raise error
+    if message is not None:
+        raise CheckpointError(f"rank 0 could not open the run folder {out}: {message}")
+    if dp.is_main:
+        store._sync = dp.barrier
+        return store
+    # rank 0 has forgotten any redone stages before the broadcast: the state read here lacks them
+    return RunStore(out, config.to_json(), stages=tuple(plan), writer=False, sync=dp.barrier)
+
+
 def run_pipeline(config: PipelineConfig, out, *, resume: bool = False, overwrite: bool = False,
                  device: str = "cpu", progress: bool = True, stop_after: str | None = None,
                  redo: str | None = None, hooks: dict | None = None) -> dict:
@@ -592,18 +626,22 @@ def run_pipeline(config: PipelineConfig, out, *, resume: bool = False, overwrite
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} requested but CUDA is not available")
     # the data is loaded and the target checked first: both fail before any file is written
-    ctx = RunContext(config, device, progress, dict(hooks or {}))
+    dp = ddp.current()
+    if dp is not None and config.batch_size % dp.world_size:
+        raise ConfigError(f"batch_size {config.batch_size} must be a multiple of the {dp.world_size} data-parallel "
+                          f"ranks (each takes an equal part of every global batch)")
+    ctx = RunContext(config, device, progress and (dp is None or dp.is_main), dict(hooks or {}))
     neat_target(ctx)
-    ctx.store = store = RunStore(out, config.to_json(), resume=resume, overwrite=overwrite, stages=tuple(plan))
-    if redo is not None:
-        for stage in plan[plan.index(redo):]:
-            store.forget(stage)
+    ctx.store = store = _open_store(dp, out, config, plan, resume, overwrite, redo)
     for stage in plan:
         if store.is_done(stage) and stage != "report":
             ctx.results[stage] = _recorded(store, stage)
         else:
             t0 = time.perf_counter()
-            result, payload = _STAGE_FN[_kind(stage)](ctx, stage)
+            if stage == "report" and not store.writer:  # rank 0 writes the report
+                result, payload = {}, None
+            else:
+                result, payload = _STAGE_FN[_kind(stage)](ctx, stage)
             dt = time.perf_counter() - t0
             store.finish(stage, result if isinstance(result, dict) else result.to_json(), payload, wall_s=dt)
             ctx.results[stage] = result if stage == "report" else _recorded(store, stage)

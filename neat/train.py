@@ -9,6 +9,10 @@ the ones after it), e.g. after its checkpoint was reported unreadable.
 
 Every option is checked when the command line is read: a bad value is an
 ``error:`` line naming the option, never a traceback.
+
+``torchrun --nproc_per_node=N -m neat.train ...`` trains data-parallel on N
+processes (:mod:`neat.ddp`: gloo on CPU, nccl with ``--device cuda``); rank 0
+writes the run folder, and ``--resume`` continues it on any number of ranks.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import torch
 
 from xbarsolve.spice import parse_spice_number
 
+from . import ddp
 from .cards import CardError
 from .cell import METRICS, TRANSISTOR_SIDES
 from .checkpoint import CheckpointError, ResumeMismatchError
@@ -329,15 +334,21 @@ def main(argv=None) -> int:
     args, cfg = parse_command_line(argv)
     torch.set_num_threads(auto_threads() if args.threads == "auto" else args.threads)
     out = getattr(args, "out", None) or ("runs/full" if getattr(args, "full", False) else "runs/quick")
+    dp = ddp.start_from_environment(args.device)  # launched by torchrun: data-parallel training (neat.ddp)
+    device = args.device if dp is None else dp.device
     t0 = time.perf_counter()
     try:
-        res = run_pipeline(cfg, out, resume=args.resume, overwrite=args.overwrite, device=args.device,
+        res = run_pipeline(cfg, out, resume=args.resume, overwrite=args.overwrite, device=device,
                            progress=not args.no_progress, stop_after=getattr(args, "stop_after", None),
                            redo=getattr(args, "redo", None))
     except (DatasetMissingError, FileExistsError, CheckpointError, ResumeMismatchError, ConfigError, CardError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {e}" if dp is None else f"error (rank {dp.rank}): {e}", file=sys.stderr)
         return 2
+    finally:
+        ddp.stop()
     wall = time.perf_counter() - t0
+    if dp is not None and not dp.is_main:
+        return 0
     if "report" in res:
         print(res["report"]["markdown"])
         print(f"files in {out}: {', '.join(res['report']['files'])}")

@@ -6,6 +6,7 @@ fragment of its message.  Inputs once accepted silently, answered wrongly or rej
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -13,7 +14,10 @@ import pytest
 
 from xbarsolve import (BsimLikeNMOS, Crossbar, ConvergenceError, Level1NMOS, LinearMemristor, NewtonOptions,
                        Resistor, SinhMemristor)
+from xbarsolve.devices.bsim4 import Bsim4NMOS, UnsupportedModelError
+from xbarsolve.devices.bsim4.card import CardError
 from xbarsolve.linear_solvers import KrylovSolver
+from xbarsolve.spice import parse_model_card
 
 G = np.full((2, 3), 1e-5)  # 2 rows, 3 columns
 V = np.array([0.3, 0.2])
@@ -58,7 +62,40 @@ def _krylov_without_sides():
     return NewtonOptions(linear_solver="krylov").linear_solver.analyse(compile_netlist(graph).pattern)
 
 
+_HP = os.path.join(os.path.dirname(__file__), "..", "validation", "cards", "ptm45_hp.pm")
+
 ROWS = [
+    # ------------------------------------------------------------ BSIM4 cards
+    ("card without .model", lambda: parse_model_card("M1 d g s 0 nch W=1u L=45n\n"), ValueError,
+     "no .model card found"),
+    ("PMOS card", lambda: Bsim4NMOS.from_card(".model p pmos level=54 vth0=-0.4", w=1e-6, l=45e-9), CardError,
+     "only PMOS cards found (p (pmos)): xbarsolve's BSIM4 models NMOS transistors"),
+    ("level 49 card", lambda: Bsim4NMOS.from_card(".model n nmos level=49 vth0=0.4", w=1e-6, l=45e-9), CardError,
+     "line 1: .model n has level=49: not a BSIM4 card (BSIM4 is level 54 or 14)"),
+    ("card value not a number", lambda: parse_model_card(".model n nmos level=54\n+ u0=abc\n"), CardError,
+     "line 2: U0 in .model n: not a SPICE number: 'abc'"),
+    ("card parameter twice", lambda: parse_model_card(".model n nmos level=54 vth0=0.4\n+ k1=0.5 vth0=0.5\n"),
+     CardError, "line 2: VTH0 given twice in .model n: line 1 and line 2"),
+    ("instance L negative", lambda: parse_model_card(".model n nmos level=54\nM1 d g s 0 n W=1u L=-45n\n"),
+     CardError, "line 2: instance parameter L = -4.5e-08 must be positive"),
+    ("instance W below WMIN",
+     lambda: parse_model_card(".model n nmos level=54 wmin=1u wmax=10u\nM1 d g s 0 n W=0.5u L=45n\n"), CardError,
+     "line 2: W = 5e-07 m is below WMIN = 1e-06 m of card n"),
+    ("unknown card parameter", lambda: parse_model_card(".model n nmos level=54 vthx=0.4"), CardError,
+     "line 1: unknown BSIM4 parameter VTHX in .model n (did you mean VTHO, VTH0?)"),
+    ("unknown instance keyword", lambda: Bsim4NMOS.from_card(_HP, w=1e-6, l=45e-9, wdith=1), ValueError,
+     "unknown BSIM4 instance parameter 'wdith'"),
+    ("unimplemented RGATEMOD",
+     lambda: Bsim4NMOS.from_card(open(_HP).read().replace("rgatemod= 1", "rgatemod= 2", 1), name="nmos",
+                                 w=1e-6, l=45e-9), UnsupportedModelError,
+     "card nmos: RGATEMOD = 2 is not implemented in xbarsolve's BSIM4 DC model (implemented: 0, 1); line 9"),
+    ("stress effect on",
+     lambda: Bsim4NMOS.from_card(".model n nmos level=54 saref=1e-6 sbref=1e-6 ku0=1e-6", w=1e-6, l=45e-9,
+                                 sa=2e-6, sb=2e-6), UnsupportedModelError,
+     "switch on the layout-dependent stress effect (chapter 14; KU0 = 1e-06), which xbarsolve's BSIM4 DC model "
+     "does not implement"),
+    ("card not text", lambda: Bsim4NMOS.from_card(12, w=1e-6, l=45e-9), TypeError,
+     "expected SPICE text (str) or a path (str or os.PathLike) to a card file, got int"),
     # ------------------------------------------------------------ Crossbar(...)
     ("conductances negative", lambda: Crossbar(-G), ValueError, "conductances must be >= 0"),
     ("conductances NaN", lambda: Crossbar(np.full((2, 3), np.nan)), ValueError,

@@ -32,6 +32,10 @@ for xb in (Crossbar(g, **parasitics), Crossbar(g, transistor=Level1NMOS(w=1e-6, 
            Crossbar(g, transistor_side="column", **parasitics)):
     xb.solve(v)
     xb.solve(v[:1])
+linear = Crossbar(g, cell="1r", **parasitics)  # linear cells: one shared factorization (issue 16)
+linear.solve(np.tile(v, (2, 1)), outputs=("column_currents", "power"))
+plan_of(linear).vjp(linear.operating_point(np.tile(v, (2, 1))), {"column_currents": np.ones((4, 4))},
+                    {"v_in", "conductances"})
 plan = plan_of(xb)
 op = xb.operating_point(v)
 plan.vjp(op, {"column_currents": np.ones((2, 4))}, {"v_in", "conductances", "v_gate", "r_sink"})

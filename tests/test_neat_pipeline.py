@@ -516,8 +516,7 @@ def test_cli_presets_and_overrides():
     assert quick.train_subset == QUICK["train_subset"] and quick.model == "vgg11"
     full = config_from_args(p.parse_args(["--full", "--train-subset", "all", "--model-width", "0.5",
                                           "--neat-v-gate", "0.9", "--no-cell-finetune", "--width", "2u",
-                                          "--transistor-side", "column", "--card", "/work/notes/cards/ptm45_lp.pm"
-                                          if os.path.exists("/work/notes/cards/ptm45_lp.pm") else __file__,
+                                          "--transistor-side", "column", "--card", "validation/cards/ptm45_hp.pm",
                                           "--weight-scale-mode", "global", "--coverage", "1,0.98",
                                           "--neat-schedules", "1e-4:3,1e-3:2", "--energy-toggling", "per_read"]))
     assert full.train_subset is None and full.model_width == 0.5 and full.neat_v_gate == 0.9

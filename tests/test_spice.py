@@ -100,7 +100,9 @@ def test_known_failures_are_core_findings():
     for case in CASES:
         if case.known_failure:
             assert "devices/mosfet.py" in case.known_failure
-        assert case.tol == LEVEL1_TOL or case.transistor.startswith("bsim")
+        # no case loosens the stated tolerance (the PTM cases tighten the current floor)
+        assert all(getattr(case.tol, f) <= getattr(LEVEL1_TOL, f) for f in vars(LEVEL1_TOL)) \
+            or case.transistor.startswith("bsim")
 
 
 # =============================================================== live ngspice

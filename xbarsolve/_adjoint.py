@@ -114,7 +114,8 @@ class CrossbarAdjoint:
         rows = np.flatnonzero(np.any(grad_x != 0, axis=1))
         if rows.size:
             state = op.result.final_jacobians
-            lam[rows] = self.crossbar.linear_solver.solve(state.take(rows), grad_x[rows], transpose=True)
+            plan = op.result.plan or self.crossbar.linear_solver  # (a linear circuit's shared factor)
+            lam[rows] = plan.solve(state.take(rows), grad_x[rows], transpose=True)
         return lam
 
     def vjp(self, op: OperatingPoint, cotangents: dict, wrt) -> dict:

@@ -72,6 +72,28 @@ class CircuitEquations:
             jac[np.ix_(active, self.netlist.diag_slots)] += g_shunt
         return residual, jac, scale, noise
 
+    @property
+    def is_linear(self) -> bool:
+        """True when every element is linear (``ElementModel.linear``): the Jacobian is then one
+        constant matrix, the same for every sample and iterate."""
+        return all(getattr(g.model, "linear", False) for g in self.netlist.groups)
+
+    def kcl(self, x, fixed_v, active):
+        """Residual F (A), current scale and rounding scale per free node, as :meth:`assemble`
+        gives them, without the Jacobian (each (batch, n_free))."""
+        batch = x.shape[0]
+        residual = np.zeros((batch, self.n_free))
+        scale = np.zeros((batch, self.n_free))
+        noise = np.zeros((batch, self.n_free))
+
+        def fill(rows):
+            for group, params, kind in zip(self.netlist.groups, self.params, self.families):
+                _kernels.kcl(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, active[rows],
+                             residual[rows], scale[rows], noise[rows])
+
+        _per_sample_on_error(fill, batch, (residual, scale, noise), 0.0)
+        return residual, scale, noise
+
     def residual(self, x, fixed_v, active=None, g_shunt=0.0):
         """KCL residual F (A), shape (batch, n_free)."""
         if active is None:

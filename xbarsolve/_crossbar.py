@@ -195,21 +195,31 @@ class Crossbar:
         return self.operating_point_with(v, self.element_parameters(**overrides), x0, keep_jacobians)
 
     def operating_point_with(self, v: np.ndarray, params: list, x0=None,
-                             keep_jacobians: bool = True) -> OperatingPoint:
+                             keep_jacobians: bool = True, equations=None) -> OperatingPoint:
         """:meth:`operating_point` for inputs already checked (``v``: (batch, rows) V, from
         :meth:`check_inputs`) and element parameters already built (from :meth:`element_parameters`),
-        as the autodiff glue does to check everything before any work."""
-        unchanged = all(a is b for a, b in zip(params, self.equations.params))
-        eqs = self.equations if unchanged else self.equations.with_params(params)
+        as the autodiff glue does to check everything before any work.  ``equations``: the
+        :meth:`equations_for` ``params``, when the caller solves several batches with them."""
+        eqs = self.equations_for(params) if equations is None else equations
         fixed_v = self.netlist.fixed_voltages(v)
         if x0 is not None:
-            x0 = checks.real_array("x0", x0)
-            if x0.shape != (v.shape[0], self.netlist.n_free):
-                raise ValueError(f"x0 must have shape {(v.shape[0], self.netlist.n_free)}, got {x0.shape}")
+            x0 = self._check_x0(x0, v.shape[0])
         result = solve_dc(eqs, fixed_v, x0, self.options, self.linear_solver, keep_jacobians=keep_jacobians)
         return OperatingPoint(equations=eqs, result=result, fixed_voltages=fixed_v, v_in=v)
 
-    def solve(self, v_in, *, x0=None, **overrides) -> CrossbarSolution:
+    def equations_for(self, params: list):
+        """The circuit equations with element parameters ``params`` (the compiled ones when unchanged,
+        so that what is cached with them -- a linear circuit's factorization -- is reused)."""
+        unchanged = all(a is b for a, b in zip(params, self.equations.params))
+        return self.equations if unchanged else self.equations.with_params(params)
+
+    def _check_x0(self, x0, batch: int) -> np.ndarray:
+        x0 = checks.real_array("x0", x0)
+        if x0.shape != (batch, self.netlist.n_free):
+            raise ValueError(f"x0 must have shape {(batch, self.netlist.n_free)}, got {x0.shape}")
+        return x0
+
+    def solve(self, v_in, *, x0=None, outputs=None, **overrides) -> CrossbarSolution:
         """DC operating point for input voltages ``v_in`` (V), shape (batch, rows) or (rows,).
 
         Keyword arguments replace the crossbar's own values for this solve, without
@@ -217,10 +227,33 @@ class Crossbar:
         gate line), ``r_source`` (Ω, scalar or (rows,)), ``r_sink`` (Ω, scalar or (cols,)),
         ``r_wire_row``, ``r_wire_col`` (Ω, scalars).  A resistance compiled as 0 Ω (merged
         nodes) must stay 0 and a non-zero one non-zero.  ``x0`` (V, (batch, n_free)) is an
-        initial guess for the free node voltages (default 0 V).  Raises ConvergenceError if
-        the solve fails.
+        initial guess for the free node voltages (default 0 V).  ``outputs``: the names of the
+        results to compute (fields of :class:`CrossbarSolution`, e.g. ``("column_currents",)``);
+        the others are None and cost nothing.  Default None: every result.  Large batches are
+        solved in chunks, so that memory grows only with what is kept.  Raises
+        ConvergenceError if the solve fails.
         """
-        _, one_d = self.check_inputs(v_in)
-        op = self.operating_point(v_in, x0=x0, keep_jacobians=False, **overrides)
-        solution = self.readouts.solution(op)
+        names = self.readouts.check_results(outputs)
+        v, one_d = self.check_inputs(v_in)
+        params = self.element_parameters(**overrides)
+        batch = v.shape[0]
+        if x0 is not None:
+            x0 = self._check_x0(x0, batch)
+        eqs = self.equations_for(params)
+        chunk = self._solve_chunk(batch)
+        parts = []
+        for start in range(0, max(batch, 1), chunk):
+            rows = slice(start, min(batch, start + chunk))
+            op = self.operating_point_with(v[rows], params, None if x0 is None else x0[rows],
+                                           keep_jacobians=False, equations=eqs)
+            parts.append(self.readouts.solution(op, names))
+        solution = CrossbarSolution.stacked(parts, batch)
         return solution.squeezed() if one_d else solution
+
+    #: Memory (bytes) the per-sample arrays of one chunk of ``solve`` may take (node vectors,
+    #: element currents, results); the solver's own working arrays are bounded separately.
+    SOLVE_CHUNK_MEMORY = 64 * 2 ** 20
+
+    def _solve_chunk(self, batch: int) -> int:
+        per_sample = 8 * (8 * self.netlist.n_free + 2 * sum(g.term_a.size for g in self.netlist.groups))
+        return max(1, min(max(batch, 1), self.SOLVE_CHUNK_MEMORY // per_sample))

@@ -10,6 +10,7 @@ kernel              does, per sample and element
 ==================  ====================================================================
 ``stamp``           KCL residual, Jacobian values, current and rounding scales (assembly)
 ``residual``        KCL residual only (line searches, diagnostics)
+``kcl``             KCL residual with its current and rounding scales, no Jacobian (linear circuits)
 ``currents``        terminal currents (results)
 ``gate_body``       currents into a transistor's gate and body terminals (results, power)
 ``limit``           the fraction of a Newton step the element accepts (device limiting)
@@ -298,6 +299,27 @@ def _stamp_rows(kind, x, fixed_v, term_a, term_b, params, slots, active, residua
 
 
 @njit(cache=True, nogil=True)
+def _kcl_rows(kind, x, fixed_v, term_a, term_b, params, active, residual, scale, noise):
+    for s in range(x.shape[0]):
+        if not active[s]:
+            continue
+        for e in range(term_a.shape[0]):
+            a = term_a[e]
+            b = term_b[e]
+            va = volt(x, fixed_v, s, a)
+            vb = volt(x, fixed_v, s, b)
+            st = element_evaluate(kind, va, vb, params[e])
+            if a >= 0:
+                residual[s, a] += st.ia
+                scale[s, a] += abs(st.ia)
+                noise[s, a] += abs(st.dia_dva * va) + abs(st.dia_dvb * vb)
+            if b >= 0:
+                residual[s, b] += st.ib
+                scale[s, b] += abs(st.ib)
+                noise[s, b] += abs(st.dib_dva * va) + abs(st.dib_dvb * vb)
+
+
+@njit(cache=True, nogil=True)
 def _residual_rows(kind, x, fixed_v, term_a, term_b, params, active, residual):
     for s in range(x.shape[0]):
         if not active[s]:
@@ -354,6 +376,7 @@ def _limit_rows(kind, x, dx, fixed_v, term_a, term_b, params, active, alpha):
 # the batch arguments of each kernel (by position) are cut into slices, one per thread
 stamp = batched(_stamp_rows, (1, 2, 7, 8, 9, 10, 11))
 residual = batched(_residual_rows, (1, 2, 6, 7))
+kcl = batched(_kcl_rows, (1, 2, 6, 7, 8, 9))
 currents = batched(_currents_rows, (1, 2, 6, 7))
 gate_body = batched(_gate_body_rows, (1, 2, 6, 7))
 limit = batched(_limit_rows, (1, 2, 3, 7, 8))
@@ -372,16 +395,20 @@ def _add_voltage_grads(s, a, b, ga, gb, grad_x, grad_fixed):
         grad_fixed[s, -b - 1] += gb
 
 
-@njit(cache=True)
-def read(kind, x, fixed_v, term_a, term_b, params, elem, side, out, coef, y):
-    """``y[s, out[m]] += coef[m] · i_side[m](element elem[m])`` (A): a read-out of terminal currents."""
+@njit(cache=True, nogil=True)
+def _read_rows(kind, x, fixed_v, term_a, term_b, params, elem, side, out, coef, y):
     for s in range(x.shape[0]):
         for m in range(elem.shape[0]):
             e = elem[m]
-            va = volt(x, fixed_v, s, term_a[e])
-            vb = volt(x, fixed_v, s, term_b[e])
-            st = element_evaluate(kind, va, vb, params[e])
-            y[s, out[m]] += coef[m] * (st.ia if side[m] == 0 else st.ib)
+            ia, ib = element_current(kind, volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]),
+                                     params[e])
+            y[s, out[m]] += coef[m] * (ia if side[m] == 0 else ib)
+
+
+#: ``y[s, out[m]] += coef[m] · i_side[m](element elem[m])`` (A): a read-out of terminal currents,
+#: evaluating only the elements it names; (kind, x, fixed_v, term_a, term_b, params, elem, side,
+#: out, coef, y), in slices of the batch
+read = batched(_read_rows, (1, 2, 10))
 
 
 @njit(cache=True)

@@ -106,6 +106,8 @@ class CompiledNetlist:
     def node_voltages_of_codes(x: np.ndarray, fixed_v: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Voltages (V) at terminal ``codes`` for solutions ``x``; shape (batch, len(codes))."""
         free = codes >= 0
+        if free.all():
+            return np.take(x, codes, axis=1)
         out = np.empty((x.shape[0], codes.size))
         out[:, free] = x[:, codes[free]]
         out[:, ~free] = fixed_v[:, -codes[~free] - 1]

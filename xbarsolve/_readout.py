@@ -40,6 +40,15 @@ OUTPUTS = {
     "internal_voltages": ("V", "(rows, cols)", "node between transistor and memristor (1T-1R only)"),
 }
 
+#: Everything ``Crossbar.solve`` can return (the fields of :class:`~xbarsolve.CrossbarSolution`
+#: that ``outputs=`` may name): the differentiable outputs, then the gate and body currents and the
+#: power bookkeeping.  ``iterations`` and ``strategy`` always come along.
+RESULTS = tuple(OUTPUTS) + ("gate_currents", "body_currents", "gate_line_currents", "power", "total_power",
+                            "delivered_power")
+#: What each result needs computed first (power needs every element's current).
+_NEEDS = {"total_power": ("power",), "delivered_power": ("source_currents", "gate_currents", "body_currents"),
+          "gate_line_currents": ("gate_currents",)}
+
 #: Element roles whose power is reported, and the shape of their power arrays per sample.
 _POWER_SHAPES = {"source": lambda r, c: (r,), "row_wire": lambda r, c: (r, c - 1),
                  "col_wire": lambda r, c: (r - 1, c), "sink": lambda r, c: (c,),
@@ -136,8 +145,8 @@ class Readouts:
     def evaluate(self, names, op, currents=None) -> dict:
         """Outputs ``names`` (A or V), each (batch, *per-sample shape), at the operating point ``op``.
 
-        ``currents``: the element currents of ``op`` (``CircuitEquations.element_currents``),
-        computed here if not given.
+        ``currents``: unused (kept for callers that have them); each current read-out
+        evaluates the elements it names.
         """
         x, fixed_v = op.result.x, op.fixed_voltages
         batch = x.shape[0]
@@ -147,68 +156,94 @@ class Readouts:
             ro = self.readouts[name]
             if isinstance(ro, VoltageReadout):
                 y = net.node_voltages_of_codes(x, fixed_v, ro.codes)
-            else:
-                if currents is None:
-                    currents = op.equations.element_currents(x, fixed_v)
+            else:  # only the elements this read-out names are evaluated (a numba pass, not np.add.at)
                 y = np.zeros((batch, int(np.prod(ro.shape))))
                 for gid, (elem, terminal, o, coef) in ro.entries.items():
-                    i = np.where(terminal == 0, currents[gid][0][:, elem], currents[gid][1][:, elem])
-                    np.add.at(y, (slice(None), o), coef * i)
+                    g = net.groups[gid]
+                    _kernels.read(op.equations.families[gid], x, fixed_v, g.term_a, g.term_b,
+                                  op.equations.params[gid], elem, terminal, o, coef, y)
             out[name] = y.reshape((batch,) + ro.shape)
         return out
 
-    def solution(self, op) -> CrossbarSolution:
-        """The named results of ``Crossbar.solve`` at a converged operating point, power included."""
+    def check_results(self, outputs) -> tuple:
+        """Validate ``Crossbar.solve``'s ``outputs=`` (before any work): None -> every result;
+        otherwise a non-empty sequence of distinct names from :data:`RESULTS`."""
+        if outputs is None:
+            return RESULTS
+        if isinstance(outputs, str):
+            outputs = (outputs,)
+        try:
+            names = tuple(outputs)
+        except TypeError:
+            raise TypeError(f"outputs must be a sequence of result names from {RESULTS}, "
+                            f"got {type(outputs).__name__}") from None
+        for name in names:
+            if name not in RESULTS:
+                raise ValueError(f"unknown output {name!r} in outputs=; expected names from {RESULTS}")
+        if not names:
+            raise ValueError(f"outputs= names no result; expected names from {RESULTS} (or None for all)")
+        if len(set(names)) != len(names):
+            raise ValueError(f"outputs= must not repeat a name, got {names}")
+        return names
+
+    def solution(self, op, outputs=RESULTS) -> CrossbarSolution:
+        """The named results of ``Crossbar.solve`` at a converged operating point, power included;
+        only those in ``outputs`` (checked names, :meth:`check_results`) are computed, the others
+        are None.  Results that do not exist for the crossbar's cells (internal voltages, gate and
+        body currents of passive 1R cells) are NaN: read-only views, allocated once."""
         x, fixed_v, v_in = op.result.x, op.fixed_voltages, op.v_in
         xb, net = self.crossbar, self.crossbar.netlist
         rows, cols = xb.shape
         batch = x.shape[0]
-        currents = op.equations.element_currents(x, fixed_v)
-        names = [n for n in OUTPUTS if n in self.readouts]
-        y = self.evaluate(names, op, currents)
-        if "internal_voltages" not in y:
-            y["internal_voltages"] = np.full((batch, rows, cols), np.nan)
-        gate = self._gate_and_body(op, x, fixed_v)
-        power = {}
-        for role, shape_of in _POWER_SHAPES.items():
-            if role == "transistor" and xb.cell == "1r":
-                continue
-            arr = np.zeros((batch,) + shape_of(rows, cols))
-            elements = xb.layout.roles.get(role)
-            if elements is not None:  # (absent: every segment an ideal wire, which dissipates nothing)
-                group = net.groups[elements.group]
-                ia, ib = currents[elements.group]
-                pos = elements.positions
-                va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
-                vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
-                index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
-                arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
-                if role == "transistor":  # and what its gate and body terminals take
-                    arr += gate["v_gate"] * gate["gate_currents"] + gate["v_body"] * gate["body_currents"]
-            power[role] = arr
-        total = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1) for p in power.values())
-        delivered = (v_in * y["source_currents"]).sum(axis=1)
-        if xb.cell == "1t1r":  # the gate drivers and the body contact deliver power too
-            delivered = delivered + (gate["v_gate"] * gate["gate_currents"]
-                                     + gate["v_body"] * gate["body_currents"]).sum(axis=(1, 2))
-        return CrossbarSolution(
-            column_currents=y["column_currents"], source_currents=y["source_currents"],
-            row_voltages=y["row_voltages"], column_voltages=y["column_voltages"],
-            internal_voltages=y["internal_voltages"], cell_currents=y["cell_currents"],
-            cell_output_currents=y["cell_output_currents"], gate_currents=gate["gate_currents"],
-            body_currents=gate["body_currents"], gate_line_currents=gate["gate_line_currents"], power=power,
-            total_power=total, delivered_power=delivered,
-            iterations=op.result.iterations.copy(), strategy=list(op.result.strategy))
+        wanted = set(outputs)
+        for name in outputs:
+            wanted.update(_NEEDS.get(name, ()))
+        currents = op.equations.element_currents(x, fixed_v) if "power" in wanted else None
+        nan = np.broadcast_to(np.nan, (batch, rows, cols))  # (no memory: one value seen everywhere)
+        y = self.evaluate([n for n in OUTPUTS if n in wanted and n in self.readouts], op, currents)
+        if "internal_voltages" in wanted and "internal_voltages" not in y:
+            y["internal_voltages"] = nan
+        if wanted & {"gate_currents", "body_currents", "gate_line_currents", "power"}:
+            gate = self._gate_and_body(op, x, fixed_v, nan)
+            y.update({k: gate[k] for k in ("gate_currents", "body_currents", "gate_line_currents")})
+        if "power" in wanted:
+            power = {}
+            for role, shape_of in _POWER_SHAPES.items():
+                if role == "transistor" and xb.cell == "1r":
+                    continue
+                arr = np.zeros((batch,) + shape_of(rows, cols))
+                elements = xb.layout.roles.get(role)
+                if elements is not None:  # (absent: every segment an ideal wire, which dissipates nothing)
+                    group = net.groups[elements.group]
+                    ia, ib = currents[elements.group]
+                    pos = elements.positions
+                    va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
+                    vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
+                    index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
+                    arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
+                    if role == "transistor":  # and what its gate and body terminals take
+                        arr += gate["v_gate"] * gate["gate_currents"] + gate["v_body"] * gate["body_currents"]
+                power[role] = arr
+            y["power"] = power
+            y["total_power"] = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1)
+                                   for p in power.values())
+        if "delivered_power" in wanted:
+            delivered = (v_in * y["source_currents"]).sum(axis=1)
+            if xb.cell == "1t1r":  # the gate drivers and the body contact deliver power too
+                delivered = delivered + (gate["v_gate"] * gate["gate_currents"]
+                                         + gate["v_body"] * gate["body_currents"]).sum(axis=(1, 2))
+            y["delivered_power"] = delivered
+        return CrossbarSolution(**{name: y[name] if name in outputs else None for name in RESULTS},
+                                iterations=op.result.iterations.copy(), strategy=list(op.result.strategy))
 
-    def _gate_and_body(self, op, x, fixed_v) -> dict:
+    def _gate_and_body(self, op, x, fixed_v, nan) -> dict:
         """Currents (A) into each transistor's gate and body (batch, rows, cols), the current each
         gate driver delivers (batch, n_lines), and the gate and body voltages (V, (rows, cols))."""
         xb = self.crossbar
         rows, cols = xb.shape
         batch = x.shape[0]
-        if xb.cell != "1t1r":
-            nan = np.full((batch, rows, cols), np.nan)
-            return {"gate_currents": nan, "body_currents": nan.copy(), "gate_line_currents": np.zeros((batch, 0))}
+        if xb.cell != "1t1r":  # (``nan``: a read-only all-NaN view of shape (batch, rows, cols))
+            return {"gate_currents": nan, "body_currents": nan, "gate_line_currents": np.zeros((batch, 0))}
         elements = xb.layout.roles["transistor"]
         pos = elements.positions
         ig, ibody = op.equations.gate_body_currents(x, fixed_v, elements.group)

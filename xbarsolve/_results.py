@@ -28,7 +28,10 @@ class CrossbarSolution:
     """The DC operating point of a crossbar, for every input vector of a batch.
 
     Shapes are for a batch of B input vectors on a rows × cols crossbar; a
-    1-D input gives the same arrays without the leading batch axis.
+    1-D input gives the same arrays without the leading batch axis.  Results left out by
+    ``Crossbar.solve(..., outputs=...)`` are None.  Results that do not exist for passive 1R
+    cells (``internal_voltages``, ``gate_currents``, ``body_currents``) are read-only all-NaN
+    views that take no memory.
 
     Attributes
     ----------
@@ -68,7 +71,8 @@ class CrossbarSolution:
     iterations : (B,) int
         Newton iterations used (all strategies together).
     strategy : list of str
-        Which strategy converged for each sample: "newton", "gmin stepping"
+        Which strategy converged for each sample: "newton", "linear" (a circuit of linear
+        elements, one factorization for the batch), "decoupled", "gmin stepping"
         or "source stepping".
     """
 
@@ -90,12 +94,32 @@ class CrossbarSolution:
 
     def squeezed(self) -> "CrossbarSolution":
         """The same solution without the batch axis (for a batch of one)."""
-        return CrossbarSolution(
-            column_currents=self.column_currents[0], source_currents=self.source_currents[0],
-            row_voltages=self.row_voltages[0], column_voltages=self.column_voltages[0],
-            internal_voltages=self.internal_voltages[0], cell_currents=self.cell_currents[0],
-            cell_output_currents=self.cell_output_currents[0], gate_currents=self.gate_currents[0],
-            body_currents=self.body_currents[0], gate_line_currents=self.gate_line_currents[0],
-            power={k: v[0] for k, v in self.power.items()}, total_power=self.total_power[0],
-            delivered_power=self.delivered_power[0], iterations=self.iterations[0],
-            strategy=self.strategy[0])
+        def first(value):
+            if value is None:
+                return None
+            if isinstance(value, dict):
+                return {k: v[0] for k, v in value.items()}
+            return value[0]
+
+        return CrossbarSolution(**{name: first(getattr(self, name)) for name in self.__dataclass_fields__})
+
+    @classmethod
+    def stacked(cls, parts: list, batch: int) -> "CrossbarSolution":
+        """One solution of ``batch`` samples from solutions of consecutive chunks of the batch
+        (results left out (None) stay out; read-only all-NaN views stay views)."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def stack(values):
+            head = values[0]
+            if head is None:
+                return None
+            if isinstance(head, dict):
+                return {k: stack([v[k] for v in values]) for k in head}
+            if isinstance(head, list):
+                return [item for v in values for item in v]
+            if not head.flags.writeable and head.size and np.isnan(head.flat[0]):
+                return np.broadcast_to(np.nan, (batch,) + head.shape[1:])
+            return np.concatenate(values, axis=0)
+
+        return cls(**{name: stack([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__})

@@ -102,6 +102,7 @@ class _Problem:
         self.plan, self.names, self.v, self.params, self.x0 = plan, names, v, params, x0
         self.dtype, self.device, self.one_d = dtype, device, one_d
         self.op = None  # the OperatingPoint, once solved
+        self.needs_gradient = True  # keep the final Jacobians for the backward pass (False: nothing requires grad)
 
 
 class _CrossbarSolve(torch.autograd.Function):
@@ -110,7 +111,7 @@ class _CrossbarSolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, problem, *args):
         op = problem.plan.crossbar.operating_point_with(problem.v, problem.params, problem.x0,
-                                                        keep_jacobians=True)
+                                                        keep_jacobians=problem.needs_gradient)
         values = problem.plan.readouts.evaluate(problem.names, op)
         ctx.problem, ctx.op = problem, op
         problem.op = op  # read by CrossbarLayer for warm starts
@@ -223,6 +224,7 @@ def _apply(crossbar, v_in, parameters: dict, outputs, x0):
     params = crossbar.element_parameters(**{n: values[n] for n in PARAMETERS})
     dtype, device = _result_dtype_device(args)
     problem = _Problem(plan, names, v, params, _as_numpy("x0", x0), dtype, device, one_d)
+    problem.needs_gradient = bool(wrt)
     result = _CrossbarSolve.apply(problem, *(args[n] for n in _ARGUMENTS))
     return (result[0] if single else tuple(result)), problem
 

@@ -76,6 +76,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 
 import numpy as np
 
@@ -371,11 +372,11 @@ def _bsim4_from_netlist(text: str, model_name: str, extras: dict) -> NMOSModel:
 
     card = read_model_card(text, model_name)
     lines = read_instances(text, model=model_name)
-    given = dict(lines[0].parameters) if lines else {}
-    for key in ("w", "l"):
-        if key in extras:
-            given[key] = extras[key]
-    instance = InstanceParameters.from_keywords(**given)
+    overrides = {key: extras[key] for key in ("w", "l") if key in extras}
+    if lines:  # the M line's parameters (with their line numbers, for error messages), W/L overridden
+        instance = dataclasses.replace(lines[0], parameters=MappingProxyType({**lines[0].parameters, **overrides}))
+    else:
+        instance = InstanceParameters.from_keywords(**overrides)
     options = {k: extras[k] for k in ("gmin", "temperature") if k in extras}
     return Bsim4NMOS.from_card(card, instance=instance, **options)
 
@@ -431,11 +432,16 @@ def parse_model_card(text: str, *, name: str | None = None, w: float | None = No
     model_name, mtype = tokens[1], tokens[2].lower()
     if mtype != "nmos":
         raise ValueError(f"only nmos model cards are supported, got type {tokens[2]!r} in {card!r}")
-    try:
-        params = _card_parameters(card)
-    except ValueError as exc:
-        raise ValueError(f"{exc} {model_name}") from None
-    level = params.pop("level", 1.0)
+    level_text = re.search(r"(?i)\blevel\s*=\s*([^\s()]+)", card)
+    bsim4 = level_text is not None and level_text.group(1).lower() in ("54", "14", "54.0", "14.0")
+    params = {}
+    if not bsim4:  # (a BSIM4 card is read, and its errors reported, by the BSIM4 reader)
+        try:
+            params = _card_parameters(card)
+        except ValueError as exc:
+            raise ValueError(f"{exc} {model_name}") from None
+        params.pop("level", None)
+    level = 54.0 if bsim4 else parse_spice_number(level_text.group(1)) if level_text else 1.0
     ignored = {str(p).lower() for p in ignore}
     params = {k: v for k, v in params.items() if k not in ignored}
 

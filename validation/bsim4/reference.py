@@ -9,7 +9,6 @@ since) from a failing one.  Usage::
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 
@@ -19,7 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", ".."))
 from validation.bsim4.cases import CASES  # noqa: E402
 from validation.bsim4.compare import REFERENCE  # noqa: E402
 from validation.bsim4_junction.compare import run_case  # noqa: E402
-from validation.bsim4_junction.reference import ngspice_version  # noqa: E402
+from validation.bsim4_junction.reference import write_reference  # noqa: E402
 
 
 CHUNK = 8  # bias points per ngspice run: a hard point then costs a small deck, not the whole case
@@ -33,23 +32,7 @@ def run_in_chunks(case) -> dict:
 
 
 def main(argv=None) -> int:
-    names = list(argv if argv is not None else sys.argv[1:])
-    data = {"ngspice_version": ngspice_version(), "cases": {}}
-    if names and os.path.exists(REFERENCE):
-        with open(REFERENCE) as fh:
-            data["cases"] = json.load(fh)["cases"]
-    for case in CASES:
-        if names and case.name not in names:
-            continue
-        entry = run_in_chunks(case)
-        entry["definition"] = case.definition()
-        data["cases"][case.name] = entry
-        print(f"{case.name}: {len(case.biases)} points{' (stepped)' if any(entry['stepped']) else ''}")
-    known = {c.name for c in CASES}
-    data["cases"] = {k: v for k, v in data["cases"].items() if k in known}
-    with open(REFERENCE, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.write("\n")
+    write_reference(REFERENCE, CASES, list(argv if argv is not None else sys.argv[1:]), run_in_chunks)
     return 0
 
 

@@ -27,24 +27,31 @@ def ngspice_version() -> str:
     return next((line.strip("* ").strip() for line in out.splitlines() if "ngspice-" in line), "unknown")
 
 
-def main(argv=None) -> int:
-    names = list(argv if argv is not None else sys.argv[1:])
+def write_reference(path: str, cases, names, run) -> None:
+    """Run ``run(case)`` (ngspice's numbers, a dict) for every case of ``cases`` named in ``names``
+    (all when empty) and write them, with each case's definition, into the JSON file ``path``;
+    entries of other cases already in the file are kept, entries of removed cases dropped."""
     data = {"ngspice_version": ngspice_version(), "cases": {}}
-    if names and os.path.exists(REFERENCE):
-        with open(REFERENCE) as fh:
+    if names and os.path.exists(path):
+        with open(path) as fh:
             data["cases"] = json.load(fh)["cases"]
-    for case in CASES:
+    for case in cases:
         if names and case.name not in names:
             continue
-        entry = run_case(case)
+        entry = run(case)
         entry["definition"] = case.definition()
         data["cases"][case.name] = entry
-        print(f"{case.name}: {len(case.biases)} points")
-    known = {c.name for c in CASES}
+        stepped = " (stepped)" if any(entry.get("stepped", ())) else ""
+        print(f"{case.name}: {len(case.biases)} points{stepped}")
+    known = {c.name for c in cases}
     data["cases"] = {k: v for k, v in data["cases"].items() if k in known}
-    with open(REFERENCE, "w") as fh:
+    with open(path, "w") as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
         fh.write("\n")
+
+
+def main(argv=None) -> int:
+    write_reference(REFERENCE, CASES, list(argv if argv is not None else sys.argv[1:]), run_case)
     return 0
 
 

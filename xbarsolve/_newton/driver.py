@@ -13,6 +13,7 @@ from ..errors import ConvergenceError
 from .decoupled import solve_decoupled
 from .homotopy import gmin_stepping, source_stepping
 from .iteration import damped_newton
+from .linear import shared_factor, solve_linear, wants_linear_path
 from .options import NewtonOptions
 from .result import NewtonResult
 
@@ -45,6 +46,10 @@ def solve_dc(eqs, fixed_v: np.ndarray, x0=None, options: NewtonOptions | None = 
         plan = options.linear_solver.analyse(net.pattern)
     batch = fixed_v.shape[0]
     x0 = np.zeros((batch, net.n_free)) if x0 is None else np.asarray(x0, dtype=float)
+    if wants_linear_path(eqs, batch, options):
+        result = _solve_linear(eqs, fixed_v, x0, options, keep_jacobians)
+        if result is not None:
+            return result
     chunk = chunk_size(plan, net, batch)
     if chunk >= batch:
         return _solve_chunk(eqs, fixed_v, x0, options, plan, keep_jacobians)
@@ -64,6 +69,30 @@ def solve_dc(eqs, fixed_v: np.ndarray, x0=None, options: NewtonOptions | None = 
         raise ConvergenceError(np.concatenate([start + e.samples for start, e in failures]),
                                np.concatenate([e.residual_norm for _, e in failures]),
                                np.concatenate([e.iterations for _, e in failures]), stage)
+    return out
+
+
+def _solve_linear(eqs, fixed_v, x0, options, keep_jacobians) -> NewtonResult | None:
+    """A linear circuit with one shared factorization, in chunks of the batch (only the node
+    vectors are per sample); None -- the general path decides -- if the matrix is singular or
+    a sample does not converge."""
+    shared = shared_factor(eqs)
+    if shared is None:
+        return None
+    batch = x0.shape[0]
+    chunk = max(1, min(batch, CHUNK_MEMORY_BUDGET // (8 * 8 * max(eqs.n_free, 1))))
+    if chunk >= batch:
+        out = solve_linear(eqs, shared, fixed_v, x0, options, keep_jacobians)
+    else:
+        out = NewtonResult.start(x0)
+        out.plan = shared
+        for start in range(0, batch, chunk):
+            rows = np.arange(start, min(batch, start + chunk))
+            out.merge(solve_linear(eqs, shared, fixed_v[rows], x0[rows], options, keep_jacobians), rows,
+                      "linear", shared)
+    if not out.converged.all():
+        return None
+    out.strategy = ["linear"] * batch
     return out
 
 

@@ -30,6 +30,9 @@ class NewtonOptions:
     :mod:`xbarsolve.linear_solvers`.  decoupled_fast_path -- solve circuits
     whose unknowns do not couple (1T-1R cells with ideal wires) node by node
     with a bracketed scalar Newton (:mod:`xbarsolve._newton.decoupled`).
+    linear_fast_path -- solve circuits of linear elements only (1R cells with
+    linear memristors) with one factorization of their constant Jacobian for the
+    whole batch (:mod:`xbarsolve._newton.linear`; same convergence tests).
 
     ``linear_solver`` is stored as the solver object (a name is looked up).
     """
@@ -43,6 +46,7 @@ class NewtonOptions:
     source_min_step: float = 1e-4
     linear_solver: LinearSolver | str = "auto"
     decoupled_fast_path: bool = True
+    linear_fast_path: bool = True
 
     def __post_init__(self):
         prefix = "NewtonOptions."
@@ -61,5 +65,5 @@ class NewtonOptions:
                                      described="finite conductances > 0 (S)", prefix=prefix)
         object.__setattr__(self, "gmin_steps", steps)
         object.__setattr__(self, "linear_solver", resolve_linear_solver(self.linear_solver))
-        object.__setattr__(self, "decoupled_fast_path",
-                           checks.boolean("decoupled_fast_path", self.decoupled_fast_path, prefix=prefix))
+        for name in ("decoupled_fast_path", "linear_fast_path"):
+            object.__setattr__(self, name, checks.boolean(name, getattr(self, name), prefix=prefix))

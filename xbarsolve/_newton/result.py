@@ -16,7 +16,9 @@ class NewtonResult:
     stages; converged -- bool per sample; residual_norm -- ‖F‖₂ (A) at the last assembled
     iterate; final_jacobians -- the linear solver's state of each converged sample's final
     Jacobian (its factors, or the values GMRES works on; what implicit differentiation
-    solves with), or None when not kept; strategy -- per sample, which stage solved it.
+    solves with), or None when not kept; strategy -- per sample, which stage solved it;
+    plan -- the :class:`~xbarsolve.linear_solvers.LinearPlan` whose state ``final_jacobians``
+    is when that is not the circuit's own (the shared factor of a linear circuit), else None.
     """
 
     x: np.ndarray
@@ -25,6 +27,7 @@ class NewtonResult:
     residual_norm: np.ndarray
     final_jacobians: LinearState | None = None
     strategy: list = field(default_factory=list)
+    plan: object = None
 
     @classmethod
     def start(cls, x0: np.ndarray, *, converged: bool = False) -> "NewtonResult":

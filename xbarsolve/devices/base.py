@@ -60,9 +60,16 @@ class ElementModel(ABC):
     ``evaluate`` and optionally ``current``, ``step_limit`` and ``parameter_partials``
     (numba dispatchers), and implement :meth:`element_parameters`.
     Instances must be immutable: their fields describe a model card.
+
+    ``linear`` (class attribute, default False): True when the terminal currents are a fixed
+    linear function of the terminal voltages, ``ia = g·(va − vb)`` and the like, so that the
+    element's Jacobian entries depend on neither the voltages nor the inputs.  A circuit made
+    only of such elements has one constant Jacobian, which the solver factorizes once for a
+    whole batch (:mod:`xbarsolve._newton.linear`).
     """
 
     param_names: tuple = ()
+    linear: bool = False
     evaluate = None
     current = None
     step_limit = staticmethod(no_step_limit)

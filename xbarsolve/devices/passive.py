@@ -37,6 +37,7 @@ class Resistor(ElementModel):
     """Ohmic resistor.  Element parameter: ``conductance`` (S) = 1/R."""
 
     param_names = ("conductance",)
+    linear = True
     evaluate = staticmethod(_linear_evaluate)
     parameter_partials = staticmethod(_linear_partials)
 
@@ -55,6 +56,7 @@ class LinearMemristor(ElementModel):
     """Memristor read at low bias: an ohmic conductance, I = G·V (G in S)."""
 
     param_names = ("conductance",)
+    linear = True
     evaluate = staticmethod(_linear_evaluate)
     parameter_partials = staticmethod(_linear_partials)
 
