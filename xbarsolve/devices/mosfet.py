@@ -127,6 +127,23 @@ def step_fraction(vold, vnew, vlimited):
     return frac
 
 
+@njit(cache=True)
+def channel_step_fraction(va, vb, dva, dvb, vg, vth):
+    """Fraction of the Newton step (dva, dvb) (V) that SPICE's NMOS limiting accepts: ``fetlim`` on
+    V_GS and ``limvds`` on V_DS, the source being the lower of the two terminals; gate at ``vg``,
+    threshold estimate ``vth`` (V)."""
+    van = va + dva
+    vbn = vb + dvb
+    if va >= vb:
+        vgs_old, vgs_new = vg - vb, vg - vbn
+        vds_old, vds_new = va - vb, van - vbn
+    else:
+        vgs_old, vgs_new = vg - va, vg - van
+        vds_old, vds_new = vb - va, vbn - van
+    frac = step_fraction(vgs_old, vgs_new, fetlim(vgs_new, vgs_old, vth))
+    return min(frac, step_fraction(vds_old, vds_new, limvds(vds_new, vds_old)))
+
+
 def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_body=None):
     """Build the element kernels (evaluate, current, step_limit, parameter_partials) around ``core``.
 
@@ -189,19 +206,10 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
 
     @njit
     def step_limit(va, vb, dva, dvb, p):
-        vg = p[0]
         vbody = p[1]
-        vth = p[5]
         van = va + dva
         vbn = vb + dvb
-        if va >= vb:
-            vgs_old, vgs_new = vg - vb, vg - vbn
-            vds_old, vds_new = va - vb, van - vbn
-        else:
-            vgs_old, vgs_new = vg - va, vg - van
-            vds_old, vds_new = vb - va, vbn - van
-        frac = step_fraction(vgs_old, vgs_new, fetlim(vgs_new, vgs_old, vth))
-        frac = min(frac, step_fraction(vds_old, vds_new, limvds(vds_new, vds_old)))
+        frac = channel_step_fraction(va, vb, dva, dvb, p[0], p[5])
         if p[2] > 0.0:
             vt = p[3]
             vcrit = vt * math.log(vt / (math.sqrt(2.0) * p[2]))

@@ -40,7 +40,7 @@ from numba import njit
 from collections import namedtuple
 
 from ..base import Stamp
-from ..mosfet import fetlim, limvds, step_fraction
+from ..mosfet import channel_step_fraction
 from .intrinsic import node_jacobian
 from .junction import N_DIODE, junction_current
 from .layout import N_CONSTANTS
@@ -323,15 +323,4 @@ def parameter_partials(va, vb, p, k):
 @njit(cache=True)
 def step_limit(va, vb, dva, dvb, p):
     """SPICE-style limiting of the external V_GS (fetlim) and V_DS (limvds), as for every NMOS."""
-    vg = p[H.v_gate]
-    vth = p[H.vth_estimate]
-    van = va + dva
-    vbn = vb + dvb
-    if va >= vb:
-        vgs_old, vgs_new = vg - vb, vg - vbn
-        vds_old, vds_new = va - vb, van - vbn
-    else:
-        vgs_old, vgs_new = vg - va, vg - van
-        vds_old, vds_new = vb - va, vbn - van
-    frac = step_fraction(vgs_old, vgs_new, fetlim(vgs_new, vgs_old, vth))
-    return min(frac, step_fraction(vds_old, vds_new, limvds(vds_new, vds_old)))
+    return channel_step_fraction(va, vb, dva, dvb, p[H.v_gate], p[H.vth_estimate])
