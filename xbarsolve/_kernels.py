@@ -271,6 +271,20 @@ def volt(x, fixed_v, s, code):
 
 
 # ----------------------------------------------------------------------------- assembly kernels
+@njit(inline="always")
+def _add_kcl(s, a, b, va, vb, st, residual, scale, noise):
+    """Add an element's terminal currents to the KCL residual of its free nodes, with the current
+    scale (Σ|I|) and the rounding scale (Σ|∂I/∂v·v|) the convergence test uses."""
+    if a >= 0:
+        residual[s, a] += st.ia
+        scale[s, a] += abs(st.ia)
+        noise[s, a] += abs(st.dia_dva * va) + abs(st.dia_dvb * vb)
+    if b >= 0:
+        residual[s, b] += st.ib
+        scale[s, b] += abs(st.ib)
+        noise[s, b] += abs(st.dib_dva * va) + abs(st.dib_dvb * vb)
+
+
 @njit(cache=True, nogil=True)
 def _stamp_rows(kind, x, fixed_v, term_a, term_b, params, slots, active, residual, jac, scale, noise):
     for s in range(x.shape[0]):
@@ -282,17 +296,12 @@ def _stamp_rows(kind, x, fixed_v, term_a, term_b, params, slots, active, residua
             va = volt(x, fixed_v, s, a)
             vb = volt(x, fixed_v, s, b)
             st = element_evaluate(kind, va, vb, params[e])
+            _add_kcl(s, a, b, va, vb, st, residual, scale, noise)
             if a >= 0:
-                residual[s, a] += st.ia
-                scale[s, a] += abs(st.ia)
-                noise[s, a] += abs(st.dia_dva * va) + abs(st.dia_dvb * vb)
                 jac[s, slots[e, 0]] += st.dia_dva
                 if b >= 0:
                     jac[s, slots[e, 1]] += st.dia_dvb
             if b >= 0:
-                residual[s, b] += st.ib
-                scale[s, b] += abs(st.ib)
-                noise[s, b] += abs(st.dib_dva * va) + abs(st.dib_dvb * vb)
                 jac[s, slots[e, 3]] += st.dib_dvb
                 if a >= 0:
                     jac[s, slots[e, 2]] += st.dib_dva
@@ -308,15 +317,7 @@ def _kcl_rows(kind, x, fixed_v, term_a, term_b, params, active, residual, scale,
             b = term_b[e]
             va = volt(x, fixed_v, s, a)
             vb = volt(x, fixed_v, s, b)
-            st = element_evaluate(kind, va, vb, params[e])
-            if a >= 0:
-                residual[s, a] += st.ia
-                scale[s, a] += abs(st.ia)
-                noise[s, a] += abs(st.dia_dva * va) + abs(st.dia_dvb * vb)
-            if b >= 0:
-                residual[s, b] += st.ib
-                scale[s, b] += abs(st.ib)
-                noise[s, b] += abs(st.dib_dva * va) + abs(st.dib_dvb * vb)
+            _add_kcl(s, a, b, va, vb, element_evaluate(kind, va, vb, params[e]), residual, scale, noise)
 
 
 @njit(cache=True, nogil=True)
