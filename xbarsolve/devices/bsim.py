@@ -148,6 +148,7 @@ import numpy as np
 from numba import njit
 
 from .base import check_finite, check_positive
+from .bsim4.card import format_model_card
 from .dual import Dual, constant_like
 from .smooth import (cexp as _cexp, cfloor as _cfloor, clog as _clog, clog1p as _clog1p,
                      clog_softplus as _clog_softplus, clogaddexp as _clogaddexp, csqrt as _csqrt,
@@ -707,16 +708,8 @@ class BsimLikeNMOS(NMOSModel):
             "kt1": 0.0, "kt1l": 0.0, "kt2": 0.0, "ute": 0.0, "ua1": 0.0, "ub1": 0.0,
             "uc1": 0.0, "at": 0.0, "prt": 0.0,
         }
-        body = []
-        line = f".model {name} nmos level=54"
-        for key, value in p.items():
-            item = f" {key}={value if isinstance(value, (str, int)) else _fmt(value)}"
-            if len(line) + len(item) > 78:
-                body.append(line)
-                line = "+"
-            line += item
-        body.append(line)
-        return "\n".join(body) + "\n"
+        return format_model_card(f".model {name} nmos level=54",
+                                 [(k, v if isinstance(v, (str, int)) else _fmt(v)) for k, v in p.items()])
 
     def bsim4_instance(self, name: str, drain: str, gate: str, source: str, body: str,
                        model: str = "nbsim") -> str:

@@ -552,6 +552,20 @@ def _read_text(text_or_path, source):
                     + (" (decode bytes first, e.g. data.decode('utf-8'))" if isinstance(text_or_path, (bytes, bytearray)) else ""))
 
 
+def format_model_card(header: str, items) -> str:
+    """A ``.model`` card as SPICE text: ``header`` (``.model NAME nmos``) followed by the
+    ``(name, value text)`` pairs of ``items``, wrapped at 78 columns with ``+`` continuations."""
+    lines, line = [], header
+    for key, value in items:
+        item = f" {key}={value}"
+        if len(line) + len(item) > 78:
+            lines.append(line)
+            line = "+"
+        line += item
+    lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def read_model_cards(text, *, source: str | None = None) -> tuple:
     """Every BSIM4 MOSFET card (NMOS and PMOS, level 54 or 14) in SPICE text, in order.
 

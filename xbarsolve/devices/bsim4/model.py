@@ -21,7 +21,7 @@ from ..base import check_finite
 from ..mosfet import NMOSModel
 from . import element
 from .binning import SizeDependentParameters, size_dependent
-from .card import InstanceParameters, ModelCard, read_model_card
+from .card import InstanceParameters, ModelCard, format_model_card, read_model_card
 from .checks import check_device
 from .junction import N_DIODE, junction_diodes
 from .layout import NAMES
@@ -196,15 +196,7 @@ class Bsim4NMOS(NMOSModel):
         values = dict(self.card.parameters)
         values.setdefault("tnom", float(self.card.get("tnom")))
         items += [(k, repr(float(v))) for k, v in values.items()]
-        lines, line = [], f".model {name} nmos"
-        for key, value in items:
-            item = f" {key}={value}"
-            if len(line) + len(item) > 78:
-                lines.append(line)
-                line = "+"
-            line += item
-        lines.append(line)
-        return "\n".join(lines) + "\n"
+        return format_model_card(f".model {name} nmos", items)
 
     def spice_instance_parameters(self) -> str:
         """The instance parameters of an ngspice ``M`` line for this device (``W=.. L=.. NF=..``)."""
