@@ -123,33 +123,26 @@ class CircuitEquations:
         _per_sample_on_error(fill, x.shape[0], (alpha,), 1.0)
         return alpha
 
-    def element_currents(self, x, fixed_v):
-        """Per group, terminal currents (ia, ib) into each element (A), each (batch, n_elements)."""
-        out = [(np.empty((x.shape[0], g.term_a.size)), np.empty((x.shape[0], g.term_a.size)))
-               for g in self.netlist.groups]
+    def element_currents(self, x, fixed_v, groups=None):
+        """Per group, the currents (A) into each element, each array (batch, n_elements):
+        ``(ia, ib)`` for two-terminal models, ``(ia, ib, i_gate, i_body)`` for models with
+        ``terminal_currents`` (four-terminal transistors: one evaluation gives all four).
+        Only the groups in ``groups`` (indices; default all) are evaluated, the others are None."""
+        wanted = range(len(self.netlist.groups)) if groups is None else groups
+        out = [None] * len(self.netlist.groups)
+        for gid in wanted:
+            n = self.netlist.groups[gid].term_a.size
+            terminals = 4 if self.families[gid].terminal_currents is not None else 2
+            out[gid] = tuple(np.empty((x.shape[0], n)) for _ in range(terminals))
 
         def fill(rows):
-            for group, params, kind, (ia, ib) in zip(self.netlist.groups, self.params, self.families, out):
-                _kernels.currents(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, ia[rows],
-                                  ib[rows])
+            for gid in wanted:
+                group, params, kind, arrays = self.netlist.groups[gid], self.params[gid], self.families[gid], out[gid]
+                kernel = _kernels.terminals if len(arrays) == 4 else _kernels.currents
+                kernel(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, *(a[rows] for a in arrays))
 
-        _per_sample_on_error(fill, x.shape[0], [a for pair in out for a in pair], 0.0)
+        _per_sample_on_error(fill, x.shape[0], [a for gid in wanted for a in out[gid]], 0.0)
         return out
-
-
-    def gate_body_currents(self, x, fixed_v, gid: int):
-        """Currents (A) into the gate and body terminals of every element of group ``gid``:
-        ``(i_gate, i_body)``, each (batch, n_elements)."""
-        group, params, kind = self.netlist.groups[gid], self.params[gid], self.families[gid]
-        ig = np.empty((x.shape[0], group.term_a.size))
-        ibody = np.empty_like(ig)
-
-        def fill(rows):
-            _kernels.gate_body(kind, x[rows], fixed_v[rows], group.term_a, group.term_b, params, ig[rows],
-                               ibody[rows])
-
-        _per_sample_on_error(fill, x.shape[0], (ig, ibody), 0.0)
-        return ig, ibody
 
 
 #: What a device model's numba code raises where its equations are undefined (numba raises

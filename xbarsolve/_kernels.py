@@ -11,10 +11,11 @@ kernel              does, per sample and element
 ``stamp``           KCL residual, Jacobian values, current and rounding scales (assembly)
 ``residual``        KCL residual only (line searches, diagnostics)
 ``kcl``             KCL residual with its current and rounding scales, no Jacobian (linear circuits)
-``currents``        terminal currents (results)
-``gate_body``       currents into a transistor's gate and body terminals (results, power)
+``currents``        terminal currents at a and b (results)
+``terminals``       currents at a, b, gate and body in one evaluation (results, power)
 ``limit``           the fraction of a Newton step the element accepts (device limiting)
 ``read``            a linear read-out of terminal currents (:mod:`xbarsolve._readout`)
+``read_stored``     the same read-out from terminal currents already computed
 ``read_vjp``        its transpose, w.r.t. node voltages and parameters (gradients)
 ``implicit_vjp``    −λᵀ ∂F/∂θ and −λᵀ ∂F/∂v_fixed (implicit differentiation)
 ==================  ====================================================================
@@ -178,10 +179,10 @@ def element_current(kind, va, vb, p):
     """The model's ``current(va, vb, p)`` -> (ia, ib), or evaluate's currents (numba only)."""
 
 
-def element_gate_body(kind, va, vb, p):
-    """Currents (A) into the element's gate and body: the model's ``terminal_currents``, else
-    (0, −(ia + ib)) -- a gate draws no current and whatever leaves a and b goes to the body
-    (0 for a two-terminal element) (numba only)."""
+def element_terminals(kind, va, vb, p):
+    """Currents (A) into the element at a, b, gate and body: the model's ``terminal_currents``,
+    else (ia, ib, 0, −(ia + ib)) -- a gate draws no current and whatever leaves a and b goes to
+    the body (0 for a two-terminal element) (numba only)."""
 
 
 def element_step_limit(kind, va, vb, dva, dvb, p):
@@ -218,29 +219,19 @@ def _element_current(kind, va, vb, p):
         return own
 
 
-@overload(element_gate_body)
-def _element_gate_body(kind, va, vb, p):
+@overload(element_terminals)
+def _element_terminals(kind, va, vb, p):
     if isinstance(kind, ElementKind):
-        family = _family(kind)
-        f = family.terminal_currents
+        f = _family(kind).terminal_currents
         if f is None:
-            g = family.current
-            h = family.evaluate
-
-            if g is None:
-                def from_stamp(kind, va, vb, p):
-                    s = h(va, vb, p)
-                    return 0.0, -(s.ia + s.ib)
-                return from_stamp
-
-            def from_current(kind, va, vb, p):
-                out = g(va, vb, p)
-                return 0.0, -(out[0] + out[1])
-            return from_current
+            def two_terminal(kind, va, vb, p):
+                ia, ib = element_current(kind, va, vb, p)
+                return ia, ib, 0.0, -(ia + ib)
+            return two_terminal
 
         def own(kind, va, vb, p):
             out = f(va, vb, p)
-            return out[2], out[3]
+            return out[0], out[1], out[2], out[3]
         return own
 
 
@@ -346,11 +337,13 @@ def _currents_rows(kind, x, fixed_v, term_a, term_b, params, ia_out, ib_out):
 
 
 @njit(cache=True, nogil=True)
-def _gate_body_rows(kind, x, fixed_v, term_a, term_b, params, ig_out, ibody_out):
+def _terminals_rows(kind, x, fixed_v, term_a, term_b, params, ia_out, ib_out, ig_out, ibody_out):
     for s in range(x.shape[0]):
         for e in range(term_a.shape[0]):
-            ig, ibody = element_gate_body(kind, volt(x, fixed_v, s, term_a[e]), volt(x, fixed_v, s, term_b[e]),
-                                          params[e])
+            ia, ib, ig, ibody = element_terminals(kind, volt(x, fixed_v, s, term_a[e]),
+                                                  volt(x, fixed_v, s, term_b[e]), params[e])
+            ia_out[s, e] = ia
+            ib_out[s, e] = ib
             ig_out[s, e] = ig
             ibody_out[s, e] = ibody
 
@@ -379,7 +372,7 @@ stamp = batched(_stamp_rows, (1, 2, 7, 8, 9, 10, 11))
 residual = batched(_residual_rows, (1, 2, 6, 7))
 kcl = batched(_kcl_rows, (1, 2, 6, 7, 8, 9))
 currents = batched(_currents_rows, (1, 2, 6, 7))
-gate_body = batched(_gate_body_rows, (1, 2, 6, 7))
+terminals = batched(_terminals_rows, (1, 2, 6, 7, 8, 9))
 limit = batched(_limit_rows, (1, 2, 3, 7, 8))
 
 
@@ -410,6 +403,19 @@ def _read_rows(kind, x, fixed_v, term_a, term_b, params, elem, side, out, coef, 
 #: evaluating only the elements it names; (kind, x, fixed_v, term_a, term_b, params, elem, side,
 #: out, coef, y), in slices of the batch
 read = batched(_read_rows, (1, 2, 10))
+
+
+@njit(cache=True, nogil=True)
+def _read_stored_rows(ia, ib, elem, side, out, coef, y):
+    for s in range(ia.shape[0]):
+        for m in range(elem.shape[0]):
+            e = elem[m]
+            y[s, out[m]] += coef[m] * (ia[s, e] if side[m] == 0 else ib[s, e])
+
+
+#: :func:`read` from terminal currents already computed, ``ia`` and ``ib`` (batch, n_elements) (A):
+#: (ia, ib, elem, side, out, coef, y), in slices of the batch
+read_stored = batched(_read_stored_rows, (0, 1, 6))
 
 
 @njit(cache=True)

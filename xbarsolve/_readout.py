@@ -48,6 +48,8 @@ RESULTS = tuple(OUTPUTS) + ("gate_currents", "body_currents", "gate_line_current
 #: What each result needs computed first (power needs every element's current).
 _NEEDS = {"total_power": ("power",), "delivered_power": ("source_currents", "gate_currents", "body_currents"),
           "gate_line_currents": ("gate_currents",)}
+#: Results that need the transistors' gate and body currents.
+_GATE_BODY = frozenset({"gate_currents", "body_currents", "gate_line_currents"})
 
 #: Element roles whose power is reported, and the shape of their power arrays per sample.
 _POWER_SHAPES = {"source": lambda r, c: (r,), "row_wire": lambda r, c: (r, c - 1),
@@ -145,8 +147,9 @@ class Readouts:
     def evaluate(self, names, op, currents=None) -> dict:
         """Outputs ``names`` (A or V), each (batch, *per-sample shape), at the operating point ``op``.
 
-        ``currents``: unused (kept for callers that have them); each current read-out
-        evaluates the elements it names.
+        ``currents``: per group, terminal currents already computed (``element_currents`` of the
+        circuit equations; None for a group not computed, or None altogether): read from them;
+        otherwise each current read-out evaluates the elements it names.
         """
         x, fixed_v = op.result.x, op.fixed_voltages
         batch = x.shape[0]
@@ -159,6 +162,9 @@ class Readouts:
             else:  # only the elements this read-out names are evaluated (a numba pass, not np.add.at)
                 y = np.zeros((batch, int(np.prod(ro.shape))))
                 for gid, (elem, terminal, o, coef) in ro.entries.items():
+                    if currents is not None and currents[gid] is not None:
+                        _kernels.read_stored(currents[gid][0], currents[gid][1], elem, terminal, o, coef, y)
+                        continue
                     g = net.groups[gid]
                     _kernels.read(op.equations.families[gid], x, fixed_v, g.term_a, g.term_b,
                                   op.equations.params[gid], elem, terminal, o, coef, y)
@@ -198,13 +204,20 @@ class Readouts:
         wanted = set(outputs)
         for name in outputs:
             wanted.update(_NEEDS.get(name, ()))
-        currents = op.equations.element_currents(x, fixed_v) if "power" in wanted else None
+        # one evaluation of each element gives every current that is asked for: all groups for
+        # the power, else the transistors' when their gate or body currents are wanted
+        transistors = xb.layout.roles["transistor"].group if xb.cell == "1t1r" else None
+        currents = None
+        if "power" in wanted:
+            currents = op.equations.element_currents(x, fixed_v)
+        elif transistors is not None and wanted & _GATE_BODY:
+            currents = op.equations.element_currents(x, fixed_v, groups=(transistors,))
         nan = np.broadcast_to(np.nan, (batch, rows, cols))  # (no memory: one value seen everywhere)
         y = self.evaluate([n for n in OUTPUTS if n in wanted and n in self.readouts], op, currents)
         if "internal_voltages" in wanted and "internal_voltages" not in y:
             y["internal_voltages"] = nan
-        if wanted & {"gate_currents", "body_currents", "gate_line_currents", "power"}:
-            gate = self._gate_and_body(op, x, fixed_v, nan)
+        if wanted & (_GATE_BODY | {"power"}):
+            gate = self._gate_and_body(op, currents, nan)
             y.update({k: gate[k] for k in ("gate_currents", "body_currents", "gate_line_currents")})
         if "power" in wanted:
             power = {}
@@ -215,7 +228,7 @@ class Readouts:
                 elements = xb.layout.roles.get(role)
                 if elements is not None:  # (absent: every segment an ideal wire, which dissipates nothing)
                     group = net.groups[elements.group]
-                    ia, ib = currents[elements.group]
+                    ia, ib = currents[elements.group][:2]
                     pos = elements.positions
                     va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
                     vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
@@ -236,17 +249,25 @@ class Readouts:
         return CrossbarSolution(**{name: y[name] if name in outputs else None for name in RESULTS},
                                 iterations=op.result.iterations.copy(), strategy=list(op.result.strategy))
 
-    def _gate_and_body(self, op, x, fixed_v, nan) -> dict:
+    def _gate_and_body(self, op, currents, nan) -> dict:
         """Currents (A) into each transistor's gate and body (batch, rows, cols), the current each
-        gate driver delivers (batch, n_lines), and the gate and body voltages (V, (rows, cols))."""
+        gate driver delivers (batch, n_lines), and the gate and body voltages (V, (rows, cols)).
+
+        ``currents``: the element currents of the transistors' group, computed
+        (:meth:`~xbarsolve._assembly.CircuitEquations.element_currents`); a two-terminal model's
+        gate draws nothing and its body takes whatever leaves a and b (0 A)."""
         xb = self.crossbar
         rows, cols = xb.shape
-        batch = x.shape[0]
+        batch = op.result.x.shape[0]
         if xb.cell != "1t1r":  # (``nan``: a read-only all-NaN view of shape (batch, rows, cols))
             return {"gate_currents": nan, "body_currents": nan, "gate_line_currents": np.zeros((batch, 0))}
         elements = xb.layout.roles["transistor"]
         pos = elements.positions
-        ig, ibody = op.equations.gate_body_currents(x, fixed_v, elements.group)
+        terminal = currents[elements.group]
+        if len(terminal) == 4:
+            ig, ibody = terminal[2], terminal[3]
+        else:
+            ig, ibody = np.zeros_like(terminal[0]), -(terminal[0] + terminal[1])
         params = op.equations.params[elements.group]
         out = {}
         for name, values, column in (("gate_currents", ig, 0), ("body_currents", ibody, 1)):
