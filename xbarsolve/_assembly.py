@@ -110,6 +110,52 @@ class CircuitEquations:
             residual[active] += g_shunt * x[active]
         return residual
 
+    def residual_at_zero(self, fixed_v):
+        """F(0) (A), (batch, n_free): the KCL residual with every free node at 0 V -- for a linear
+        circuit, minus the right-hand side of J·x = −F(0).
+
+        Per sample, only the elements with a fixed terminal are evaluated (in a crossbar, the
+        drivers and sinks: ~2·n of its ~3·n² elements).  Every other element sees 0 V at both
+        terminals in every sample; what it adds (0 A for a resistor) is computed once, at the
+        first call, and added to each sample.
+        """
+        boundary, constant = self._zero_state_parts()
+        batch = fixed_v.shape[0]
+        residual = np.zeros((batch, self.n_free))
+        x = np.zeros((batch, self.n_free))
+        active = np.ones(batch, dtype=np.bool_)
+
+        def fill(rows):
+            for kind, term_a, term_b, params in boundary:
+                _kernels.residual(kind, x[rows], fixed_v[rows], term_a, term_b, params, active[rows],
+                                  residual[rows])
+
+        _per_sample_on_error(fill, batch, (residual,), 0.0)
+        if constant is not None:
+            residual += constant
+        return residual
+
+    def _zero_state_parts(self):
+        """(boundary, constant) for :meth:`residual_at_zero`: per group with elements that touch a
+        fixed terminal, (family, term_a, term_b, params) of those elements; and the residual (A,
+        (1, n_free)) of all other elements at 0 V, or None where it is exactly zero."""
+        parts = getattr(self, "_zero_parts", None)
+        if parts is None:
+            boundary, interior = [], []
+            for group, params, kind in zip(self.netlist.groups, self.params, self.families):
+                touches = (group.term_a < 0) | (group.term_b < 0)
+                for mask, into in ((touches, boundary), (~touches, interior)):
+                    if mask.any():
+                        into.append((kind, np.ascontiguousarray(group.term_a[mask]),
+                                     np.ascontiguousarray(group.term_b[mask]), np.ascontiguousarray(params[mask])))
+            constant = np.zeros((1, self.n_free))
+            zeros = np.zeros((1, self.n_free))
+            for kind, term_a, term_b, params in interior:
+                _kernels.residual(kind, zeros, np.zeros((1, len(self.netlist.fixed_sources))), term_a, term_b,
+                                  params, np.ones(1, dtype=np.bool_), constant)
+            parts = self._zero_parts = (boundary, constant if constant.any() else None)
+        return parts
+
     def step_fraction(self, x, dx, fixed_v, active):
         """Largest fraction in (0, 1] of the Newton step ``dx`` every element accepts, per sample."""
         alpha = np.ones(x.shape[0])

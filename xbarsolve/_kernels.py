@@ -16,6 +16,7 @@ kernel              does, per sample and element
 ``limit``           the fraction of a Newton step the element accepts (device limiting)
 ``read``            a linear read-out of terminal currents (:mod:`xbarsolve._readout`)
 ``read_stored``     the same read-out from terminal currents already computed
+``power``           v_a·i_a + v_b·i_b per element, from terminal currents already computed
 ``read_vjp``        its transpose, w.r.t. node voltages and parameters (gradients)
 ``implicit_vjp``    −λᵀ ∂F/∂θ and −λᵀ ∂F/∂v_fixed (implicit differentiation)
 ==================  ====================================================================
@@ -411,6 +412,19 @@ def _read_stored_rows(ia, ib, elem, side, out, coef, y):
         for m in range(elem.shape[0]):
             e = elem[m]
             y[s, out[m]] += coef[m] * (ia[s, e] if side[m] == 0 else ib[s, e])
+
+
+@njit(cache=True, nogil=True)
+def _power_rows(x, fixed_v, term_a, term_b, ia, ib, power):
+    for s in range(x.shape[0]):
+        for e in range(term_a.shape[0]):
+            power[s, e] = volt(x, fixed_v, s, term_a[e]) * ia[s, e] + volt(x, fixed_v, s, term_b[e]) * ib[s, e]
+
+
+#: ``power[s, e] = v_a·i_a + v_b·i_b`` (W): what element ``e`` takes at its terminals a and b, from
+#: its terminal currents ``ia``, ``ib`` (A) and the node voltages (V): (x, fixed_v, term_a, term_b,
+#: ia, ib, power), in slices of the batch
+power = batched(_power_rows, (0, 1, 4, 5, 6))
 
 
 #: :func:`read` from terminal currents already computed, ``ia`` and ``ib`` (batch, n_elements) (A):

@@ -60,6 +60,40 @@ _POWER_OFFSETS = {"row_wire": (0, -1), "col_wire": (-1, 0)}
 
 
 @dataclass(frozen=True)
+class PowerPlace:
+    """Where the elements of one role land in its power array of per-sample ``shape``: elements
+    ``positions`` of group ``group`` go to flat indices ``flat``; ``order`` (or None) is the same
+    as a gather -- the positions sorted by flat index -- when they fill the array exactly once."""
+
+    group: int
+    positions: np.ndarray
+    flat: np.ndarray
+    shape: tuple
+    order: np.ndarray | None
+
+    def arrange(self, element_power: dict, batch: int) -> np.ndarray:
+        """The role's power array (W), (batch, *shape), from its group's per-element power."""
+        p = element_power[self.group]
+        if self.order is not None:
+            return np.take(p, self.order, axis=1).reshape((batch,) + self.shape)
+        arr = np.zeros((batch, int(np.prod(self.shape))))
+        arr[:, self.flat] = p[:, self.positions]
+        return arr.reshape((batch,) + self.shape)
+
+
+def _power_place(elements, role: str, shape: tuple):
+    """The :class:`PowerPlace` of a role's elements (None when the role has no elements)."""
+    if elements is None:
+        return None
+    index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
+    flat = np.ravel_multi_index(index, shape).astype(np.int64)
+    sort = np.argsort(flat, kind="stable")
+    fills = flat.size == int(np.prod(shape)) and np.array_equal(flat[sort], np.arange(flat.size))
+    return PowerPlace(elements.group, elements.positions, flat, shape,
+                      np.ascontiguousarray(elements.positions[sort]) if fills else None)
+
+
+@dataclass(frozen=True)
 class CurrentReadout:
     """``y[s, out] = Σ coef · (current into element ``elem`` at terminal ``terminal``)`` (A).
 
@@ -126,6 +160,9 @@ class Readouts:
         }
         if layout.internal_codes is not None:
             self.readouts["internal_voltages"] = VoltageReadout((rows, cols), layout.internal_codes.ravel())
+        self.power_places = {role: _power_place(layout.roles.get(role), role, shape_of(rows, cols))
+                             for role, shape_of in _POWER_SHAPES.items()
+                             if not (role == "transistor" and crossbar.cell == "1r")}
 
     # ------------------------------------------------------------------ checks
     def check_names(self, names) -> tuple:
@@ -220,22 +257,18 @@ class Readouts:
             gate = self._gate_and_body(op, currents, nan)
             y.update({k: gate[k] for k in ("gate_currents", "body_currents", "gate_line_currents")})
         if "power" in wanted:
+            element_power = {}  # group -> v_a·i_a + v_b·i_b of each element (W), (batch, n_elements)
+            for gid in {place.group for place in self.power_places.values() if place is not None}:
+                g = net.groups[gid]
+                element_power[gid] = np.empty((batch, g.term_a.size))
+                _kernels.power(x, fixed_v, g.term_a, g.term_b, currents[gid][0], currents[gid][1],
+                               element_power[gid])
             power = {}
-            for role, shape_of in _POWER_SHAPES.items():
-                if role == "transistor" and xb.cell == "1r":
-                    continue
-                arr = np.zeros((batch,) + shape_of(rows, cols))
-                elements = xb.layout.roles.get(role)
-                if elements is not None:  # (absent: every segment an ideal wire, which dissipates nothing)
-                    group = net.groups[elements.group]
-                    ia, ib = currents[elements.group][:2]
-                    pos = elements.positions
-                    va = net.node_voltages_of_codes(x, fixed_v, group.term_a[pos])
-                    vb = net.node_voltages_of_codes(x, fixed_v, group.term_b[pos])
-                    index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
-                    arr[(slice(None),) + index] = va * ia[:, pos] + vb * ib[:, pos]
-                    if role == "transistor":  # and what its gate and body terminals take
-                        arr += gate["v_gate"] * gate["gate_currents"] + gate["v_body"] * gate["body_currents"]
+            for role, place in self.power_places.items():
+                arr = place.arrange(element_power, batch) if place is not None else \
+                    np.zeros((batch,) + _POWER_SHAPES[role](rows, cols))  # every segment an ideal wire
+                if role == "transistor":  # and what its gate and body terminals take
+                    arr += gate["v_gate"] * gate["gate_currents"] + gate["v_body"] * gate["body_currents"]
                 power[role] = arr
             y["power"] = power
             y["total_power"] = sum(p.reshape(batch, int(np.prod(p.shape[1:]))).sum(axis=1)

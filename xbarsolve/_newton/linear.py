@@ -63,16 +63,25 @@ def solve_linear(eqs, plan: SharedFactorPlan, fixed_v: np.ndarray, x0: np.ndarra
     x, iterations, converged, norm = out.x, out.iterations, out.converged, out.residual_norm
     active = np.ones(batch, dtype=bool)
     vntol = voltage_floor(fixed_v, options)
+    first = True
     for _ in range(options.max_iterations):
         rows = np.flatnonzero(active)
         if not rows.size:
             break
         xr = x[rows]
-        residual, scale, noise = eqs.kcl(xr, fixed_v[rows], np.ones(rows.size, dtype=np.bool_))
+        if first and not xr.any():
+            # from x = 0 the residual is F(0), which only the driven elements make: the KCL test
+            # there holds only where F(0) = 0 (x = 0 is then the solution; any tolerance passes)
+            residual = eqs.residual_at_zero(fixed_v[rows])
+            kcl_ok = ~residual.any(axis=1)
+        else:
+            residual, scale, noise = eqs.kcl(xr, fixed_v[rows], np.ones(rows.size, dtype=np.bool_))
+            kcl_ok = kcl_holds(residual, scale, noise, options)
+            del scale, noise
+        first = False
         norm[rows] = residual_norm(residual)
-        kcl_ok = kcl_holds(residual, scale, noise, options)
         dx = plan.solve(plan.state(np.ones(rows.size, dtype=np.bool_)), -residual)
-        del residual, scale, noise
+        del residual
         iterations[rows] += 1
         finite, update_ok = np.empty(rows.size, dtype=bool), np.empty(rows.size, dtype=bool)
         update_tests(xr, dx, options.reltol, vntol[rows], finite, update_ok)
