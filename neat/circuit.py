@@ -35,15 +35,22 @@ class CircuitConfig:
 
     r_wire : wire segment between neighbouring cells (rows and columns);
     r_source : row driver output resistance; r_sink : column sense-amplifier input resistance.
+    linear_cells : False (default) -- 1T-1R cells, the transistor solved with the rest; True --
+        passive 1R cells, the memristor alone (the transistor an ideal switch): the same array
+        with linear cells, to separate what the wires do from what the transistor does
+        (:mod:`neat.compound`).
     """
 
     r_wire: float = 0.0
     r_source: float = 0.0
     r_sink: float = 0.0
+    linear_cells: bool = False
 
     def __post_init__(self):
         for name in ("r_wire", "r_source", "r_sink"):
             checks.non_negative(name, getattr(self, name), unit="Ω")
+        if not isinstance(self.linear_cells, bool):
+            raise TypeError(f"linear_cells must be a bool, got {type(self.linear_cells).__name__}")
 
 
 _TILES: dict = {}
@@ -63,22 +70,30 @@ def tile_crossbar(cell: CellConfig, mapping: MappingConfig, circuit: CircuitConf
     if xb is None:
         if len(_TILES) > 8:
             _TILES.pop(next(iter(_TILES)))
-        xb = Crossbar(np.full((mapping.tile_rows, mapping.tile_cols), cell.g_off), cell="1t1r",
-                      transistor_side=cell.transistor_side, v_gate=1.0, r_source=circuit.r_source,
-                      r_sink=circuit.r_sink, r_wire=circuit.r_wire, transistor=cell.transistor,
-                      memristor=cell.memristor_model)
+        shape = (mapping.tile_rows, mapping.tile_cols)
+        parasitics = dict(r_source=circuit.r_source, r_sink=circuit.r_sink, r_wire=circuit.r_wire,
+                          memristor=cell.memristor_model)
+        if circuit.linear_cells:
+            xb = Crossbar(np.full(shape, cell.g_off), cell="1r", **parasitics)
+        else:
+            xb = Crossbar(np.full(shape, cell.g_off), cell="1t1r", transistor_side=cell.transistor_side,
+                          v_gate=1.0, transistor=cell.transistor, **parasitics)
         _TILES[key] = xb
     return xb
 
 
 def _tile_currents(crossbar_currents, xb, v_tile, g_tile, v_gate):
     """Column currents (A), (M, tc), of one tile for input vectors ``v_tile`` (M, tr), each distinct
-    vector solved once where the inputs need no gradient (:data:`SHARE_IDENTICAL_INPUTS`)."""
+    vector solved once where the inputs need no gradient (:data:`SHARE_IDENTICAL_INPUTS`).
+    ``v_gate`` (V) is ignored by a tile of passive cells."""
+    parameters = {"conductances": g_tile}
+    if xb.cell == "1t1r":
+        parameters["v_gate"] = v_gate
     if SHARE_IDENTICAL_INPUTS and not (torch.is_grad_enabled() and v_tile.requires_grad):
         unique, inverse = torch.unique(v_tile, dim=0, return_inverse=True)
         if unique.shape[0] < v_tile.shape[0]:
-            return crossbar_currents(xb, unique, conductances=g_tile, v_gate=v_gate)[inverse]
-    return crossbar_currents(xb, v_tile, conductances=g_tile, v_gate=v_gate)
+            return crossbar_currents(xb, unique, **parameters)[inverse]
+    return crossbar_currents(xb, v_tile, **parameters)
 
 
 def circuit_currents(v_pos: torch.Tensor, v_neg: torch.Tensor, g_pos: torch.Tensor, g_neg: torch.Tensor, *,
