@@ -42,8 +42,9 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, ResumeMismatchError, atomic_write_json, config_hash
+from .checkpoint import atomic_write_json, config_hash
 from .circuit import CircuitConfig, circuit_currents
+from .evaluate import RUN_ERRORS, add_network_arguments, network_from_arguments
 from .fidelity import IDEAL, Fidelity
 from .layers import crossbar_layers
 
@@ -226,45 +227,28 @@ def plot(result: dict, path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m neat.compound", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", required=True, help="a neat.train run folder (its state.json and checkpoints)")
-    p.add_argument("--stage", help="the network: a finished stage with a model, e.g. baseline, neat.layer "
-                                   "(default neat.<first weight-scale mode>)")
-    p.add_argument("--v-gate", default="target", help="gate voltage (V) of every layer, or 'target' (the run's "
-                                                      "NEAT target V_G, default) or 'reference'")
+    add_network_arguments(p)
     p.add_argument("--images", type=int, default=4, help="first test images whose activations are used (default 4)")
     p.add_argument("--vectors", type=int, default=128,
                    help="input vectors sampled per layer (seeded; default 128)")
     p.add_argument("--seed", type=int, default=0, help="seed of the vector sample (default 0)")
-    for name in ("wire", "source", "sink"):
-        p.add_argument(f"--r-{name}", type=float, help=f"r_{name} (Ω; default the run's circuit_r_{name})")
     p.add_argument("--out", help="results JSON (default RUN/compound-STAGE-VG.json; a PNG beside it)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
 def main(argv=None) -> int:
-    from .evaluate import circuit_network, load_run  # (the run loading of neat.evaluate, shared)
-
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("images", "vectors"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
     try:
-        ctx = load_run(args.run)
-        cfg = ctx.cfg
-        stage = args.stage or f"neat.{cfg.weight_scale_modes[0]}"
-        if args.v_gate in ("target", "reference"):
-            v_gate = ctx.v_target if args.v_gate == "target" else cfg.reference_v_gate
-        else:
-            v_gate = float(args.v_gate)
-        parasitics = CircuitConfig(r_wire=cfg.circuit_r_wire if args.r_wire is None else args.r_wire,
-                                   r_source=cfg.circuit_r_source if args.r_source is None else args.r_source,
-                                   r_sink=cfg.circuit_r_sink if args.r_sink is None else args.r_sink)
-        net = circuit_network(ctx, stage, v_gate, parasitics, fidelity="ideal")
-    except (CheckpointError, ResumeMismatchError, ValueError, KeyError, FileNotFoundError) as e:
+        ctx, stage, v_gate, parasitics, net = network_from_arguments(args, fidelity="ideal")
+    except RUN_ERRORS as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    cfg = ctx.cfg
     x = ctx.data.x_test[:args.images]
     identity = {"run_config": config_hash(cfg.to_json()), "stage": stage, "v_gate": v_gate,
                 "parasitics": dataclasses.asdict(parasitics), "images": int(x.shape[0]), "vectors": args.vectors,

@@ -29,7 +29,8 @@ from .circuit import CircuitConfig
 from .config import PipelineConfig
 from .pipeline import RunContext, _recorded, stage_plan
 
-__all__ = ["load_run", "circuit_network", "evaluate_circuit", "main"]
+__all__ = ["load_run", "circuit_network", "add_network_arguments", "network_from_arguments", "evaluate_circuit",
+           "main"]
 
 #: Stages whose checkpoint holds a trained network ("model").
 _MODEL_STAGES = ("baseline", "clip_bn", "neat", "cell_ft", "schedule")
@@ -98,17 +99,44 @@ def evaluate_circuit(net, x: torch.Tensor, y: torch.Tensor, *, images_per_step: 
             "predictions": pred, "logits": logits}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m neat.evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments that choose a run's network and its parasitics: --run, --stage, --v-gate, --r-*."""
     p.add_argument("--run", required=True, help="a neat.train run folder (its state.json and checkpoints)")
     p.add_argument("--stage", help="the network: a finished stage with a model, e.g. baseline, neat.layer "
                                    "(default neat.<first weight-scale mode>)")
     p.add_argument("--v-gate", default="target", help="gate voltage (V) of every layer, or 'target' (the run's "
                                                       "NEAT target V_G, default) or 'reference'")
-    p.add_argument("--samples", type=int, default=16, help="first test images evaluated (default 16)")
     for name in ("wire", "source", "sink"):
         p.add_argument(f"--r-{name}", type=float, help=f"r_{name} (Ω; default the run's circuit_r_{name})")
+
+
+def network_from_arguments(args, fidelity: str = "circuit"):
+    """``(ctx, stage, v_gate, circuit, net)`` for the arguments of :func:`add_network_arguments`: the
+    run's context, the stage and gate voltage (V) chosen, the parasitics (:class:`CircuitConfig`, Ω) and
+    the network at ``fidelity``.  Raises CheckpointError, ResumeMismatchError, ValueError, KeyError or
+    FileNotFoundError for a run or stage that cannot be used."""
+    ctx = load_run(args.run)
+    cfg = ctx.cfg
+    stage = args.stage or f"neat.{cfg.weight_scale_modes[0]}"
+    if args.v_gate in ("target", "reference"):
+        v_gate = ctx.v_target if args.v_gate == "target" else cfg.reference_v_gate
+    else:
+        v_gate = float(args.v_gate)
+    circuit = CircuitConfig(r_wire=cfg.circuit_r_wire if args.r_wire is None else args.r_wire,
+                            r_source=cfg.circuit_r_source if args.r_source is None else args.r_source,
+                            r_sink=cfg.circuit_r_sink if args.r_sink is None else args.r_sink)
+    return ctx, stage, v_gate, circuit, circuit_network(ctx, stage, v_gate, circuit, fidelity=fidelity)
+
+
+#: What :func:`network_from_arguments` raises for a run or stage that cannot be used.
+RUN_ERRORS = (CheckpointError, ResumeMismatchError, ValueError, KeyError, FileNotFoundError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m neat.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_network_arguments(p)
+    p.add_argument("--samples", type=int, default=16, help="first test images evaluated (default 16)")
     p.add_argument("--out", help="results JSON (default RUN/circuit-STAGE-VG.json)")
     p.add_argument("--scheduler", help="address of a running Dask scheduler (default $DASK_SCHEDULER_ADDRESS; "
                                        "neither: a LocalCluster)")
@@ -131,20 +159,11 @@ def main(argv=None) -> int:
     if args.single_process and (args.scheduler or args.workers):
         parser.error("--single-process runs without Dask: leave out --scheduler and --workers")
     try:
-        ctx = load_run(args.run)
-        cfg = ctx.cfg
-        stage = args.stage or f"neat.{cfg.weight_scale_modes[0]}"
-        if args.v_gate in ("target", "reference"):
-            v_gate = ctx.v_target if args.v_gate == "target" else cfg.reference_v_gate
-        else:
-            v_gate = float(args.v_gate)
-        circuit = CircuitConfig(r_wire=cfg.circuit_r_wire if args.r_wire is None else args.r_wire,
-                                r_source=cfg.circuit_r_source if args.r_source is None else args.r_source,
-                                r_sink=cfg.circuit_r_sink if args.r_sink is None else args.r_sink)
-        net = circuit_network(ctx, stage, v_gate, circuit)
-    except (CheckpointError, ResumeMismatchError, ValueError, KeyError, FileNotFoundError) as e:
+        ctx, stage, v_gate, circuit, net = network_from_arguments(args)
+    except RUN_ERRORS as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    cfg = ctx.cfg
     x, y = ctx.data.x_test[:args.samples], ctx.data.y_test[:args.samples]
     identity = {"run_config": config_hash(cfg.to_json()), "stage": stage, "v_gate": v_gate,
                 "circuit": dataclasses.asdict(circuit), "samples": int(x.shape[0])}
