@@ -49,3 +49,22 @@ def test_passive_cells_have_no_gate_or_body_currents():
     assert np.isnan(s.gate_currents).all() and np.isnan(s.body_currents).all()
     assert s.gate_line_currents.shape == (0,)
     np.testing.assert_array_equal(s.cell_output_currents, s.cell_currents)
+
+
+@pytest.mark.parametrize("side", ["row", "column"])
+def test_ideal_wires_with_gate_leakage_take_the_decoupled_path(side):
+    """With every resistance at 0 Ω each internal node solves its own equation (the decoupled fast
+    path).  A BSIM4 gate leaks into the source and drain, so with the inputs at 0 V the internal
+    node settles slightly above 0 V, outside the bracket of the fixed voltages [0, 0]: the path must
+    open that bound and converge, not spend its iteration budget and hand the batch on (it did)."""
+    fet = Bsim4NMOS.from_card(CARDS / "ptm45_lp.pm", w=3.5e-6, l=45e-9)
+    rng = np.random.default_rng(3)
+    xb = Crossbar(rng.uniform(1 / 300e3, 1 / 30e3, (6, 4)), transistor=fet, transistor_side=side, v_gate=0.8)
+    v = np.vstack([np.zeros(6), rng.uniform(0.0, 0.2, 6), rng.uniform(-0.2, 0.2, 6)])
+    s = xb.solve(v)
+    assert s.strategy == ["decoupled"] * 3
+    assert max(s.iterations) <= 12
+    assert np.all(s.internal_voltages[0] > 0.0)  # pulled toward the gate by its leakage
+    # every cell's current law, the leakage included
+    np.testing.assert_allclose(s.cell_currents + s.gate_currents + s.body_currents, s.cell_output_currents,
+                               rtol=0, atol=1e-18)

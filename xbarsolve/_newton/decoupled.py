@@ -1,11 +1,17 @@
 """The fast path for circuits whose free nodes do not couple (a diagonal Jacobian).
 
 With ideal wires every 1T-1R internal node sits between two fixed terminals, so each unknown
-solves its own scalar equation F_k(x_k) = 0, F_k increasing.  Every element passes current
-from its higher to its lower terminal, so the root lies between the lowest and highest fixed
-voltage (0 V, the body, included): the bracket is kept and a Newton step that leaves it is
-replaced by bisection, which makes convergence certain.  The Jacobian is diagonal, so no
-linear solve is needed; the final diagonal is kept as the final Jacobian for gradients.
+solves its own scalar equation F_k(x_k) = 0, F_k increasing.  A two-terminal element passes
+current from its higher to its lower terminal, so the root usually lies between the lowest and
+highest fixed voltage (0 V included): that is the starting bracket.  It is only a guess where
+an element has terminals of its own (a BSIM4 transistor's gate leaks current into its source
+and drain: with every input at 0 V its internal node settles slightly above 0 V, pulled toward
+the gate voltage), so each bound is checked against the residual's sign and opened where the
+sign says the root lies beyond it.  A Newton step that leaves the (checked) bracket is replaced
+by bisection, which makes convergence certain once both bounds are proven; a sample whose step
+can be neither (an open bound and no usable Newton step) leaves for the general path.  The
+Jacobian is diagonal, so no linear solve is needed; the final diagonal is kept as the final
+Jacobian for gradients.
 """
 from __future__ import annotations
 
@@ -33,13 +39,21 @@ def solve_decoupled(eqs, plan, fixed_v: np.ndarray, x0: np.ndarray, options,
         residual, diag, scale, noise = eqs.assemble(x, fixed_v, active)
         norm[active] = residual_norm(residual[active])
         kcl_ok = kcl_holds(residual, scale, noise, options)
-        hi = np.where(residual > 0, x, hi)
-        lo = np.where(residual < 0, x, lo)
+        # F increasing: F(x) > 0 puts the root below x, F(x) < 0 above it; a bound the sign
+        # refutes (the root beyond it) is opened
+        above_hi = (residual < 0) & (x >= hi)
+        below_lo = (residual > 0) & (x <= lo)
+        hi = np.where(residual > 0, x, np.where(above_hi, np.inf, hi))
+        lo = np.where(residual < 0, x, np.where(below_lo, -np.inf, lo))
         with np.errstate(divide="ignore", invalid="ignore"):
             newton_x = x - residual / diag
         inside = (diag > 0) & (newton_x >= lo) & (newton_x <= hi) & np.isfinite(newton_x)
-        x_new = np.where(inside, newton_x, 0.5 * (lo + hi))
+        with np.errstate(invalid="ignore"):
+            x_new = np.where(inside, newton_x, 0.5 * (lo + hi))
         x_new = np.where(residual == 0, x, x_new)
+        stuck = active & ~np.isfinite(x_new).all(axis=1)  # open bound, no Newton step: the general path
+        active &= ~stuck
+        x_new[stuck] = x[stuck]
         dx = x_new - x
         iterations[active] += 1
         update_ok = (np.abs(dx) <= options.reltol * np.maximum(np.abs(x), np.abs(x_new))
