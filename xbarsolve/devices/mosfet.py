@@ -144,6 +144,28 @@ def channel_step_fraction(va, vb, dva, dvb, vg, vth):
     return min(frac, step_fraction(vds_old, vds_new, limvds(vds_new, vds_old)))
 
 
+def _kernel_tag(core) -> str:
+    """A name unique to the model whose ``core`` the kernels wrap: its module and qualified name."""
+    py_func = getattr(core, "py_func", core)
+    return f"nmos_kernels[{py_func.__module__}.{py_func.__qualname__}]"
+
+
+def _unique_njit(tag: str):
+    """``njit``, after giving the function a qualified name unique to its model (``tag``).
+
+    Why: numba names a compiled function after its module, qualified name, argument types and
+    a counter local to the process.  The closures below have one qualified name and one
+    signature for every model, and cached kernels (compiled by another process, with that
+    process's counters) are linked into this one's: two different closures could then share a
+    symbol and the linker keep the wrong body -- observed as wrong gradients with respect to
+    v_gate after a particular cache state (docs/bsim4.md, known issue).
+    """
+    def decorate(fn):
+        fn.__qualname__ = f"{tag}.{fn.__name__}"
+        return njit(fn)
+    return decorate
+
+
 def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_body=None):
     """Build the element kernels (evaluate, current, step_limit, parameter_partials) around ``core``.
 
@@ -154,22 +176,23 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
     vbs, q) -> ids`` -- the current alone; ``core_gate_body(vgs, vds, vbs, q) -> (gm, gmbs)``
     -- the derivatives gradients with respect to the gate and body voltages need.
     """
+    tag = _kernel_tag(core)
     if core_gate_body is None:
-        @njit
+        @_unique_njit(tag)
         def core_gate_body(vgs, vds, vbs, q):
             ids, gm, gds, gmbs = core(vgs, vds, vbs, q)
             return gm, gmbs
     if core_terminal is None:
-        @njit
+        @_unique_njit(tag)
         def core_terminal(vgs, vds, vbs, q):
             ids, gm, gds, gmbs = core(vgs, vds, vbs, q)
             return ids, gds, gm + gds + gmbs
     if core_current is None:
-        @njit
+        @_unique_njit(tag)
         def core_current(vgs, vds, vbs, q):
             return core(vgs, vds, vbs, q)[0]
 
-    @njit
+    @_unique_njit(tag)
     def evaluate(va, vb, p):
         vg = p[0]
         vbody = p[1]
@@ -191,7 +214,7 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
                      di_dva + gja, di_dvb,
                      -di_dva, -di_dvb + gjb)
 
-    @njit
+    @_unique_njit(tag)
     def current(va, vb, p):
         vg = p[0]
         vbody = p[1]
@@ -204,7 +227,7 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
         jb, _ = junction_current(vbody - vb, p[2], p[3], p[4])
         return i - ja, -i - jb
 
-    @njit
+    @_unique_njit(tag)
     def step_limit(va, vb, dva, dvb, p):
         vbody = p[1]
         van = va + dva
@@ -217,7 +240,7 @@ def make_nmos_kernels(core, core_terminal=None, core_current=None, core_gate_bod
                 frac = min(frac, step_fraction(vold, vnew, pnjlim(vnew, vold, vt, vcrit)))
         return frac
 
-    @njit
+    @_unique_njit(tag)
     def parameter_partials(va, vb, p, k):
         """k = 0: d/dv_gate; k = 1: d/dv_body; other k: NaN (not differentiable)."""
         vg = p[0]
