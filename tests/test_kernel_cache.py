@@ -74,3 +74,21 @@ def test_a_fresh_process_compiles_nothing_once_the_cache_is_warm():
     _run_child()  # may compile (cold cache)
     compiled = _run_child()
     assert compiled == [], f"compiled instead of loaded from numba's cache: {compiled}"
+
+
+def test_model_functions_have_names_unique_to_their_model():
+    """numba's symbol for a compiled function is its module, qualified name, argument types and a
+    per-process counter; cached kernels from other processes are linked in with their own
+    counters.  Two models' element functions with one qualified name and one signature could
+    then share a symbol and the wrong body be linked (seen: wrong v_gate gradients after one
+    cache state).  Every model's element functions must therefore be named apart."""
+    from xbarsolve import BsimLikeNMOS, Level1NMOS, LinearMemristor, SinhMemristor
+    from xbarsolve.devices import Bsim4NMOS, Resistor
+    names = {}
+    for model in (Level1NMOS, BsimLikeNMOS, Bsim4NMOS, LinearMemristor, SinhMemristor, Resistor):
+        for attr in ("evaluate", "current", "step_limit", "parameter_partials", "terminal_currents"):
+            f = getattr(model, attr, None)
+            if f is None or not hasattr(f, "py_func"):
+                continue
+            name = f"{f.py_func.__module__}.{f.py_func.__qualname__}"
+            assert names.setdefault(name, f) is f, f"{model.__name__}.{attr} shares the name {name}"
