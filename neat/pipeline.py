@@ -597,9 +597,14 @@ def _open_store(dp, out, config, plan, resume, overwrite, redo) -> RunStore:
         raise CheckpointError(f"rank 0 could not open the run folder {out}: {message}")
     if dp.is_main:
         store._sync = dp.barrier
-        return store
-    # rank 0 has forgotten any redone stages before the broadcast: the state read here lacks them
-    return RunStore(out, config.to_json(), stages=tuple(plan), writer=False, sync=dp.barrier)
+    else:
+        # rank 0 has forgotten any redone stages before the broadcast: the state read here lacks them
+        store = RunStore(out, config.to_json(), stages=tuple(plan), writer=False, sync=dp.barrier)
+    # every rank has read the run's state before rank 0 changes it: without this, a stage that rank 0
+    # finishes at once (the cell table from the cache) could already be "done" in the state another
+    # rank reads, which then skips that stage's barrier and the ranks' barriers pair up wrongly (deadlock)
+    dp.barrier()
+    return store
 
 
 def run_pipeline(config: PipelineConfig, out, *, resume: bool = False, overwrite: bool = False,
