@@ -153,3 +153,16 @@ def test_circuit_fidelity_shares_identical_inputs_exactly(monkeypatch):
     monkeypatch.setattr(nc, "SHARE_IDENTICAL_INPUTS", False)
     every = nc.circuit_currents(v_pos, v_neg, g[0], g[1], **args)
     assert torch.equal(shared, every)
+
+
+@pytest.mark.parametrize("cell", ["1r", "1t1r"])
+def test_power_lands_at_each_elements_index_when_some_drivers_are_merged(cell):
+    """A 0 Ω driver or sink merges nodes and has no element: its power entry is 0 and every other
+    entry is its own resistor's I²·R."""
+    rng = np.random.default_rng(0)
+    r_source, r_sink = np.array([0.0, 10.0, 0.0, 5.0]), np.array([0.0, 20.0, 0.0, 0.0, 3.0])
+    xb = Crossbar(rng.uniform(1e-5, 3e-5, (4, 5)), cell=cell, r_source=r_source, r_sink=r_sink, r_wire=2.0)
+    s = xb.solve(rng.uniform(0.0, 0.4, (3, 4)))
+    np.testing.assert_allclose(s.power["source"], s.source_currents ** 2 * r_source, rtol=1e-9, atol=1e-25)
+    np.testing.assert_allclose(s.power["sink"], s.column_currents ** 2 * r_sink, rtol=1e-9, atol=1e-25)
+    np.testing.assert_allclose(s.total_power, s.delivered_power, rtol=1e-12)

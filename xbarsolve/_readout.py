@@ -62,22 +62,18 @@ _POWER_OFFSETS = {"row_wire": (0, -1), "col_wire": (-1, 0)}
 @dataclass(frozen=True)
 class PowerPlace:
     """Where the elements of one role land in its power array of per-sample ``shape``: elements
-    ``positions`` of group ``group`` go to flat indices ``flat``; ``order`` (or None) is the same
-    as a gather -- the positions sorted by flat index -- when they fill the array exactly once."""
+    ``positions`` of group ``group`` go to flat indices ``flat`` (entries without an element, such
+    as a 0 Ω driver's, stay 0 W)."""
 
     group: int
     positions: np.ndarray
     flat: np.ndarray
     shape: tuple
-    order: np.ndarray | None
 
     def arrange(self, element_power: dict, batch: int) -> np.ndarray:
         """The role's power array (W), (batch, *shape), from its group's per-element power."""
-        p = element_power[self.group]
-        if self.order is not None:
-            return np.take(p, self.order, axis=1).reshape((batch,) + self.shape)
         arr = np.zeros((batch, int(np.prod(self.shape))))
-        arr[:, self.flat] = p[:, self.positions]
+        arr[:, self.flat] = np.take(element_power[self.group], self.positions, axis=1)
         return arr.reshape((batch,) + self.shape)
 
 
@@ -86,11 +82,7 @@ def _power_place(elements, role: str, shape: tuple):
     if elements is None:
         return None
     index = tuple(i + o for i, o in zip(elements.index, _POWER_OFFSETS.get(role, (0, 0))))
-    flat = np.ravel_multi_index(index, shape).astype(np.int64)
-    sort = np.argsort(flat, kind="stable")
-    fills = flat.size == int(np.prod(shape)) and np.array_equal(flat[sort], np.arange(flat.size))
-    return PowerPlace(elements.group, elements.positions, flat, shape,
-                      np.ascontiguousarray(elements.positions[sort]) if fills else None)
+    return PowerPlace(elements.group, elements.positions, np.ravel_multi_index(index, shape).astype(np.int64), shape)
 
 
 @dataclass(frozen=True)
@@ -258,7 +250,7 @@ class Readouts:
             y.update({k: gate[k] for k in ("gate_currents", "body_currents", "gate_line_currents")})
         if "power" in wanted:
             element_power = {}  # group -> v_a·i_a + v_b·i_b of each element (W), (batch, n_elements)
-            for gid in {place.group for place in self.power_places.values() if place is not None}:
+            for gid in sorted({place.group for place in self.power_places.values() if place is not None}):
                 g = net.groups[gid]
                 element_power[gid] = np.empty((batch, g.term_a.size))
                 _kernels.power(x, fixed_v, g.term_a, g.term_b, currents[gid][0], currents[gid][1],
