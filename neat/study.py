@@ -24,8 +24,8 @@ their last checkpoint with the same numbers.
 
 ``aggregate`` reads every finished run's ``results.json`` and writes Table I in
 the paper's shape with mean ± standard deviation over seeds, the per-seed
-numbers, and the three claims of the paper judged against the spread
-(:func:`judge_claims`).
+numbers, the three claims of the paper judged against the spread, and plots
+with error bars (:mod:`neat.study_summary`).
 """
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ import json
 import math
 import os
 import shlex
-import statistics
 import subprocess
 import sys
 import time
@@ -43,9 +42,10 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import atomic_write_bytes, atomic_write_json
+from .checkpoint import atomic_write_json
 from .config import PipelineConfig
-from .pipeline import VARIANTS, stage_plan, variants
+from .pipeline import stage_plan, variants
+from .study_summary import aggregate, judge_claims
 
 __all__ = ["run_work", "calibrate", "estimate_seconds", "study_runs", "plan", "run_study", "aggregate",
            "judge_claims", "main"]
@@ -337,166 +337,6 @@ def status(root) -> list:
         rows.append((r["name"], done, total, r["estimated_s"] / 60, "done" if _finished(out) else
                      ("started" if done else "waiting")))
     return rows
-
-
-# ---------------------------------------------------------------------------- aggregation
-def _mean_std(values):
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return None, None
-    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0)
-
-
-def _nested_mean_std(tables: list):
-    """Mean and std (same nesting) of a list of nested dicts of numbers."""
-    first = tables[0]
-    if isinstance(first, dict):
-        mean, std = {}, {}
-        for k in first:
-            m, s = _nested_mean_std([t[k] for t in tables if k in t])
-            mean[k], std[k] = m, s
-        return mean, std
-    if isinstance(first, (int, float)) or first is None:
-        return _mean_std(tables)
-    return first, None
-
-
-def _paired(a: list, b: list) -> dict:
-    """Paired difference a − b over seeds: mean, std, standard error, n."""
-    d = [x - y for x, y in zip(a, b) if x is not None and y is not None]
-    if not d:
-        return {"mean": None, "std": None, "se": None, "n": 0}
-    sd = statistics.stdev(d) if len(d) > 1 else 0.0
-    return {"mean": statistics.fmean(d), "std": sd, "se": sd / math.sqrt(len(d)), "n": len(d)}
-
-
-def _verdict(diff: dict, sign: int = 1) -> str:
-    """'holds' if the paired mean is beyond two standard errors in the claimed direction."""
-    if diff["mean"] is None or diff["n"] < 2:
-        return "not enough runs"
-    if sign * diff["mean"] > 2 * diff["se"]:
-        return "holds (beyond 2 standard errors)"
-    if -sign * diff["mean"] > 2 * diff["se"]:
-        return "contradicted (beyond 2 standard errors the other way)"
-    return "not resolved (within 2 standard errors)"
-
-
-def judge_claims(per_seed: list) -> dict:
-    """The paper's three claims for one model and weight-scale mode, from per-seed tables (fractions).
-
-    (1) non-linearity at V_target costs accuracy: software − no-retraining @V_target > 0;
-    (2) NEAT recovers it: NEAT @V_target − no-retraining @V_target > 0 (and against the controls);
-    (3) heterogeneous V_G saves ~20 % energy at < 1 point loss: the saving, and software − hetero NEAT < 1 point.
-    Each as a paired difference over seeds (mean ± std, standard error).
-    """
-    s = [t["summary"] for t in per_seed]
-
-    def col(key):
-        return [x.get(key) for x in s]
-    c1 = _paired(col("software"), col("nonlinear_crossbar"))
-    c2 = _paired(col("neat"), col("nonlinear_crossbar"))
-    c2_bn = _paired(col("neat"), col("clip_bn"))
-    c2_cell = _paired(col("neat"), col("cell_finetune"))
-    loss = _paired(col("software"), col("hetero_neat"))
-    saving_array, saving_array_sd = _mean_std(col("saving_hetero_neat_array"))
-    saving_total, saving_total_sd = _mean_std(col("saving_hetero_neat_total"))
-    below_one = (loss["mean"] is not None and loss["n"] >= 2 and loss["mean"] + 2 * loss["se"] < 0.01)
-    return {
-        "1_nonlinearity_costs_accuracy": {"difference": c1, "verdict": _verdict(c1)},
-        "2_neat_recovers": {"difference": c2, "verdict": _verdict(c2),
-                            "neat_minus_clip_bn": {"difference": c2_bn, "verdict": _verdict(c2_bn)},
-                            "neat_minus_cell_finetune": {"difference": c2_cell, "verdict": _verdict(c2_cell)}},
-        "3_hetero_saves_energy": {"saving_array": [saving_array, saving_array_sd],
-                                  "saving_total": [saving_total, saving_total_sd],
-                                  "loss_software_minus_hetero_neat": loss,
-                                  "verdict": ("loss < 1 point beyond 2 standard errors" if below_one else
-                                              "loss not shown to be < 1 point") +
-                                  (f"; array saving {100 * saving_array:.1f} % (paper: ~20 %)"
-                                   if saving_array is not None else "")}}
-
-
-def _fmt_diff(d: dict) -> str:
-    if d["mean"] is None:
-        return "—"
-    return f"{100 * d['mean']:+.2f} ± {100 * d['std']:.2f} points (SE {100 * d['se']:.2f}, n = {d['n']})"
-
-
-def aggregate(root, out) -> dict:
-    """Table I (mean ± std over seeds) and the claims, per model and mode, from every finished run."""
-    from .report import format_tables
-    root, out = Path(root), Path(out)
-    groups = {}
-    for res_file in sorted(root.glob("*/results.json")):
-        doc = json.loads(res_file.read_text())
-        cfg = doc["config"]
-        groups.setdefault((cfg["model"], cfg["model_width"]), []).append((cfg["seed"], doc))
-    if not groups:
-        raise SystemExit(f"no finished run (results.json) under {root}")
-    out.mkdir(parents=True, exist_ok=True)
-    summary, lines = {}, ["# NEAT study: Table I with mean ± std over seeds", ""]
-    for (model, width), docs in sorted(groups.items()):
-        docs.sort()
-        seeds = [s for s, _ in docs]
-        modes = list(docs[0][1]["tables"])
-        mean_tables, std_tables, claims = {}, {}, {}
-        for mode in modes:
-            per_seed = [d["tables"][mode] for _, d in docs if mode in d["tables"]]
-            mean, std = _nested_mean_std(per_seed)
-            mean_tables[mode], std_tables[mode] = mean, std
-            claims[mode] = judge_claims(per_seed)
-        note = (f"{len(seeds)} seeds ({', '.join(map(str, seeds))}); entries mean ± standard deviation over seeds; "
-                f"accuracies in %, on the full test set; savings against homogeneous "
-                f"{docs[0][1]['config']['reference_v_gate']} V with the same weights.")
-        lines.append(format_tables(mean_tables, f"{model} ×{width:g}", spreads=std_tables, note=note))
-        lines += ["### The paper's claims, judged against the spread", ""]
-        for mode, c in claims.items():
-            lines += [f"**Weight scale per {mode}**", "",
-                      f"1. Non-linearity at V_target costs accuracy (software − no retraining @V_target): "
-                      f"{_fmt_diff(c['1_nonlinearity_costs_accuracy']['difference'])} — "
-                      f"{c['1_nonlinearity_costs_accuracy']['verdict']}.",
-                      f"2. NEAT recovers it (NEAT − no retraining @V_target): "
-                      f"{_fmt_diff(c['2_neat_recovers']['difference'])} — {c['2_neat_recovers']['verdict']}. "
-                      f"Against clip + BN recalibration: {_fmt_diff(c['2_neat_recovers']['neat_minus_clip_bn']['difference'])}"
-                      f" ({c['2_neat_recovers']['neat_minus_clip_bn']['verdict']}); against the cell-model fine-tune: "
-                      f"{_fmt_diff(c['2_neat_recovers']['neat_minus_cell_finetune']['difference'])}.",
-                      f"3. Heterogeneous V_G (NEAT): loss {_fmt_diff(c['3_hetero_saves_energy']['loss_software_minus_hetero_neat'])}; "
-                      f"{c['3_hetero_saves_energy']['verdict']}.", ""]
-        summary[f"{model}@{width:g}"] = {"seeds": seeds, "mean": mean_tables, "std": std_tables, "claims": claims,
-                                          "per_seed": {s: d["tables"] for s, d in docs}}
-    atomic_write_bytes(out / "table_I.md", "\n".join(lines).encode())
-    atomic_write_json(out / "study.json", summary)
-    _plot_study(out, groups)
-    return summary
-
-
-def _plot_study(out: Path, groups: dict) -> None:
-    """accuracy vs homogeneous V_G with error bars (std over seeds), per model and mode."""
-    from .report import _plt, NAMES
-    plt = _plt()
-    colors = {"baseline": "C0", "clip": "C4", "clip_bn": "C5", "neat": "C1", "cell_ft": "C2"}
-    for (model, width), docs in groups.items():
-        modes = list(docs[0][1]["tables"])
-        fig, axes = plt.subplots(1, len(modes), figsize=(6.0 * len(modes), 4.2), squeeze=False)
-        for ax, mode in zip(axes[0], modes):
-            for variant in VARIANTS:
-                curves = [d["stages"][f"evaluate.{mode}"]["variants"].get(variant, {}).get("sweep")
-                          for _, d in docs]
-                curves = [c for c in curves if c]
-                if not curves:
-                    continue
-                keys = sorted(curves[0], key=float)
-                m = [statistics.fmean(c[k] for c in curves) for k in keys]
-                sd = [statistics.stdev([c[k] for c in curves]) if len(curves) > 1 else 0.0 for k in keys]
-                ax.errorbar([float(k) for k in keys], [100 * v for v in m], yerr=[100 * v for v in sd], fmt="o-",
-                            ms=4, capsize=3, color=colors[variant], label=NAMES[variant])
-            ax.set_title(f"{model} ×{width:g}, weight scale per {mode} ({len(docs)} seeds)")
-            ax.set_xlabel("homogeneous gate voltage V_G (V)")
-            ax.set_ylabel("test accuracy (%), mean ± std")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / f"accuracy_vs_vg_{model}.png", dpi=120)
-        plt.close(fig)
 
 
 # ------------------------------------------------------------------------------------ CLI

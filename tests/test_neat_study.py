@@ -16,7 +16,8 @@ from neat.cards import CardError, card_model_name, load_transistor
 from neat.cell import PAPER_CUTOFFS, metric_from_currents, nonlinearity
 from neat.cell_search import cutoffs_from_metric, fit_score, ngspice_cell_currents
 from neat.config import PipelineConfig
-from neat.study import _makespan, _paired, aggregate, judge_claims, run_work, study_runs
+from neat.study import _makespan, aggregate, judge_claims, run_work, study_runs
+from neat.study_summary import paired_difference
 
 CARDS = Path(__file__).resolve().parent.parent / "validation" / "cards"
 HP, LP = CARDS / "ptm45_hp.pm", CARDS / "ptm45_lp.pm"
@@ -168,23 +169,55 @@ def test_claims_are_judged_against_the_spread():
     assert c["2_neat_recovers"]["neat_minus_cell_finetune"]["verdict"].startswith("not resolved")
     assert c["3_hetero_saves_energy"]["verdict"].startswith("loss < 1 point")
     assert c["3_hetero_saves_energy"]["saving_array"][0] == pytest.approx(0.2)
-    d = _paired([1.0, 2.0, 3.0], [0.0, 0.0, None])
+    d = paired_difference([1.0, 2.0, 3.0], [0.0, 0.0, None])
     assert d["n"] == 2 and d["mean"] == pytest.approx(1.5)
+
+
+def _fake_energy(scale):
+    parts = {"read": 1e-9 * scale, "select": 1e-10, "row_line": 1e-11, "dac": 1e-7, "adc": 1e-8, "accumulate": 1e-9}
+    settings = {"homogeneous 1.00 V": {"total": parts}, "heterogeneous, coverage 1": {"total": parts}}
+    return {"variants": {"baseline": {"settings": settings}, "neat": {"settings": settings}},
+            "neat_hetero_vs_baseline_reference": {"array": 0.1 * scale, "total": 0.001 * scale}}
 
 
 def test_aggregate_writes_table_with_spread(tmp_path):
     for seed, t in enumerate([_fake_table(0.90, 0.80, 0.88, 0.87, 0.89, 0.895, 0.2),
                               _fake_table(0.92, 0.82, 0.90, 0.89, 0.90, 0.905, 0.22)]):
+        t["variants"]["baseline"] = dict(t["variants"]["neat"], accuracy_target_v_gate=0.80 + seed / 50)
         run = tmp_path / f"vgg11_w0.25_seed{seed}"
         run.mkdir()
         sweep = {"1.0000": t["summary"]["software"], "0.9000": t["summary"]["neat"]}
+        gates = [{"coverage": 1.0, "v_gates": {"conv1": 0.9, "fc": 1.0 - seed / 20}}]
+        iterations = [{"iteration": k + 1, "train_accuracy": 0.8 + k / 100, "crossbar_accuracy": 0.7 + k / 50}
+                      for k in range(3)]
+        stages = {"evaluate.layer": {"variants": {"neat": {"sweep": sweep, "gates": gates},
+                                                  "baseline": {"sweep": sweep, "gates": gates}}},
+                  "neat.layer": {"iterations": iterations},
+                  "energy.layer": _fake_energy(1.0 + seed)}
+        if seed == 0:  # the budget/lr sweep, as one seed of the study runs it
+            stages["schedule1.layer"] = {"lr": 1e-3, "iterations": 10, "software_accuracy": 0.91,
+                                         "accuracy_target": 0.905, "accuracy_reference": 0.907}
         (run / "results.json").write_text(json.dumps({
-            "config": {"model": "vgg11", "model_width": 0.25, "seed": seed, "reference_v_gate": 1.0},
-            "tables": {"layer": t},
-            "stages": {"evaluate.layer": {"variants": {"neat": {"sweep": sweep}}}}}))
+            "config": {"model": "vgg11", "model_width": 0.25, "seed": seed, "reference_v_gate": 1.0,
+                       "neat_lr": 1e-5, "neat_iterations": 30},
+            "tables": {"layer": t}, "stages": stages}))
     summary = aggregate(tmp_path, tmp_path / "out")
     text = (tmp_path / "out" / "table_I.md").read_text()
     assert "91.00 ± 1.41" in text  # software: mean ± std over the two seeds
     assert "Non-linearity at V_target costs accuracy" in text
+    # NEAT's saving against the unretrained network at the reference V_G: mean ± std of 10 % and 20 %
+    assert "array 15.0 ± 7.1 %" in text
+    claim = summary["vgg11@0.25"]["claims"]["layer"]["3_hetero_saves_energy"]
+    assert claim["saving_vs_unretrained_reference_array"][0] == pytest.approx(0.15)
+    # the sweep: the paper's schedule and the extra one, for the seed that ran it
+    assert "| 0 | lr 1e-05 × 30 | 90.00 | 88.00 |" in text
+    assert "| 0 | lr 0.001 × 10 | 91.00 | 90.50 | 90.70 | 80.00 |" in text
+    assert [r["seed"] for r in summary["vgg11@0.25"]["schedules"]["layer"]] == [0, 0]
     assert summary["vgg11@0.25"]["seeds"] == [0, 1]
-    assert (tmp_path / "out" / "accuracy_vs_vg_vgg11.png").is_file()
+    for name in ("accuracy_vs_vg", "neat_iterations", "layer_vg", "energy"):
+        assert (tmp_path / "out" / f"{name}_vgg11.png").stat().st_size > 1000, name
+
+
+def test_aggregate_without_finished_runs_says_so(tmp_path):
+    with pytest.raises(SystemExit, match="no finished run"):
+        aggregate(tmp_path, tmp_path / "out")
