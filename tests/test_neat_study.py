@@ -17,7 +17,7 @@ from neat.cell import PAPER_CUTOFFS, metric_from_currents, nonlinearity
 from neat.cell_search import cutoffs_from_metric, fit_score, ngspice_cell_currents
 from neat.config import PipelineConfig
 from neat.study import _makespan, aggregate, judge_claims, run_work, study_runs
-from neat.study_summary import paired_difference
+from neat.study_summary import _verdict, paired_difference, t_critical
 
 CARDS = Path(__file__).resolve().parent.parent / "validation" / "cards"
 HP, LP = CARDS / "ptm45_hp.pm", CARDS / "ptm45_lp.pm"
@@ -180,6 +180,17 @@ def _fake_energy(scale):
             "neat_hetero_vs_baseline_reference": {"array": 0.1 * scale, "total": 0.001 * scale}}
 
 
+def test_verdicts_use_students_t_not_two_standard_errors():
+    # mean 2 points, standard error 0.87: beyond 2 SE, but not beyond t(0.95, 2) = 2.92 SE
+    d = paired_difference([0.005, 0.035, 0.02], [0.0, 0.0, 0.0])
+    assert d["mean"] > 2 * d["se"]
+    assert _verdict(d).startswith("not resolved")
+    assert _verdict(paired_difference([0.019, 0.021, 0.02], [0.0] * 3)).startswith("holds")
+    assert _verdict(paired_difference([0.0] * 3, [0.019, 0.021, 0.02])).startswith("contradicted")
+    assert _verdict(paired_difference([0.02], [0.0])) == "not enough runs"
+    assert t_critical(3) == pytest.approx(2.919986, rel=1e-6)
+
+
 def test_aggregate_writes_table_with_spread(tmp_path):
     for seed, t in enumerate([_fake_table(0.90, 0.80, 0.88, 0.87, 0.89, 0.895, 0.2),
                               _fake_table(0.92, 0.82, 0.90, 0.89, 0.90, 0.905, 0.22)]):
@@ -214,6 +225,12 @@ def test_aggregate_writes_table_with_spread(tmp_path):
     assert "| 0 | lr 0.001 × 10 | 91.00 | 90.50 | 90.70 | 80.00 |" in text
     assert [r["seed"] for r in summary["vgg11@0.25"]["schedules"]["layer"]] == [0, 0]
     assert summary["vgg11@0.25"]["seeds"] == [0, 1]
+    across = summary["vgg11@0.25"]["across_v_gate"]["layer"]
+    assert [r["v_gate"] for r in across] == [1.0, 0.9]
+    # at 0.9 V the fake sweeps give NEAT its crossbar accuracy and the unretrained network the same
+    assert across[1]["neat_gain"]["mean"] == pytest.approx(0.0)
+    assert across[0]["nonlinearity_cost"]["mean"] == pytest.approx(0.0)
+    assert "Claims (1) and (2) at every swept V_G" in text
     for name in ("accuracy_vs_vg", "neat_iterations", "layer_vg", "energy"):
         assert (tmp_path / "out" / f"{name}_vgg11.png").stat().st_size > 1000, name
 
