@@ -97,7 +97,8 @@ def judge_claims(per_seed: list, against_baseline: list | None = None) -> dict:
     (1) non-linearity at V_target costs accuracy: software − no-retraining @V_target > 0;
     (2) NEAT recovers it: NEAT @V_target − no-retraining @V_target > 0 (and against the controls);
     (3) heterogeneous V_G saves ~20 % energy at < 1 point loss: the saving, and software − hetero NEAT < 1 point.
-    Each as a paired difference over seeds (mean ± std, standard error), judged by :func:`_verdict`.  ``against_baseline``: per
+    Each as a paired difference over seeds (mean ± std, standard error), judged by :func:`_verdict`.
+    ``against_baseline``: per
     seed, NEAT at heterogeneous V_G against the unretrained network at the reference V_G
     (``{"array": s, "total": s}``, savings as fractions) -- the saving that includes the weight clip.
     """
@@ -299,7 +300,8 @@ def aggregate(root, out) -> dict:
         for mode in modes:
             lines += _schedule_text(sweeps[mode], mode)
         summary[f"{model}@{width:g}"] = {
-            "seeds": seeds, "mean": mean_tables, "std": std_tables, "claims": claims, "across_v_gate": across, "schedules": sweeps,
+            "seeds": seeds, "mean": mean_tables, "std": std_tables, "claims": claims, "across_v_gate": across,
+            "schedules": sweeps,
             "per_seed": {s: d["tables"] for s, d in docs}}
     atomic_write_bytes(out / "table_I.md", "\n".join(lines).encode())
     atomic_write_json(out / "study.json", summary)
