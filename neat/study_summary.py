@@ -98,9 +98,9 @@ def judge_claims(per_seed: list, against_baseline: list | None = None) -> dict:
     (2) NEAT recovers it: NEAT @V_target − no-retraining @V_target > 0 (and against the controls);
     (3) heterogeneous V_G saves ~20 % energy at < 1 point loss: the saving, and software − hetero NEAT < 1 point.
     Each as a paired difference over seeds (mean ± std, standard error), judged by :func:`_verdict`.
-    ``against_baseline``: per
-    seed, NEAT at heterogeneous V_G against the unretrained network at the reference V_G
-    (``{"array": s, "total": s}``, savings as fractions) -- the saving that includes the weight clip.
+    ``against_baseline``: per seed, NEAT at heterogeneous V_G against the unretrained network at
+    the reference V_G (``{"array": s, "total": s}``, savings as fractions) -- the saving that
+    includes the weight clip.
     """
     s = [t["summary"] for t in per_seed]
 
