@@ -29,13 +29,11 @@ import statistics
 from pathlib import Path
 
 from .checkpoint import atomic_write_bytes, atomic_write_json
+from .energy import PARTS
 from .pipeline import VARIANTS
 
 __all__ = ["aggregate", "judge_claims", "across_gate_voltages", "paired_difference"]
 
-#: energy components of :mod:`neat.energy`, array first, then periphery
-ARRAY_PARTS = ("read", "select", "row_line")
-PERIPHERY_PARTS = ("dac", "adc", "accumulate")
 REFERENCE_SETTING = "homogeneous {v:.2f} V"
 HETERO_SETTING = "heterogeneous, coverage 1"
 
@@ -414,7 +412,7 @@ def _draw_energy(ax, docs, mode) -> None:
     reference = REFERENCE_SETTING.format(v=docs[0][1]["config"]["reference_v_gate"])
     bars = (("no retraining, " + reference, "baseline", reference), ("NEAT, " + reference, "neat", reference),
             ("NEAT, heterogeneous V_G", "neat", HETERO_SETTING))
-    parts = ARRAY_PARTS + PERIPHERY_PARTS
+    parts = PARTS
     width = 0.8 / len(bars)
     for k, (label, variant, setting) in enumerate(bars):
         per_seed = []
