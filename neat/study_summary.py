@@ -7,7 +7,8 @@
   the three claims of the paper judged on paired differences over seeds by one-sided paired
   t-tests at 95 % (:func:`judge_claims`), NEAT's energy against the unretrained network at the reference
   gate voltage, claims (1) and (2) at every swept gate voltage (:func:`across_gate_voltages`),
-  and the budget/lr sweep of NEAT where a run made one;
+  the energy model's sensitivity (:func:`energy_sensitivity`) and the budget/lr sweep of NEAT
+  where a run made one;
 * ``study.json`` -- the same numbers, with every seed's tables;
 * plots, each with the spread over seeds: ``accuracy_vs_vg_<model>.png`` (accuracy vs
   homogeneous V_G per variant), ``neat_iterations_<model>.png`` (Algorithm 2's crossbar
@@ -32,7 +33,7 @@ from .checkpoint import atomic_write_bytes, atomic_write_json
 from .energy import PARTS
 from .pipeline import VARIANTS
 
-__all__ = ["aggregate", "judge_claims", "across_gate_voltages", "paired_difference"]
+__all__ = ["aggregate", "judge_claims", "across_gate_voltages", "energy_sensitivity", "paired_difference"]
 
 REFERENCE_SETTING = "homogeneous {v:.2f} V"
 HETERO_SETTING = "heterogeneous, coverage 1"
@@ -228,6 +229,34 @@ def _claims_text(mode: str, c: dict) -> list:
             f"{_fmt_pct(c3['saving_vs_unretrained_reference_total'])}.", ""]
 
 
+def energy_sensitivity(docs: list, mode: str) -> list:
+    """The energy model's sensitivity rows (transistor width, toggling policy, t_read) of NEAT at
+    heterogeneous V_G against homogeneous reference V_G: savings mean ± std over seeds, per row."""
+    per_label = {}
+    for _, d in docs:
+        for row in _stage(d, f"energy.{mode}").get("sensitivity") or []:
+            per_label.setdefault(row["label"], []).append(row)
+    out = []
+    for label, rows in per_label.items():
+        out.append({"label": label, "toggling": rows[0].get("toggling"), "n": len(rows),
+                    "saving_array": list(_mean_std([r.get("saving_array") for r in rows])),
+                    "saving_total": list(_mean_std([r.get("saving_total") for r in rows]))})
+    return out
+
+
+def _sensitivity_text(rows: list, mode: str) -> list:
+    if not rows:
+        return []
+    lines = [f"### Energy saving of NEAT at heterogeneous V_G: sensitivity (weight scale per {mode})", "",
+             "Against homogeneous reference V_G with the same weights; mean ± std over seeds.", "",
+             "| energy model | seeds | array (read + select) | total (with DAC, ADC, row lines, accumulation) |",
+             "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['label']} ({r['toggling']}) | {r['n']} | {_fmt_pct(r['saving_array'])} | "
+                     f"{_fmt_pct(r['saving_total'])} |")
+    return lines + [""]
+
+
 def _schedule_text(rows: list, mode: str) -> list:
     if not rows:
         return []
@@ -277,7 +306,7 @@ def aggregate(root, out) -> dict:
     for (model, width), docs in sorted(groups.items()):
         seeds = [s for s, _ in docs]
         modes = list(docs[0][1]["tables"])
-        mean_tables, std_tables, claims, sweeps, across = {}, {}, {}, {}, {}
+        mean_tables, std_tables, claims, sweeps, across, sensitivity = {}, {}, {}, {}, {}, {}
         for mode in modes:
             per_seed = [d["tables"][mode] for _, d in docs if mode in d["tables"]]
             mean, std = _nested_mean_std(per_seed)
@@ -286,6 +315,7 @@ def aggregate(root, out) -> dict:
             claims[mode] = judge_claims(per_seed, against)
             sweeps[mode] = _schedules(docs, mode)
             across[mode] = across_gate_voltages(docs, mode)
+            sensitivity[mode] = energy_sensitivity(docs, mode)
         note = (f"{len(seeds)} seeds ({', '.join(map(str, seeds))}); entries mean ± standard deviation over seeds; "
                 f"accuracies in %, on the full test set; savings against homogeneous "
                 f"{docs[0][1]['config']['reference_v_gate']} V with the same weights.")
@@ -296,10 +326,12 @@ def aggregate(root, out) -> dict:
         for mode in modes:
             lines += _across_text(across[mode], mode, mean_tables[mode]["v_target"])
         for mode in modes:
+            lines += _sensitivity_text(sensitivity[mode], mode)
+        for mode in modes:
             lines += _schedule_text(sweeps[mode], mode)
         summary[f"{model}@{width:g}"] = {
             "seeds": seeds, "mean": mean_tables, "std": std_tables, "claims": claims, "across_v_gate": across,
-            "schedules": sweeps,
+            "energy_sensitivity": sensitivity, "schedules": sweeps,
             "per_seed": {s: d["tables"] for s, d in docs}}
     atomic_write_bytes(out / "table_I.md", "\n".join(lines).encode())
     atomic_write_json(out / "study.json", summary)

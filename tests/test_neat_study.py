@@ -177,7 +177,11 @@ def _fake_energy(scale):
     parts = {"read": 1e-9 * scale, "select": 1e-10, "row_line": 1e-11, "dac": 1e-7, "adc": 1e-8, "accumulate": 1e-9}
     settings = {"homogeneous 1.00 V": {"total": parts}, "heterogeneous, coverage 1": {"total": parts}}
     return {"variants": {"baseline": {"settings": settings}, "neat": {"settings": settings}},
-            "neat_hetero_vs_baseline_reference": {"array": 0.1 * scale, "total": 0.001 * scale}}
+            "neat_hetero_vs_baseline_reference": {"array": 0.1 * scale, "total": 0.001 * scale},
+            "sensitivity": [{"label": "as configured", "toggling": "per_inference", "saving_array": 0.04 * scale,
+                             "saving_total": 0.0002 * scale},
+                            {"label": "toggling per_read", "toggling": "per_read", "saving_array": 0.3 * scale,
+                             "saving_total": 0.03 * scale}]}
 
 
 def test_verdicts_use_students_t_not_two_standard_errors():
@@ -231,6 +235,9 @@ def test_aggregate_writes_table_with_spread(tmp_path):
     assert across[1]["neat_gain"]["mean"] == pytest.approx(0.0)
     assert across[0]["nonlinearity_cost"]["mean"] == pytest.approx(0.0)
     assert "Claims (1) and (2) at every swept V_G" in text
+    # the energy model's sensitivity, mean ± std over the seeds (scales 1 and 2)
+    assert "| toggling per_read (per_read) | 2 | 45.0 ± 21.2 % | 4.5 ± 2.1 % |" in text
+    assert "| as configured (per_inference) | 2 | 6.0 ± 2.8 % | 0.03 ± 0.01 % |" in text
     for name in ("accuracy_vs_vg", "neat_iterations", "layer_vg", "energy"):
         assert (tmp_path / "out" / f"{name}_vgg11.png").stat().st_size > 1000, name
 
