@@ -58,6 +58,15 @@ def uptime() -> str:
         return "load average: %.2f, %.2f, %.2f" % os.getloadavg()
 
 
+def write_report(report: dict, output: pathlib.Path) -> None:
+    """Record the load at the end, write ``report`` as JSON to ``output`` and say where."""
+    report["uptime_end"] = uptime()
+    print(f"# end: {report['uptime_end']}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=1))
+    print(f"results: {output}")
+
+
 def crossbars(card: str, width: float, n: int = 64, seed: int = 0):
     from xbarsolve import BsimLikeNMOS, Crossbar
     from xbarsolve.devices import Bsim4NMOS
@@ -240,11 +249,7 @@ def main():
           f"{widths[0] * 1e9:.0f} nm:")
     for card, ev in report.get("evaluations", {}).items():
         print(f"  ptm45{card}: " + ", ".join(f"{k} {v['p25_ns']:.0f}" for k, v in ev.items()))
-    report["uptime_end"] = uptime()
-    print(f"# end: {report['uptime_end']}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1))
-    print(f"results: {args.output}")
+    write_report(report, args.output)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bsim4_cost import V_MAX, _transistor_terminal_voltages, crossbars, uptime  # noqa: E402
+from bsim4_cost import V_MAX, _transistor_terminal_voltages, crossbars, uptime, write_report  # noqa: E402
 from xbarsolve import BsimLikeNMOS  # noqa: E402
 from xbarsolve.devices import dual  # noqa: E402
 from xbarsolve.devices.bsim4 import element  # noqa: E402
@@ -161,11 +161,7 @@ def main():
                                                             "bsim4_intrinsic_complex", "bsim4_intrinsic_dual3",
                                                             "bsim4_evaluate")]
         print(f"| ptm45{card} | " + " | ".join(cells) + " |", flush=True)
-    report["uptime_end"] = uptime()
-    print(f"# end: {report['uptime_end']}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1))
-    print(f"results: {args.output}")
+    write_report(report, args.output)
 
 
 if __name__ == "__main__":

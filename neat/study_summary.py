@@ -244,31 +244,32 @@ def energy_sensitivity(docs: list, mode: str) -> list:
     return out
 
 
-def _sensitivity_text(rows: list, mode: str) -> list:
+def _markdown_table(title: str, intro: str, header: tuple, rows: list) -> list:
+    """Lines of a titled markdown table (``rows``: lists of cell strings); nothing without rows."""
     if not rows:
         return []
-    lines = [f"### Energy saving of NEAT at heterogeneous V_G: sensitivity (weight scale per {mode})", "",
-             "Against homogeneous reference V_G with the same weights; mean ± std over seeds.", "",
-             "| energy model | seeds | array (read + select) | total (with DAC, ADC, row lines, accumulation) |",
-             "|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['label']} ({r['toggling']}) | {r['n']} | {_fmt_pct(r['saving_array'])} | "
-                     f"{_fmt_pct(r['saving_total'])} |")
-    return lines + [""]
+    lines = [f"### {title}", "", intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows] + [""]
+
+
+def _sensitivity_text(rows: list, mode: str) -> list:
+    return _markdown_table(
+        f"Energy saving of NEAT at heterogeneous V_G: sensitivity (weight scale per {mode})",
+        "Against homogeneous reference V_G with the same weights; mean ± std over seeds.",
+        ("energy model", "seeds", "array (read + select)", "total (with DAC, ADC, row lines, accumulation)"),
+        [[f"{r['label']} ({r['toggling']})", str(r["n"]), _fmt_pct(r["saving_array"]), _fmt_pct(r["saving_total"])]
+         for r in rows])
 
 
 def _schedule_text(rows: list, mode: str) -> list:
-    if not rows:
-        return []
-    lines = [f"### NEAT's budget/lr sweep (weight scale per {mode}; seeds {sorted({r['seed'] for r in rows})})", "",
-             "Each schedule: that many iterations of {clip to ±W_cut, one full epoch, Adam at that lr}, then the "
-             "final clip; accuracy in % on the full test set.", "",
-             "| seed | schedule | software | @V_target | @reference V_G | no retraining @V_target |",
-             "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['seed']} | {r['schedule']} | {100 * r['software']:.2f} | {100 * r['target']:.2f} | "
-                     f"{100 * r['reference']:.2f} | {100 * r['unretrained_target']:.2f} |")
-    return lines + [""]
+    seeds = sorted({r["seed"] for r in rows})
+    return _markdown_table(
+        f"NEAT's budget/lr sweep (weight scale per {mode}; seeds {seeds})",
+        "Each schedule: that many iterations of {clip to ±W_cut, one full epoch, Adam at that lr}, then the "
+        "final clip; accuracy in % on the full test set.",
+        ("seed", "schedule", "software", "@V_target", "@reference V_G", "no retraining @V_target"),
+        [[str(r["seed"]), r["schedule"]] + [f"{100 * r[k]:.2f}" for k in ("software", "target", "reference",
+                                                                          "unretrained_target")] for r in rows])
 
 
 def _short(verdict: str) -> str:
@@ -276,20 +277,15 @@ def _short(verdict: str) -> str:
 
 
 def _across_text(rows: list, mode: str, v_target: float) -> list:
-    if not rows:
-        return []
-    lines = [f"### Claims (1) and (2) at every swept V_G (weight scale per {mode}; NEAT retrained for "
-             f"V_target = {v_target:g} V)", "",
-             "Paired over seeds, in points: the unretrained network's software accuracy minus its crossbar "
-             "accuracy at V_G, and NEAT's (cell fine-tune's) crossbar accuracy minus the unretrained network's "
-             "at the same V_G; verdict by a one-sided paired t-test at 95 %.", "",
-             "| V_G (V) | cost of the non-linearity | NEAT − no retraining | cell fine-tune − no retraining |",
-             "|---|---|---|---|"]
-    for r in rows:
-        cells = [f"{_fmt_diff(r[k])} — {_short(r['verdicts'][k])}"
-                 for k in ("nonlinearity_cost", "neat_gain", "cell_ft_gain")]
-        lines.append(f"| {r['v_gate']:.2f} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    return _markdown_table(
+        f"Claims (1) and (2) at every swept V_G (weight scale per {mode}; NEAT retrained for "
+        f"V_target = {v_target:g} V)",
+        "Paired over seeds, in points: the unretrained network's software accuracy minus its crossbar "
+        "accuracy at V_G, and NEAT's (cell fine-tune's) crossbar accuracy minus the unretrained network's "
+        "at the same V_G; verdict by a one-sided paired t-test at 95 %.",
+        ("V_G (V)", "cost of the non-linearity", "NEAT − no retraining", "cell fine-tune − no retraining"),
+        [[f"{r['v_gate']:.2f}"] + [f"{_fmt_diff(r[k])} — {_short(r['verdicts'][k])}"
+                                   for k in ("nonlinearity_cost", "neat_gain", "cell_ft_gain")] for r in rows])
 
 
 # ------------------------------------------------------------------------------ entry point
