@@ -28,7 +28,6 @@ they are registered here, for this measurement only.  Results: ``benchmarks/resu
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import statistics
 import sys
