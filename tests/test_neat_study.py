@@ -220,6 +220,8 @@ def test_aggregate_writes_table_with_spread(tmp_path):
     text = (tmp_path / "out" / "table_I.md").read_text()
     assert "91.00 ± 1.41" in text  # software: mean ± std over the two seeds
     assert "Non-linearity at V_target costs accuracy" in text
+    assert text.index("The paper's claims at a glance") < text.index("## Table I")
+    assert "| vgg11 ×0.25 | layer | 2 | +10.00 ± 0.00 points" in text
     # NEAT's saving against the unretrained network at the reference V_G: mean ± std of 10 % and 20 %
     assert "array 15.0 ± 7.1 %" in text
     claim = summary["vgg11@0.25"]["claims"]["layer"]["3_hetero_saves_energy"]
