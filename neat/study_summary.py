@@ -11,7 +11,8 @@
   where a run made one;
 * ``study.json`` -- the same numbers, with every seed's tables;
 * plots, each with the spread over seeds: ``accuracy_vs_vg_<model>.png`` (accuracy vs
-  homogeneous V_G per variant), ``neat_iterations_<model>.png`` (Algorithm 2's crossbar
+  homogeneous V_G per variant; ``accuracy_vs_vg_zoom_<model>.png`` the variants near software
+  accuracy only), ``neat_iterations_<model>.png`` (Algorithm 2's crossbar
   accuracy per iteration), ``layer_vg_<model>.png`` (Algorithm 1's per-layer V_G) and
   ``energy_<model>.png`` (energy per inference by component).
 
@@ -374,8 +375,9 @@ def _plot_study(out: Path, groups: dict) -> None:
     plt = _plt()
     for (model, width), docs in groups.items():
         modes = list(docs[0][1]["tables"])
-        title = f"{model} ×{width:g} ({len(docs)} seeds)"
-        for name, draw in (("accuracy_vs_vg", _draw_accuracy_vs_vg), ("neat_iterations", _draw_neat_iterations),
+        title = f"{model} ×{width:g} ({len(docs)} seed{'s' if len(docs) != 1 else ''})"
+        for name, draw in (("accuracy_vs_vg", _draw_accuracy_vs_vg), ("accuracy_vs_vg_zoom", _draw_accuracy_zoom),
+                           ("neat_iterations", _draw_neat_iterations),
                            ("layer_vg", _draw_layer_vg), ("energy", _draw_energy)):
             fig, axes = plt.subplots(1, len(modes), figsize=(6.0 * len(modes), 4.4), squeeze=False)
             for ax, mode in zip(axes[0], modes):
@@ -387,10 +389,15 @@ def _plot_study(out: Path, groups: dict) -> None:
             plt.close(fig)
 
 
-def _draw_accuracy_vs_vg(ax, docs, mode) -> None:
+def _draw_accuracy_zoom(ax, docs, mode) -> None:
+    """:func:`_draw_accuracy_vs_vg` for the three networks that stay near software accuracy."""
+    _draw_accuracy_vs_vg(ax, docs, mode, variants=("baseline", "neat", "cell_ft"))
+
+
+def _draw_accuracy_vs_vg(ax, docs, mode, variants=VARIANTS) -> None:
     """Test accuracy vs homogeneous V_G per variant, mean ± std over seeds."""
     from .report import NAMES
-    for variant in VARIANTS:
+    for variant in variants:
         curves = [_stage(d, f"evaluate.{mode}").get("variants", {}).get(variant, {}).get("sweep") for _, d in docs]
         curves = [c for c in curves if c]
         if not curves:

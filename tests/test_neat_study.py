@@ -240,7 +240,7 @@ def test_aggregate_writes_table_with_spread(tmp_path):
     # the energy model's sensitivity, mean ± std over the seeds (scales 1 and 2)
     assert "| toggling per_read (per_read) | 2 | 45.0 ± 21.2 % | 4.5 ± 2.1 % |" in text
     assert "| as configured (per_inference) | 2 | 6.0 ± 2.8 % | 0.03 ± 0.01 % |" in text
-    for name in ("accuracy_vs_vg", "neat_iterations", "layer_vg", "energy"):
+    for name in ("accuracy_vs_vg", "accuracy_vs_vg_zoom", "neat_iterations", "layer_vg", "energy"):
         assert (tmp_path / "out" / f"{name}_vgg11.png").stat().st_size > 1000, name
 
 
