@@ -292,8 +292,8 @@ def _across_text(rows: list, mode: str, v_target: float) -> list:
 def claims_at_a_glance(summary: dict) -> list:
     """One markdown table of the three claims for every model and weight-scale mode of ``summary``."""
     rows = []
-    for key, entry in summary.items():
-        model, width = key.split("@")
+    for entry in summary.values():
+        model, width = entry["model"], f"{entry['width']:g}"
         for mode, c in entry["claims"].items():
             c1, c2, c3 = c["1_nonlinearity_costs_accuracy"], c["2_neat_recovers"], c["3_hetero_saves_energy"]
             loss = c3["loss_software_minus_hetero_neat"]
@@ -349,8 +349,8 @@ def aggregate(root, out) -> dict:
         for mode in modes:
             lines += _schedule_text(sweeps[mode], mode)
         summary[f"{model}@{width:g}"] = {
-            "seeds": seeds, "mean": mean_tables, "std": std_tables, "claims": claims, "across_v_gate": across,
-            "energy_sensitivity": sensitivity, "schedules": sweeps,
+            "model": model, "width": width, "seeds": seeds, "mean": mean_tables, "std": std_tables,
+            "claims": claims, "across_v_gate": across, "energy_sensitivity": sensitivity, "schedules": sweeps,
             "per_seed": {s: d["tables"] for s, d in docs}}
     lines[2:2] = claims_at_a_glance(summary)
     atomic_write_bytes(out / "table_I.md", "\n".join(lines).encode())
